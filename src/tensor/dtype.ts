@@ -1,0 +1,22 @@
+/** Element types camlab stores. float64 is the default: this library verifies math. */
+export type DType = 'float32' | 'float64';
+export type FloatArray = Float32Array | Float64Array;
+
+export const DTYPES: readonly DType[] = ['float64', 'float32'];
+
+export function isDType(x: unknown): x is DType {
+  return x === 'float32' || x === 'float64';
+}
+
+export function allocate(dtype: DType, n: number): FloatArray {
+  return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
+}
+
+export function dtypeOf(data: FloatArray): DType {
+  return data instanceof Float64Array ? 'float64' : 'float32';
+}
+
+/** Result type of an operation mixing two dtypes: float64 wins, as in NumPy/PyTorch promotion. */
+export function promote(a: DType, b: DType): DType {
+  return a === 'float64' || b === 'float64' ? 'float64' : 'float32';
+}

@@ -1,0 +1,16 @@
+/**
+ * camlab/tensor: the kernel layer. Plain tensors and fast loops over flat typed arrays; no
+ * autodiff here (see camlab's root export for the differentiable versions of these ops).
+ */
+export * from './dtype.js';
+export * from './errors.js';
+export * from './shape.js';
+export * from './tensor.js';
+export * from './create.js';
+export * from './rng.js';
+export * from './elementwise.js';
+export * from './unary.js';
+export * from './reduce.js';
+export * from './movement.js';
+export * from './indexing.js';
+export { erfScalar } from './special.js';

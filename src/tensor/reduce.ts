@@ -1,0 +1,246 @@
+import { allocate } from './dtype.js';
+import { fail, shapeStr } from './errors.js';
+import { permute } from './movement.js';
+import { normAxes, normAxis, sizeOf } from './shape.js';
+import { IndexTensor, Tensor } from './tensor.js';
+
+export type Axes = number | readonly number[];
+
+export interface ReduceOptions {
+  /** Keep reduced axes as size-1 dimensions (default false). */
+  keepdims?: boolean;
+}
+
+/**
+ * Views x as [outer, R, inner] with the reduced axes in the middle block. Axes that are not
+ * adjacent are first moved to the end by one permuting copy.
+ */
+interface Layout {
+  data: Tensor['data'];
+  outer: number;
+  r: number;
+  inner: number;
+  outShape: number[];
+}
+
+function layout(op: string, x: Tensor, axesIn: Axes | undefined, keepdims: boolean): Layout {
+  const nd = x.ndim;
+  const axes = normAxes(op, axesIn, nd);
+  const outShape = keepdims
+    ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
+    : x.shape.filter((_, i) => !axes.includes(i));
+  if (axes.length === 0) return { data: x.data, outer: x.size, r: 1, inner: 1, outShape };
+  const first = axes[0]!;
+  const last = axes[axes.length - 1]!;
+  let t = x;
+  let lo = first;
+  let hi = last + 1;
+  if (last - first + 1 !== axes.length) {
+    const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+    t = permute(x, [...kept, ...axes]);
+    lo = kept.length;
+    hi = nd;
+  }
+  const s = t.shape;
+  return {
+    data: t.data,
+    outer: sizeOf(s.slice(0, lo)),
+    r: sizeOf(s.slice(lo, hi)),
+    inner: sizeOf(s.slice(hi)),
+    outShape,
+  };
+}
+
+/** Σ over the given axes (all by default). */
+export function sum(x: Tensor, axes?: Axes, opts?: ReduceOptions): Tensor {
+  const { data, outer, r, inner, outShape } = layout('sum', x, axes, opts?.keepdims ?? false);
+  const out = allocate(x.dtype, outer * inner);
+  if (inner === 1) {
+    for (let o = 0; o < outer; o++) {
+      let acc = 0;
+      const base = o * r;
+      for (let k = 0; k < r; k++) acc += data[base + k]!;
+      out[o] = acc;
+    }
+  } else {
+    // Accumulate in float64 even for float32 tensors, then round once.
+    const acc = new Float64Array(inner);
+    for (let o = 0; o < outer; o++) {
+      acc.fill(0);
+      for (let k = 0; k < r; k++) {
+        const base = (o * r + k) * inner;
+        for (let i = 0; i < inner; i++) acc[i]! += data[base + i]!;
+      }
+      out.set(acc, o * inner);
+    }
+  }
+  return new Tensor(out, outShape);
+}
+
+/** Arithmetic mean over the given axes. */
+export function mean(x: Tensor, axes?: Axes, opts?: ReduceOptions): Tensor {
+  const s = sum(x, axes, opts);
+  const n = x.size / s.size;
+  const d = s.data;
+  for (let i = 0; i < d.length; i++) d[i] = d[i]! / n;
+  return s;
+}
+
+/**
+ * Max (or min) over axes, with the flat index into x of the winner. Ties go to the first element
+ * in scan order; a NaN wins (and propagates) as in PyTorch.
+ */
+export function extremeWithIndices(
+  op: 'max' | 'min',
+  x: Tensor,
+  axes?: Axes,
+  opts?: ReduceOptions,
+): { values: Tensor; indices: IndexTensor } {
+  const nd = x.ndim;
+  const ax = normAxes(op, axes, nd);
+  const keep = opts?.keepdims ?? false;
+  // Flat index of every element, permuted the same way as the data, so winners map back to x.
+  const positions = new Tensor(Float64Array.from({ length: x.size }, (_, i) => i), x.shape);
+  const L = layout(op, x, ax, keep);
+  const P = layout(op, positions, ax, keep);
+  const { outer, r, inner, outShape } = L;
+  const out = allocate(x.dtype, outer * inner);
+  const idx = new Int32Array(outer * inner);
+  const isMax = op === 'max';
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      let bestK = 0;
+      let best = L.data[o * r * inner + i]!;
+      if (best === best) {
+        for (let k = 1; k < r; k++) {
+          const v = L.data[(o * r + k) * inner + i]!;
+          if (v !== v) {
+            best = v;
+            bestK = k;
+            break;
+          }
+          if (isMax ? v > best : v < best) {
+            best = v;
+            bestK = k;
+          }
+        }
+      }
+      out[o * inner + i] = best;
+      idx[o * inner + i] = P.data[(o * r + bestK) * inner + i]!;
+    }
+  }
+  const s = outShape.length === 0 ? [] : outShape;
+  return { values: new Tensor(out, s), indices: new IndexTensor(idx, s) };
+}
+
+export function max(x: Tensor, axes?: Axes, opts?: ReduceOptions): Tensor {
+  return extremeWithIndices('max', x, axes, opts).values;
+}
+
+export function min(x: Tensor, axes?: Axes, opts?: ReduceOptions): Tensor {
+  return extremeWithIndices('min', x, axes, opts).values;
+}
+
+/** Position of the maximum along one axis (or over the flattened tensor); first maximum wins. */
+export function argmax(x: Tensor, axis?: number, opts?: ReduceOptions): IndexTensor {
+  return argExtreme('argmax', 'max', x, axis, opts);
+}
+
+export function argmin(x: Tensor, axis?: number, opts?: ReduceOptions): IndexTensor {
+  return argExtreme('argmin', 'min', x, axis, opts);
+}
+
+function argExtreme(name: string, op: 'max' | 'min', x: Tensor, axis: number | undefined, opts?: ReduceOptions): IndexTensor {
+  if (axis === undefined) {
+    const { indices } = extremeWithIndices(op, x, undefined, opts);
+    return indices;
+  }
+  const a = normAxis(name, axis, x.ndim);
+  const { indices } = extremeWithIndices(op, x, a, opts);
+  // Convert flat positions in x to positions along the axis.
+  const stride = sizeOf(x.shape.slice(a + 1));
+  const d = x.shape[a]!;
+  const out = new Int32Array(indices.size);
+  for (let i = 0; i < out.length; i++) out[i] = Math.floor(indices.data[i]! / stride) % d;
+  return new IndexTensor(out, indices.shape);
+}
+
+/** log Σ exp(x) over axes, stable: m + log Σ exp(x − m) with m the max (±Infinity handled). */
+export function logsumexp(x: Tensor, axes?: Axes, opts?: ReduceOptions): Tensor {
+  const { data, outer, r, inner, outShape } = layout('logsumexp', x, axes, opts?.keepdims ?? false);
+  const out = allocate(x.dtype, outer * inner);
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      let m = -Infinity;
+      for (let k = 0; k < r; k++) {
+        const v = data[(o * r + k) * inner + i]!;
+        if (v > m || v !== v) m = v;
+      }
+      if (m === -Infinity || m === Infinity || m !== m) {
+        out[o * inner + i] = m;
+        continue;
+      }
+      let s = 0;
+      for (let k = 0; k < r; k++) s += Math.exp(data[(o * r + k) * inner + i]! - m);
+      out[o * inner + i] = m + Math.log(s);
+    }
+  }
+  return new Tensor(out, outShape);
+}
+
+function softmaxLike(op: string, x: Tensor, axis: number, log: boolean): Tensor {
+  if (x.ndim === 0) fail(op, `needs at least one dimension, got shape ${shapeStr(x.shape)}`);
+  const a = normAxis(op, axis, x.ndim);
+  const r = x.shape[a]!;
+  const inner = sizeOf(x.shape.slice(a + 1));
+  const outer = x.size / (r * inner);
+  const src = x.data;
+  const out = allocate(x.dtype, x.size);
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      const base = o * r * inner + i;
+      let m = -Infinity;
+      for (let k = 0; k < r; k++) {
+        const v = src[base + k * inner]!;
+        if (v > m) m = v;
+      }
+      let s = 0;
+      for (let k = 0; k < r; k++) s += Math.exp(src[base + k * inner]! - m);
+      if (log) {
+        const ls = m + Math.log(s);
+        for (let k = 0; k < r; k++) out[base + k * inner] = src[base + k * inner]! - ls;
+      } else {
+        for (let k = 0; k < r; k++) out[base + k * inner] = Math.exp(src[base + k * inner]! - m) / s;
+      }
+    }
+  }
+  return new Tensor(out, x.shape);
+}
+
+/** softmax along one axis (default last): exp(x − max) / Σ exp(x − max). */
+export function softmax(x: Tensor, axis = -1): Tensor {
+  return softmaxLike('softmax', x, axis, false);
+}
+
+/** log-softmax along one axis: x − logsumexp(x). */
+export function logSoftmax(x: Tensor, axis = -1): Tensor {
+  return softmaxLike('logSoftmax', x, axis, true);
+}
+
+/**
+ * Sums x down to `shape`, the inverse of broadcasting `shape` up to x.shape (the VJP of every
+ * broadcast). Leading extra axes and axes where `shape` has 1 are summed.
+ */
+export function sumTo(x: Tensor, shape: readonly number[]): Tensor {
+  if (x.shape.length === shape.length && x.shape.every((d, i) => d === shape[i])) return x;
+  const off = x.ndim - shape.length;
+  if (off < 0) fail('sumTo', `cannot sum ${shapeStr(x.shape)} down to the larger rank ${shapeStr(shape)}`);
+  const axes: number[] = [];
+  for (let i = 0; i < x.ndim; i++) {
+    if (i < off) axes.push(i);
+    else if (shape[i - off] === 1 && x.shape[i] !== 1) axes.push(i);
+    else if (shape[i - off] !== x.shape[i]) fail('sumTo', `shape ${shapeStr(x.shape)} does not broadcast from ${shapeStr(shape)}`);
+  }
+  const s = sum(x, axes, { keepdims: true });
+  return new Tensor(s.data, shape.length === 0 ? [] : shape.slice());
+}

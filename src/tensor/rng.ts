@@ -1,0 +1,135 @@
+import { fail } from './errors.js';
+
+/**
+ * Seeded generator: xoshiro128** (Blackman & Vigna) on 32-bit integer arithmetic, seeded through
+ * splitmix32. Only integer ops, `+ - * /` and `Math.sqrt` (all exactly specified by IEEE 754) are
+ * used, and the logarithm for normal sampling is our own, so one seed gives bit-identical numbers
+ * in Node, Deno, Bun and browsers. `Math.random` is never used.
+ */
+export class Rng {
+  private s0: number;
+  private s1: number;
+  private s2: number;
+  private s3: number;
+  private spare: number | null = null;
+
+  constructor(seed: number) {
+    if (!Number.isInteger(seed)) fail('Rng', `seed must be an integer, got ${seed}`);
+    let x = (seed >>> 0) ^ Math.floor(seed / 4294967296);
+    const next = (): number => {
+      x = (x + 0x9e3779b9) | 0;
+      let z = x;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+      return (z ^ (z >>> 16)) >>> 0;
+    };
+    this.s0 = next();
+    this.s1 = next();
+    this.s2 = next();
+    this.s3 = next();
+    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
+  }
+
+  /** Next raw 32-bit unsigned integer. */
+  nextUint32(): number {
+    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
+    const t = this.s1 << 9;
+    this.s2 ^= this.s0;
+    this.s3 ^= this.s1;
+    this.s1 ^= this.s2;
+    this.s0 ^= this.s3;
+    this.s2 ^= t;
+    this.s3 = rotl(this.s3, 11);
+    return result;
+  }
+
+  /** Uniform double in [0, 1) with 53 random bits. */
+  uniform(): number {
+    const a = this.nextUint32() >>> 5;
+    const b = this.nextUint32() >>> 6;
+    return (a * 67108864 + b) / 9007199254740992;
+  }
+
+  /** Uniform integer in [0, n). */
+  int(n: number): number {
+    if (!Number.isInteger(n) || n < 1) fail('Rng.int', `bound must be a positive integer, got ${n}`);
+    return Math.floor(this.uniform() * n);
+  }
+
+  /** Standard normal sample (Marsaglia's polar method with a deterministic logarithm). */
+  normal(): number {
+    if (this.spare !== null) {
+      const s = this.spare;
+      this.spare = null;
+      return s;
+    }
+    for (;;) {
+      const u = 2 * this.uniform() - 1;
+      const v = 2 * this.uniform() - 1;
+      const s = u * u + v * v;
+      if (s >= 1 || s === 0) continue;
+      const f = Math.sqrt((-2 * detLog(s)) / s);
+      this.spare = v * f;
+      return u * f;
+    }
+  }
+
+  /** A new generator derived from this one (for handing independent streams to sub-tasks). */
+  fork(): Rng {
+    return new Rng(this.nextUint32() * 2097152 + (this.nextUint32() >>> 11));
+  }
+
+  /** Fisher-Yates shuffle of [0, n). */
+  permutation(n: number): number[] {
+    const p = Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      const t = p[i]!;
+      p[i] = p[j]!;
+      p[j] = t;
+    }
+    return p;
+  }
+}
+
+function rotl(x: number, k: number): number {
+  return (x << k) | (x >>> (32 - k));
+}
+
+const LN2_HI = 6.93147180369123816490e-1;
+const LN2_LO = 1.90821492927058770002e-10;
+const bits = new DataView(new ArrayBuffer(8));
+
+/**
+ * Natural logarithm of a positive finite double using only IEEE-exact arithmetic (no Math.log,
+ * whose last bit may differ between JS engines): x = m·2^e with m in [√½, √2), then
+ * ln m = 2·atanh(f), f = (m−1)/(m+1), by its series. Error about 1 ulp.
+ */
+export function detLog(x: number): number {
+  if (!(x > 0) || !Number.isFinite(x)) fail('detLog', `argument must be positive and finite, got ${x}`);
+  let e = 0;
+  if (x < 2.2250738585072014e-308) {
+    x *= 18014398509481984; // 2^54: lift subnormals
+    e -= 54;
+  }
+  bits.setFloat64(0, x);
+  const hi = bits.getUint32(0);
+  e += ((hi >>> 20) & 0x7ff) - 1023;
+  bits.setUint32(0, (hi & 0x800fffff) | (1023 << 20));
+  let m = bits.getFloat64(0);
+  if (m > Math.SQRT2) {
+    m /= 2;
+    e += 1;
+  }
+  const f = (m - 1) / (m + 1);
+  const f2 = f * f;
+  let term = f;
+  let sum = 0;
+  for (let k = 1; k < 40; k += 2) {
+    const add = term / k;
+    sum += add;
+    if (Math.abs(add) < 1e-18 * Math.abs(sum)) break;
+    term *= f2;
+  }
+  return e * LN2_HI + (2 * sum + e * LN2_LO);
+}

@@ -1,0 +1,157 @@
+import { allocate } from './dtype.js';
+import { erfScalar } from './special.js';
+import { Tensor } from './tensor.js';
+
+/** −x. */
+export function neg(x: Tensor): Tensor {
+  const a = x.data;
+  const o = allocate(x.dtype, a.length);
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i]!;
+    o[i] = -v;
+  }
+  return new Tensor(o, x.shape);
+}
+
+/** |x|. */
+export function abs(x: Tensor): Tensor {
+  const a = x.data;
+  const o = allocate(x.dtype, a.length);
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i]!;
+    o[i] = Math.abs(v);
+  }
+  return new Tensor(o, x.shape);
+}
+
+/** sign(x) ∈ {−1, 0, 1} (0 at 0). */
+export function sign(x: Tensor): Tensor {
+  const a = x.data;
+  const o = allocate(x.dtype, a.length);
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i]!;
+    o[i] = v > 0 ? 1 : v < 0 ? -1 : 0;
+  }
+  return new Tensor(o, x.shape);
+}
+
+/** e^x. */
+export function exp(x: Tensor): Tensor {
+  const a = x.data;
+  const o = allocate(x.dtype, a.length);
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i]!;
+    o[i] = Math.exp(v);
+  }
+  return new Tensor(o, x.shape);
+}
+
+/** Natural logarithm (−Infinity at 0, NaN below). */
+export function log(x: Tensor): Tensor {
+  const a = x.data;
+  const o = allocate(x.dtype, a.length);
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i]!;
+    o[i] = Math.log(v);
+  }
+  return new Tensor(o, x.shape);
+}
+
+/** √x. */
+export function sqrt(x: Tensor): Tensor {
+  const a = x.data;
+  const o = allocate(x.dtype, a.length);
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i]!;
+    o[i] = Math.sqrt(v);
+  }
+  return new Tensor(o, x.shape);
+}
+
+/** x². */
+export function square(x: Tensor): Tensor {
+  const a = x.data;
+  const o = allocate(x.dtype, a.length);
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i]!;
+    o[i] = v * v;
+  }
+  return new Tensor(o, x.shape);
+}
+
+/** 1 / x. */
+export function reciprocal(x: Tensor): Tensor {
+  const a = x.data;
+  const o = allocate(x.dtype, a.length);
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i]!;
+    o[i] = 1 / v;
+  }
+  return new Tensor(o, x.shape);
+}
+
+/** max(x, 0); relu(0) = 0. */
+export function relu(x: Tensor): Tensor {
+  const a = x.data;
+  const o = allocate(x.dtype, a.length);
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i]!;
+    o[i] = v > 0 ? v : 0;
+  }
+  return new Tensor(o, x.shape);
+}
+
+/** 1 / (1 + e^−x), evaluated without overflow for large |x|. */
+export function sigmoid(x: Tensor): Tensor {
+  const a = x.data;
+  const o = allocate(x.dtype, a.length);
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i]!;
+    o[i] = v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v));
+  }
+  return new Tensor(o, x.shape);
+}
+
+/** Hyperbolic tangent. */
+export function tanh(x: Tensor): Tensor {
+  const a = x.data;
+  const o = allocate(x.dtype, a.length);
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i]!;
+    o[i] = Math.tanh(v);
+  }
+  return new Tensor(o, x.shape);
+}
+
+/** log(1 + e^x), stable: max(x,0) + log1p(e^−|x|). */
+export function softplus(x: Tensor): Tensor {
+  const a = x.data;
+  const o = allocate(x.dtype, a.length);
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i]!;
+    o[i] = (v > 0 ? v : 0) + Math.log1p(Math.exp(-Math.abs(v)));
+  }
+  return new Tensor(o, x.shape);
+}
+
+/** Error function erf(x) = 2/√π ∫₀ˣ e^(−t²) dt (about 1e-15 absolute error). */
+export function erf(x: Tensor): Tensor {
+  const a = x.data;
+  const o = allocate(x.dtype, a.length);
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i]!;
+    o[i] = erfScalar(v);
+  }
+  return new Tensor(o, x.shape);
+}
+
+/** GELU, exact erf form: x·Φ(x) = x/2 · (1 + erf(x/√2)). */
+export function gelu(x: Tensor): Tensor {
+  const a = x.data;
+  const o = allocate(x.dtype, a.length);
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i]!;
+    o[i] = 0.5 * v * (1 + erfScalar(v * Math.SQRT1_2));
+  }
+  return new Tensor(o, x.shape);
+}
