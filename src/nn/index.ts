@@ -1,0 +1,7 @@
+/** camlab/nn: modules, layers, losses, optimizers, init, model specs. */
+export * from './module.js';
+export * from './layers.js';
+export * from './init.js';
+export * from './losses.js';
+export * from './optim.js';
+export * from './spec.js';

@@ -1,0 +1,40 @@
+import { zeros } from '../tensor/create.js';
+import type { DType } from '../tensor/dtype.js';
+import { Rng } from '../tensor/rng.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+let defaultRng = new Rng(0);
+
+/** Reseeds the generator layers use when none is passed (like torch.manual_seed). */
+export function manualSeed(seed: number): void {
+  defaultRng = new Rng(seed);
+}
+
+/** The generator a layer uses for initialization: the one given, else the seeded default. */
+export function initRng(rng?: Rng): Rng {
+  return rng ?? defaultRng;
+}
+
+/** U(−bound, bound) samples. */
+export function uniformInit(shape: readonly number[], bound: number, rng: Rng, dtype: DType = 'float64'): Tensor {
+  const t = zeros(shape, { dtype });
+  for (let i = 0; i < t.size; i++) t.data[i] = (2 * rng.uniform() - 1) * bound;
+  return t;
+}
+
+/**
+ * PyTorch's default for Conv2d and Linear weights, kaiming_uniform_(a=√5):
+ * bound = gain·√(3/fan_in) with gain = √(2/(1+a²)) = √(1/3), i.e. bound = 1/√fan_in.
+ * Biases use the same bound.
+ */
+export function defaultBound(fanIn: number): number {
+  return 1 / Math.sqrt(fanIn);
+}
+
+/** He/Kaiming normal init for ReLU networks: N(0, 2/fan_in). */
+export function kaimingNormal(shape: readonly number[], fanIn: number, rng: Rng, dtype: DType = 'float64'): Tensor {
+  const t = zeros(shape, { dtype });
+  const std = Math.sqrt(2 / fanIn);
+  for (let i = 0; i < t.size; i++) t.data[i] = std * rng.normal();
+  return t;
+}
