@@ -82,6 +82,7 @@ function flattenNested(values: NestedNumbers | ArrayLike<number>, shape?: number
   const out: number[] = [];
   const walk = (v: unknown, dim: number, path: string): void => {
     if (isArrayLike(v)) {
+      if (shape !== undefined && dim >= shape.length) fail('tensor', `nested array is ragged: element ${path} is an array where a number was expected`);
       if (shape !== undefined && v.length !== shape[dim]) {
         fail('tensor', `nested array is ragged: element ${path || '[]'} has length ${v.length}, expected ${String(shape[dim])}`);
       }
@@ -103,6 +104,7 @@ export function arange(start: number, stop?: number, step = 1, opts?: DTypeOptio
     start = 0;
   }
   if (step === 0 || !Number.isFinite(step)) fail('arange', `step must be finite and non-zero, got ${step}`);
+  if (!Number.isFinite(start) || !Number.isFinite(stop)) fail('arange', `start and stop must be finite, got ${start} and ${stop}`);
   const n = Math.ceil((stop - start) / step);
   if (!(n >= 1)) fail('arange', `range start=${start} stop=${stop} step=${step} is empty`);
   const data = allocate(dt('arange', opts), n);
@@ -115,6 +117,7 @@ export function linspace(start: number, stop: number, n: number, opts?: DTypeOpt
   if (!Number.isInteger(n) || n < 1) fail('linspace', `count must be a positive integer, got ${n}`);
   const data = allocate(dt('linspace', opts), n);
   for (let i = 0; i < n; i++) data[i] = n === 1 ? start : start + ((stop - start) * i) / (n - 1);
+  if (n > 1) data[n - 1] = stop; // exactly stop, as numpy.linspace (the formula can be an ulp off)
   return new Tensor(data, [n]);
 }
 
@@ -137,18 +140,25 @@ function rngOf(r: Rng | number): Rng {
 
 /** Uniform samples in [low, high). */
 export function rand(shape: readonly number[], opts: RandomOptions & { low?: number; high?: number }): Tensor {
-  const t = zeros(shape, opts);
+  const t = zeros(checkShape('rand', shape), opts);
   const g = rngOf(opts.rng);
   const lo = opts.low ?? 0;
   const hi = opts.high ?? 1;
   if (!(hi > lo)) fail('rand', `high (${hi}) must exceed low (${lo})`);
-  for (let i = 0; i < t.size; i++) t.data[i] = lo + (hi - lo) * g.uniform();
+  // lo + (hi − lo)·u can round up to hi (always possible in float32): redraw those rare samples.
+  const round = t.dtype === 'float32' ? Math.fround : (v: number): number => v;
+  if (!(round(lo) < hi)) fail('rand', `no ${t.dtype} value lies in [${lo}, ${hi})`);
+  for (let i = 0; i < t.size; i++) {
+    let v = round(lo + (hi - lo) * g.uniform());
+    while (v >= hi) v = round(lo + (hi - lo) * g.uniform());
+    t.data[i] = v;
+  }
   return t;
 }
 
 /** Normal samples N(mean, std²). */
 export function randn(shape: readonly number[], opts: RandomOptions & { mean?: number; std?: number }): Tensor {
-  const t = zeros(shape, opts);
+  const t = zeros(checkShape('randn', shape), opts);
   const g = rngOf(opts.rng);
   const mean = opts.mean ?? 0;
   const std = opts.std ?? 1;

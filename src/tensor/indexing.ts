@@ -41,6 +41,7 @@ export function indices(values: readonly number[], shape: readonly number[] = [v
   const d = new Int32Array(values.length);
   values.forEach((v, i) => {
     if (!Number.isInteger(v)) fail('indices', `value ${v} at position ${i} is not an integer`);
+    if (v < -2147483648 || v > 2147483647) fail('indices', `value ${v} at position ${i} does not fit in 32 bits`);
     d[i] = v;
   });
   return new IndexTensor(d, s);

@@ -15,8 +15,12 @@ export function resolveReshape(op: string, from: Shape, shape: readonly number[]
   if (inferAt >= 0 && shape.indexOf(-1, inferAt + 1) >= 0) fail(op, `only one dimension may be -1, got ${shapeStr(shape)}`);
   let s: number[];
   if (inferAt >= 0) {
-    const rest = shape.filter((_, i) => i !== inferAt);
-    const known = sizeOf(checkShape(op, rest));
+    shape.forEach((d, i) => {
+      if (i !== inferAt && (!Number.isInteger(d) || d < 1)) {
+        fail(op, `shape ${shapeStr(shape)} has dimension ${i} of size ${d}; sizes must be integers >= 1 (one may be -1)`);
+      }
+    });
+    const known = sizeOf(shape.filter((_, i) => i !== inferAt));
     if (size % known !== 0) fail(op, `cannot reshape ${shapeStr(from)} (${size} elements) to ${shapeStr(shape)}`);
     s = shape.map((d) => (d === -1 ? size / known : d));
   } else {

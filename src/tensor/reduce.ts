@@ -53,7 +53,11 @@ function layout(op: string, x: Tensor, axesIn: Axes | undefined, keepdims: boole
 
 /** Σ over the given axes (all by default). */
 export function sum(x: Tensor, axes?: Axes, opts?: ReduceOptions): Tensor {
-  const { data, outer, r, inner, outShape } = layout('sum', x, axes, opts?.keepdims ?? false);
+  return sumAs('sum', x, axes, opts);
+}
+
+function sumAs(op: string, x: Tensor, axes?: Axes, opts?: ReduceOptions): Tensor {
+  const { data, outer, r, inner, outShape } = layout(op, x, axes, opts?.keepdims ?? false);
   const out = allocate(x.dtype, outer * inner);
   if (inner === 1) {
     for (let o = 0; o < outer; o++) {
@@ -79,7 +83,7 @@ export function sum(x: Tensor, axes?: Axes, opts?: ReduceOptions): Tensor {
 
 /** Arithmetic mean over the given axes. */
 export function mean(x: Tensor, axes?: Axes, opts?: ReduceOptions): Tensor {
-  const s = sum(x, axes, opts);
+  const s = sumAs('mean', x, axes, opts);
   const n = x.size / s.size;
   const d = s.data;
   for (let i = 0; i < d.length; i++) d[i] = d[i]! / n;
@@ -207,8 +211,9 @@ function softmaxLike(op: string, x: Tensor, axis: number, log: boolean): Tensor 
       let s = 0;
       for (let k = 0; k < r; k++) s += Math.exp(src[base + k * inner]! - m);
       if (log) {
-        const ls = m + Math.log(s);
-        for (let k = 0; k < r; k++) out[base + k * inner] = src[base + k * inner]! - ls;
+        // (x − m) − log s, not x − (m + log s): the latter rounds m + log s at the scale of m.
+        const ls = Math.log(s);
+        for (let k = 0; k < r; k++) out[base + k * inner] = src[base + k * inner]! - m - ls;
       } else {
         for (let k = 0; k < r; k++) out[base + k * inner] = Math.exp(src[base + k * inner]! - m) / s;
       }

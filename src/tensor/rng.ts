@@ -15,16 +15,17 @@ export class Rng {
 
   constructor(seed: number) {
     if (!Number.isInteger(seed)) fail('Rng', `seed must be an integer, got ${seed}`);
-    let x = (seed >>> 0) ^ Math.floor(seed / 4294967296);
+    // The low 32 bits drive splitmix32; the high word (two's complement, so -1 and 0 differ) is
+    // mixed into s1. fmix32(0) = 0, so seeds in [0, 2^32) only use the splitmix stream, and every
+    // safe-integer seed gets its own state.
+    let x = seed >>> 0;
+    const hi = Math.floor(seed / 4294967296) | 0;
     const next = (): number => {
       x = (x + 0x9e3779b9) | 0;
-      let z = x;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-      return (z ^ (z >>> 16)) >>> 0;
+      return fmix32(x);
     };
     this.s0 = next();
-    this.s1 = next();
+    this.s1 = (next() ^ fmix32(hi)) >>> 0;
     this.s2 = next();
     this.s3 = next();
     if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
@@ -81,6 +82,7 @@ export class Rng {
 
   /** Fisher-Yates shuffle of [0, n). */
   permutation(n: number): number[] {
+    if (!Number.isInteger(n) || n < 0) fail('Rng.permutation', `length must be a non-negative integer, got ${n}`);
     const p = Array.from({ length: n }, (_, i) => i);
     for (let i = n - 1; i > 0; i--) {
       const j = this.int(i + 1);
@@ -92,44 +94,64 @@ export class Rng {
   }
 }
 
+/** MurmurHash3's 32-bit finalizer (a bijection with fmix32(0) = 0). */
+function fmix32(z: number): number {
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  return (z ^ (z >>> 16)) >>> 0;
+}
+
 function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));
 }
 
-const LN2_HI = 6.93147180369123816490e-1;
-const LN2_LO = 1.90821492927058770002e-10;
+const LN2_HI = 6.93147180369123816490e-1; // 3fe62e42 fee00000
+const LN2_LO = 1.90821492927058770002e-10; // 3dea39ef 35793c76
+const LG1 = 6.666666666666735130e-1;
+const LG2 = 3.999999999940941908e-1;
+const LG3 = 2.857142874366239149e-1;
+const LG4 = 2.222219843214978396e-1;
+const LG5 = 1.818357216161805012e-1;
+const LG6 = 1.531383769920937332e-1;
+const LG7 = 1.479819860511658591e-1;
 const bits = new DataView(new ArrayBuffer(8));
 
 /**
  * Natural logarithm of a positive finite double using only IEEE-exact arithmetic (no Math.log,
- * whose last bit may differ between JS engines): x = m·2^e with m in [√½, √2), then
- * ln m = 2·atanh(f), f = (m−1)/(m+1), by its series. Error about 1 ulp.
+ * whose last bit may differ between JS engines). A port of fdlibm's __ieee754_log: x = 2^k·(1+f)
+ * with 1+f in [√½, √2), s = f/(2+f), ln(1+f) = f − (f²/2 − s·(f²/2 + R(s²))) with a minimax
+ * polynomial R. Error below 1 ulp.
  */
 export function detLog(x: number): number {
   if (!(x > 0) || !Number.isFinite(x)) fail('detLog', `argument must be positive and finite, got ${x}`);
-  let e = 0;
+  let k = 0;
   if (x < 2.2250738585072014e-308) {
     x *= 18014398509481984; // 2^54: lift subnormals
-    e -= 54;
+    k -= 54;
   }
   bits.setFloat64(0, x);
-  const hi = bits.getUint32(0);
-  e += ((hi >>> 20) & 0x7ff) - 1023;
-  bits.setUint32(0, (hi & 0x800fffff) | (1023 << 20));
-  let m = bits.getFloat64(0);
-  if (m > Math.SQRT2) {
-    m /= 2;
-    e += 1;
+  let hx = bits.getUint32(0);
+  k += (hx >>> 20) - 1023;
+  hx &= 0x000fffff;
+  const i = (hx + 0x95f64) & 0x100000;
+  bits.setUint32(0, hx | (i ^ 0x3ff00000)); // normalize x or x/2
+  k += i >>> 20;
+  const f = bits.getFloat64(0) - 1;
+  if ((0x000fffff & (2 + hx)) < 3) {
+    // -2^-20 <= f < 2^-20
+    if (f === 0) return k === 0 ? 0 : k * LN2_HI + k * LN2_LO;
+    const r = f * f * (0.5 - 0.33333333333333333 * f);
+    return k === 0 ? f - r : k * LN2_HI - (r - k * LN2_LO - f);
   }
-  const f = (m - 1) / (m + 1);
-  const f2 = f * f;
-  let term = f;
-  let sum = 0;
-  for (let k = 1; k < 40; k += 2) {
-    const add = term / k;
-    sum += add;
-    if (Math.abs(add) < 1e-18 * Math.abs(sum)) break;
-    term *= f2;
+  const s = f / (2 + f);
+  const z = s * s;
+  const w = z * z;
+  const t1 = w * (LG2 + w * (LG4 + w * LG6));
+  const t2 = z * (LG1 + w * (LG3 + w * (LG5 + w * LG7)));
+  const r = t2 + t1;
+  if (((hx - 0x6147a) | (0x6b851 - hx)) > 0) {
+    const hfsq = 0.5 * f * f;
+    return k === 0 ? f - (hfsq - s * (hfsq + r)) : k * LN2_HI - (hfsq - (s * (hfsq + r) + k * LN2_LO) - f);
   }
-  return e * LN2_HI + (2 * sum + e * LN2_LO);
+  return k === 0 ? f - s * (f - r) : k * LN2_HI - (s * (f - r) - k * LN2_LO - f);
 }

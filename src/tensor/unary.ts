@@ -90,13 +90,13 @@ export function reciprocal(x: Tensor): Tensor {
   return new Tensor(o, x.shape);
 }
 
-/** max(x, 0); relu(0) = 0. */
+/** max(x, 0); relu(0) = 0; NaN propagates (as in `maximum`). */
 export function relu(x: Tensor): Tensor {
   const a = x.data;
   const o = allocate(x.dtype, a.length);
   for (let i = 0; i < a.length; i++) {
     const v = a[i]!;
-    o[i] = v > 0 ? v : 0;
+    o[i] = v > 0 || v !== v ? v : 0;
   }
   return new Tensor(o, x.shape);
 }
