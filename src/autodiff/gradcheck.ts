@@ -130,7 +130,10 @@ class Stats {
   maxAbs = 0;
   maxRel = 0;
   /** Denominator floor of the relative error: a numeric 1e-12 for an exact 0 is noise, not a 100% error. */
-  constructor(private readonly floor: number) {}
+  readonly floor: number;
+  constructor(floor: number) {
+    this.floor = floor;
+  }
   add(analytic: number, numeric: number): void {
     const abs = Math.abs(analytic - numeric);
     this.checks++;
