@@ -2,13 +2,9 @@ import { zeros } from '../tensor/create.js';
 import { fail } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { InputSpec } from '../nn/spec.js';
+import type { RgbaImage } from '../cam/render.js';
 
-/** 8-bit RGBA pixels, row-major (what PNG decoders and canvas getImageData give). */
-export interface RgbaImage {
-  width: number;
-  height: number;
-  data: Uint8Array | Uint8ClampedArray;
-}
+export type { RgbaImage } from '../cam/render.js';
 
 /**
  * Converts any RGBA picture to a model input [1, C, H, W]:

@@ -38,3 +38,21 @@ export function kaimingNormal(shape: readonly number[], fanIn: number, rng: Rng,
   for (let i = 0; i < t.size; i++) t.data[i] = std * rng.normal();
   return t;
 }
+
+/**
+ * Re-initializes every Conv2d/Linear weight with He/Kaiming normal N(0, 2/fan_in) and zeroes
+ * their biases (a better start than PyTorch's default for ReLU networks trained from scratch).
+ * Applies to named parameters: `*.weight` with at least 2 dimensions [out, in, ...] and `*.bias`
+ * vectors (batch-norm weights are 1-D and left alone).
+ */
+export function heInit(tensors: ReadonlyArray<readonly [string, Tensor]>, rng: Rng): void {
+  for (const [name, t] of tensors) {
+    if (name.endsWith('.weight') && t.ndim >= 2) {
+      const fanIn = t.size / t.shape[0]!;
+      const std = Math.sqrt(2 / fanIn);
+      for (let i = 0; i < t.size; i++) t.data[i] = std * rng.normal();
+    } else if (name.endsWith('.bias') && t.ndim === 1) {
+      t.data.fill(0);
+    }
+  }
+}

@@ -16,7 +16,8 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     // Promote vectors to matrices, multiply, and drop the added axis again.
     const a2 = a.ndim === 1 ? reshape(a, [1, a.shape[0]!]) : a;
     const b2 = b.ndim === 1 ? reshape(b, [b.shape[0]!, 1]) : b;
-    const c = matmul(a2, b2, a.ndim === 1 ? { ...opts, transA: false } : b.ndim === 1 ? { ...opts, transB: false } : opts);
+    // Transpose flags apply to 2-D+ operands only (as in the kernel): a promoted vector is never transposed.
+    const c = matmul(a2, b2, { transA: a.ndim === 1 ? false : (opts.transA ?? false), transB: b.ndim === 1 ? false : (opts.transB ?? false) });
     const shape = c.shape.slice();
     if (b.ndim === 1) shape.splice(shape.length - 1, 1);
     if (a.ndim === 1) shape.splice(shape.length - (b.ndim === 1 ? 1 : 2), 1);

@@ -1,0 +1,97 @@
+import type { Module } from '../nn/module.js';
+import { AdaptiveAvgPool2d, Dropout, Flatten, GlobalAvgPool, Identity, Linear } from '../nn/layers.js';
+import { zeros } from '../tensor/create.js';
+import { fail } from '../tensor/errors.js';
+import { maximum, mul, div } from '../tensor/elementwise.js';
+import { max, sum } from '../tensor/reduce.js';
+import { tanh } from '../tensor/unary.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { gradCamWeights, layerCamRaw, weightedSum, xGradCamWeights } from './formulas.js';
+import { layerGradients, prepare, type CamTargetOptions } from './gradients.js';
+import { modulesAfter } from './split.js';
+import { finish, type CamResult, type TraceOption } from './result.js';
+import { upsampleMaps, minMaxNormalize } from './postprocess.js';
+
+export type CamOptions = CamTargetOptions & TraceOption;
+
+/**
+ * Grad-CAM (Selvaraju et al., "Grad-CAM: Visual Explanations from Deep Networks via
+ * Gradient-based Localization", ICCV 2017): w_k = (1/hw) Σ_ij ∂S/∂A_k,ij, map = ReLU(Σ_k w_k A_k).
+ */
+export function gradCam(model: Module, input: Tensor, opts: CamOptions = {}): CamResult {
+  const ctx = prepare(model, input, opts);
+  const { a, g } = layerGradients(ctx);
+  const w = gradCamWeights(g);
+  return finish('gradcam', ctx, weightedSum(a, w), w, opts.trace ? { A: a, d1: g, weights: w, derivatives: 'first order (g)' } : null);
+}
+
+/**
+ * XGrad-CAM (Fu et al., "Axiom-based Grad-CAM", BMVC 2020): w_k = Σ_ij g_k,ij A_k,ij / Σ_ij A_k,ij.
+ */
+export function xGradCam(model: Module, input: Tensor, opts: CamOptions = {}): CamResult {
+  const ctx = prepare(model, input, opts);
+  const { a, g } = layerGradients(ctx);
+  const w = xGradCamWeights(a, g);
+  return finish('xgradcam', ctx, weightedSum(a, w), w, opts.trace ? { A: a, d1: g, sumA: sum(a, [2, 3]), weights: w, derivatives: 'first order (g)' } : null);
+}
+
+/**
+ * Layer-CAM (Jiang et al., "LayerCAM: Exploring Hierarchical Class Activation Maps for
+ * Localization", IEEE TIP 2021): map = ReLU(Σ_k ReLU(g_k) ⊙ A_k), a weight per position.
+ */
+export function layerCam(model: Module, input: Tensor, opts: CamOptions = {}): CamResult {
+  const ctx = prepare(model, input, opts);
+  const { a, g } = layerGradients(ctx);
+  return finish('layercam', ctx, layerCamRaw(a, g), null, opts.trace ? { A: a, d1: g, derivatives: 'first order (g)' } : null);
+}
+
+/**
+ * Layer-CAM's multi-layer fusion: each layer's map is upsampled to the input size and rescaled
+ * by tanh(γ · M / max M) with γ = 2 (lifting the weak values of shallow layers), then the maps
+ * are combined by an element-wise maximum and min-max normalized.
+ */
+export function fuseLayerCams(results: readonly CamResult[], gamma = 2): { upsampled: Tensor; flat: boolean[] } {
+  if (results.length === 0) fail('fuseLayerCams', 'needs at least one Layer-CAM result');
+  const first = results[0]!;
+  const size: [number, number] = [first.upsampled.shape[1]!, first.upsampled.shape[2]!];
+  let fused: Tensor | null = null;
+  for (const r of results) {
+    const up = upsampleMaps(r.map, size);
+    const peak = max(up, [1, 2], { keepdims: true });
+    const scaled = tanh(mul(div(up, maximum(peak, 1e-300)), gamma));
+    fused = fused === null ? scaled : maximum(fused, scaled);
+  }
+  const { maps, flat } = minMaxNormalize(fused!, 'fused Layer-CAM map');
+  return { upsampled: maps, flat };
+}
+
+/**
+ * CAM (Zhou et al., "Learning Deep Features for Discriminative Localization", CVPR 2016): for a
+ * network ending in global average pooling + a linear layer, w_k = W_fc[c, k]. Throws naming
+ * what follows the layer when the head has another form.
+ */
+export function cam(model: Module, input: Tensor, opts: CamOptions = {}): CamResult {
+  const ctx = prepare(model, input, opts);
+  const fc = gapLinearHead(model, ctx.layer, ctx.split.activation.shape[1]!);
+  const [n, k] = ctx.split.activation.shape as [number, number];
+  const w = zeros([n, k], { dtype: ctx.split.activation.dtype });
+  ctx.targets.forEach((t, i) => {
+    if (t.classIndex < 0) fail('cam', 'CAM needs a class target, not a custom function');
+    for (let j = 0; j < k; j++) w.data[i * k + j] = fc.weight.data[t.classIndex * k + j]!;
+  });
+  const a = ctx.split.activation;
+  return finish('cam', ctx, weightedSum(a, w), w, opts.trace ? { A: a, d1: zeros(a.shape, { dtype: a.dtype }), weights: w, derivatives: 'none (fc weights)' } : null);
+}
+
+function gapLinearHead(model: Module, layer: string, channels: number): Linear {
+  const after = modulesAfter(model, layer);
+  const names = after?.map((m) => m.describe()).join(' → ') ?? 'a non-sequential head';
+  const rest = (after ?? []).filter((m) => !(m instanceof Identity || m instanceof Dropout || m instanceof Flatten));
+  const pool = rest[0];
+  const isGap = pool instanceof GlobalAvgPool || (pool instanceof AdaptiveAvgPool2d && [pool.outputSize].flat().every((v) => v === 1));
+  const fc = rest[1];
+  if (!isGap || !(fc instanceof Linear) || rest.length !== 2 || fc.inFeatures !== channels) {
+    fail('cam', `CAM needs global average pooling then one linear layer after '${layer}'; the model has ${names}. Use gradcam (equal to CAM on such heads) instead`);
+  }
+  return fc;
+}

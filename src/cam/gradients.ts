@@ -1,0 +1,156 @@
+import { grad } from '../autodiff/grad.js';
+import { noGrad } from '../autodiff/mode.js';
+import { sub } from '../autodiff/ops/elementwise.js';
+import { gather } from '../autodiff/ops/indexing.js';
+import { concat, reshape, slice } from '../autodiff/ops/movement.js';
+import { softmax, sum } from '../autodiff/ops/reduce.js';
+import { exp } from '../autodiff/ops/unary.js';
+import { expand } from '../autodiff/ops/reduce.js';
+import type { Module } from '../nn/module.js';
+import { zeros } from '../tensor/create.js';
+import { fail, shapeStr } from '../tensor/errors.js';
+import { IndexTensor, type Tensor } from '../tensor/tensor.js';
+import { activationLeaf, defaultLayer, splitAt, type Split } from './split.js';
+import { targetsFor, totalScore, type ResolvedTarget, type Target } from './target.js';
+
+export interface CamTargetOptions {
+  /** Target layer by state-dict name (default: the last layer with a 4-D output). */
+  layer?: string;
+  /** What to explain: one target for every image, or one per image (default 'predicted'). */
+  target?: Target | readonly Target[];
+}
+
+/** A model cut at its target layer for a batch of images, with one resolved target per image. */
+export interface CamContext {
+  model: Module;
+  input: Tensor;
+  layer: string;
+  split: Split;
+  targets: ResolvedTarget[];
+}
+
+export function prepare(model: Module, input: Tensor, opts: CamTargetOptions = {}): CamContext {
+  if (input.ndim !== 4) fail('cam', `input must be a batch of images [N,C,H,W], got ${shapeStr(input.shape)}`);
+  const layer = opts.layer ?? defaultLayer(model, input);
+  model.get(layer); // throws listing the valid layer names
+  const split = splitAt(model, input, layer);
+  const targets = targetsFor(opts.target, split.output);
+  return { model, input, layer, split, targets };
+}
+
+/** A = the layer's activation [N,K,h,w] and g = ∂S/∂A, S = Σ_n target_n (one backward pass). */
+export function layerGradients(ctx: CamContext): { a: Tensor; g: Tensor } {
+  const a = ctx.split.activation;
+  const leaf = activationLeaf(a);
+  const s = totalScore(ctx.split.head(leaf), ctx.targets);
+  if (!s.requiresGrad) return { a, g: zeros(a.shape, { dtype: a.dtype }) };
+  const [g] = grad(s, leaf, { onUnused: 'zeros' });
+  return { a, g: g! };
+}
+
+/** Which output the exact Grad-CAM++ derivatives are taken of. */
+export type ExactOutput = 'exp' | 'softmax' | 'raw';
+
+export interface ExactOptions {
+  /** Y: exp(S − S₀) (default, the paper's choice with S₀ the clean score), the softmax probability, or S itself. */
+  output?: ExactOutput;
+  /** Diagonal entries extracted per batched pass (default 256). */
+  batchSize?: number;
+}
+
+/**
+ * True derivatives of Y with respect to the activation, by the engine's higher-order autodiff:
+ * d1 = ∂Y/∂A, and the diagonals d2_e = ∂²Y/∂A_e², d3_e = ∂³Y/∂A_e³ for every element e.
+ * Diagonals come out B at a time: A is copied into B independent leaves, Σ_b Y(A_b) is
+ * differentiated, and element e_b is read from copy b (the copies do not interact, so
+ * ∂/∂A_b of Σ_b' Y(A_b') is ∂Y(A_b)/∂A_b). Three backward passes per batch.
+ */
+export function exactDerivatives(ctx: CamContext, opts: ExactOptions = {}): { d1: Tensor; d2: Tensor; d3: Tensor } {
+  const output = opts.output ?? 'exp';
+  if (!['exp', 'softmax', 'raw'].includes(output)) fail('exact Grad-CAM++', `output must be 'exp', 'softmax' or 'raw', got '${output}'`);
+  const batch = opts.batchSize ?? 256;
+  if (!Number.isInteger(batch) || batch < 1) fail('exact Grad-CAM++', `batchSize must be a positive integer, got ${batch}`);
+  const [n, k, h, w] = ctx.split.activation.shape as [number, number, number, number];
+  const d1 = zeros([n, k, h, w], { dtype: ctx.split.activation.dtype });
+  const d2 = zeros([n, k, h, w], { dtype: ctx.split.activation.dtype });
+  const d3 = zeros([n, k, h, w], { dtype: ctx.split.activation.dtype });
+  const per = k * h * w;
+  for (let img = 0; img < n; img++) {
+    const split = n === 1 ? ctx.split : splitAt(ctx.model, sliceImage(ctx.input, img), ctx.layer);
+    const target = ctx.targets[img]!;
+    if (output === 'softmax' && target.classIndex < 0) fail('exact Grad-CAM++', "output 'softmax' needs a class target, not a custom function");
+    const a = split.activation;
+    const y = outputFunction(split, a, target, output);
+    // d1 from one plain backward pass.
+    const leaf = activationLeaf(a);
+    const y0 = y(split.head(leaf));
+    if (y0.requiresGrad) d1.data.set(grad(y0, leaf, { onUnused: 'zeros' })[0]!.data, img * per);
+    for (let start = 0; start < per; start += batch) {
+      const b = Math.min(batch, per - start);
+      const copies = activationLeaf(noGrad(() => expand(a, [b, k, h, w])));
+      const picks = new IndexTensor(Int32Array.from({ length: b }, (_, j) => j * per + start + j), [b]);
+      const total = y(split.head(copies));
+      if (!total.requiresGrad) continue;
+      const [g] = grad(total, copies, { createGraph: true, onUnused: 'zeros' });
+      const s2 = sum(gather(g!, picks));
+      if (!s2.requiresGrad) continue; // ∂Y/∂A does not depend on A: every higher derivative is 0
+      const [hess] = grad(s2, copies, { createGraph: true, onUnused: 'zeros' });
+      const diag2 = gather(hess!, picks);
+      d2.data.set(diag2.data, img * per + start);
+      const s3 = sum(diag2);
+      if (!s3.requiresGrad) continue;
+      const [third] = grad(s3, copies, { onUnused: 'zeros' });
+      d3.data.set(gather(third!, picks).data, img * per + start);
+    }
+  }
+  return { d1, d2, d3 };
+}
+
+function sliceImage(x: Tensor, i: number): Tensor {
+  return slice(x, [[i, i + 1], null, null, null]);
+}
+
+/** Y summed over a batch of rows: Σ_b Y(out_b) for the chosen output kind. */
+function outputFunction(split: Split, a: Tensor, target: ResolvedTarget, output: ExactOutput): (out: Tensor) => Tensor {
+  const rowScores = (out: Tensor): Tensor => {
+    const rows = out.shape[0]!;
+    if (target.kind === 'custom') {
+      return concat(Array.from({ length: rows }, (_, b) => reshape(target.fn(reshape(slice(out, [[b, b + 1], null]), [out.shape[1]!])), [1])));
+    }
+    const c = out.shape[1]!;
+    const src = target.kind === 'probability' ? softmax(out, -1) : out;
+    return gather(src, new IndexTensor(Int32Array.from({ length: rows }, (_, b) => b * c + target.classIndex), [rows]));
+  };
+  if (output === 'raw') return (out) => sum(rowScores(out));
+  if (output === 'softmax') {
+    return (out) => {
+      const c = out.shape[1]!;
+      return sum(gather(softmax(out, -1), new IndexTensor(Int32Array.from({ length: out.shape[0]! }, (_, b) => b * c + target.classIndex), [out.shape[0]!])));
+    };
+  }
+  const s0 = noGrad(() => rowScores(split.head(a)).data[0]!);
+  return (out) => sum(exp(sub(rowScores(out), s0)));
+}
+
+/** The target scores and softmax probabilities of the explained classes, per image. */
+export function targetScores(ctx: CamContext): { scores: number[]; probabilities: Array<number | null> } {
+  return scoresOf(ctx.split.output, ctx.targets);
+}
+
+/** Target scores and probabilities from a model output [N, C] (no graph). */
+export function scoresOf(out: Tensor, targets: readonly ResolvedTarget[]): { scores: number[]; probabilities: Array<number | null> } {
+  const c = out.shape[1]!;
+  const probs = noGrad(() => softmax(out, -1));
+  const scores: number[] = [];
+  const probabilities: Array<number | null> = [];
+  targets.forEach((t, i) => {
+    if (t.classIndex < 0) {
+      scores.push(noGrad(() => t.fn(reshape(slice(out, [[i, i + 1], null]), [c]))).data[0]!);
+      probabilities.push(null); // a custom target names no class
+    } else {
+      scores.push(out.data[i * c + t.classIndex]!);
+      probabilities.push(probs.data[i * c + t.classIndex]!);
+    }
+  });
+  return { scores, probabilities };
+}

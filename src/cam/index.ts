@@ -1,0 +1,14 @@
+/** camlab/cam: CAM methods, their formulas, post-processing and rendering. */
+export * from './target.js';
+export * from './split.js';
+export * from './gradients.js';
+export * from './formulas.js';
+export * from './postprocess.js';
+export * from './result.js';
+export * from './gradcam.js';
+export * from './gradcampp.js';
+export * from './smooth.js';
+export * from './scorecam.js';
+export * from './noise.js';
+export * from './methods.js';
+export * from './render.js';

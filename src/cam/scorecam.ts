@@ -1,0 +1,55 @@
+import { noGrad } from '../autodiff/mode.js';
+import type { Module } from '../nn/module.js';
+import { zeros } from '../tensor/create.js';
+import { fail } from '../tensor/errors.js';
+import { mul } from '../tensor/elementwise.js';
+import { concat, reshape, slice } from '../tensor/movement.js';
+import { softmax } from '../tensor/reduce.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { weightedSum } from './formulas.js';
+import type { CamOptions } from './gradcam.js';
+import { prepare } from './gradients.js';
+import { minMaxNormalize, upsampleMaps } from './postprocess.js';
+import { finish, type CamResult } from './result.js';
+import { withEval } from './split.js';
+import { totalScore } from './target.js';
+
+export interface ScoreCamOptions extends CamOptions {
+  /** Masked images per forward pass (default 16). The result does not depend on it. */
+  batchSize?: number;
+}
+
+/**
+ * Score-CAM (Wang et al., "Score-CAM: Score-Weighted Visual Explanations for Convolutional
+ * Neural Networks", CVPR-W 2020), gradient-free: mask_k = minmax(upsample(A_k)) at input size,
+ * s_k = S(x ⊙ mask_k), w = softmax_k(s), map = ReLU(Σ_k w_k A_k). A flat channel gives a zero
+ * mask. As pytorch-grad-cam, s is the target's output itself (no baseline subtraction).
+ */
+export function scoreCam(model: Module, input: Tensor, opts: ScoreCamOptions = {}): CamResult {
+  const batch = opts.batchSize ?? 16;
+  if (!Number.isInteger(batch) || batch < 1) fail('scorecam', `batchSize must be a positive integer, got ${batch}`);
+  const ctx = prepare(model, input, opts);
+  const a = ctx.split.activation;
+  const [n, k, h, w] = a.shape as [number, number, number, number];
+  const [hh, ww] = [input.shape[2]!, input.shape[3]!];
+  const weights = zeros([n, k], { dtype: a.dtype });
+  noGrad(() => {
+    for (let img = 0; img < n; img++) {
+      const ai = reshape(slice(a, [[img, img + 1], null, null, null]), [k, h, w]);
+      const masks = minMaxNormalize(upsampleMaps(ai, [hh, ww]), 'Score-CAM mask').maps; // flat channel → zero mask
+      const xi = slice(input, [[img, img + 1], null, null, null]);
+      const scores: Tensor[] = [];
+      for (let start = 0; start < k; start += batch) {
+        const b = Math.min(batch, k - start);
+        const m = reshape(slice(masks, [[start, start + b], null, null]), [b, 1, hh, ww]);
+        const masked = mul(xi, m); // [b, C, H, W]
+        const out = withEval(model, () => model.call(masked));
+        const target = ctx.targets[img]!;
+        scores.push(concat(Array.from({ length: b }, (_, j) => reshape(totalScore(slice(out, [[j, j + 1], null]), [target]), [1]))));
+      }
+      const wi = softmax(concat(scores), 0);
+      weights.data.set(wi.data, img * k);
+    }
+  });
+  return finish('scorecam', ctx, weightedSum(a, weights), weights, opts.trace ? { A: a, d1: zeros(a.shape, { dtype: a.dtype }), weights, derivatives: 'none (forward scores of masked inputs)' } : null);
+}

@@ -1,0 +1,189 @@
+import { grad } from '../autodiff/grad.js';
+import { requiresGrad } from '../autodiff/node.js';
+import type { Module } from '../nn/module.js';
+import { zeros } from '../tensor/create.js';
+import { fail, shapeStr } from '../tensor/errors.js';
+import { add, div, mul, sub } from '../tensor/elementwise.js';
+import { sum } from '../tensor/reduce.js';
+import { abs, square } from '../tensor/unary.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { gradCamPlusPlusAlpha, gradCamPlusPlusWeights, weightedSum, type AlphaOptions } from './formulas.js';
+import type { CamOptions } from './gradcam.js';
+import { exactDerivatives, layerGradients, prepare, scoresOf, type ExactOptions } from './gradients.js';
+import { checkNoise, noisyCopy, type NoiseOptions } from './noise.js';
+import { minMaxNormalize } from './postprocess.js';
+import { finish, type CamResult } from './result.js';
+import { withEval } from './split.js';
+import { targetsFor, totalScore, type ResolvedTarget, type Target } from './target.js';
+import { noGrad } from '../autodiff/mode.js';
+
+/** SmoothGrad aggregation: the mean gradient, the mean of squares (SmoothGrad²), or the variance (VarGrad). */
+export type SmoothGradVariant = 'mean' | 'squares' | 'variance';
+
+export interface SmoothGradOptions extends NoiseOptions {
+  target?: Target | readonly Target[];
+  variant?: SmoothGradVariant;
+  /** Take |∂S/∂x| of each sample before aggregating. */
+  abs?: boolean;
+}
+
+export interface SaliencyResult {
+  method: string;
+  classes: number[];
+  scores: number[];
+  probabilities: Array<number | null>;
+  /** Aggregated input gradients [N,C,H,W]. */
+  saliency: Tensor;
+  /** Σ_c |saliency_c| per pixel [N,H,W]. */
+  map: Tensor;
+  /** The map min-max normalized to [0,1]. */
+  upsampled: Tensor;
+  flat: boolean[];
+}
+
+/**
+ * SmoothGrad (Smilkov et al., "SmoothGrad: removing noise by adding noise", 2017):
+ * s = (1/n) Σ_m ∂S/∂x at x_m = x + N(0, σ²), σ = noise · (max x − min x). Variants: mean (default),
+ * mean of squares (1/n) Σ (∂S/∂x)², variance (1/n) Σ (∂S/∂x − mean)²; `abs` applies |·| per sample.
+ * The displayed map is Σ over colour channels of |s|.
+ */
+export function smoothGrad(model: Module, input: Tensor, opts: SmoothGradOptions = {}): SaliencyResult {
+  const { samples, noise, rng, scale } = checkNoise('smoothgrad', opts);
+  const variant = opts.variant ?? 'mean';
+  if (!['mean', 'squares', 'variance'].includes(variant)) fail('smoothgrad', `variant must be 'mean', 'squares' or 'variance', got '${variant}'`);
+  if (input.ndim !== 4) fail('smoothgrad', `input must be a batch of images [N,C,H,W], got ${shapeStr(input.shape)}`);
+  const clean = withEval(model, () => noGrad(() => model.call(input)));
+  const resolved = targetsFor(opts.target ?? 'predicted', clean);
+  const fixed = fixedTargets(resolved);
+  let s1 = zeros(input.shape, { dtype: input.dtype });
+  let s2 = zeros(input.shape, { dtype: input.dtype });
+  for (let m = 0; m < samples; m++) {
+    const xm = requiresGrad(noisyCopy(input, noise, scale, rng));
+    const out = withEval(model, () => model.call(xm));
+    const targets = targetsFor(fixed, out);
+    let g = grad(totalScore(out, targets), xm, { onUnused: 'zeros' })[0]!;
+    if (opts.abs) g = abs(g);
+    s1 = add(s1, g);
+    s2 = add(s2, square(g));
+  }
+  const mean = div(s1, samples);
+  const saliency = variant === 'mean' ? mean : variant === 'squares' ? div(s2, samples) : sub(div(s2, samples), square(mean));
+  const map = sum(abs(saliency), 1);
+  const { maps, flat } = minMaxNormalize(map, 'SmoothGrad map');
+  const { scores, probabilities } = scoresOf(clean, resolved);
+  return { method: `smoothgrad${variant === 'mean' ? '' : `-${variant}`}`, classes: resolved.map((t) => t.classIndex), scores, probabilities, saliency, map, upsampled: maps, flat };
+}
+
+/** The targets resolved on the clean image, fixed for the noisy copies (so 'predicted' cannot change class). */
+function fixedTargets(targets: readonly ResolvedTarget[]): Target[] {
+  return targets.map((t) => (t.kind === 'custom' ? t.fn : t.kind === 'probability' ? { class: t.classIndex, output: 'probability' as const } : t.classIndex));
+}
+
+export interface SmoothGradCamPlusPlusOptions extends CamOptions, NoiseOptions, Pick<AlphaOptions, 'eps' | 'denominator'> {
+  /** α numerator: D2 (default; the consistent generalization of eq. 19) or D1 (as printed in the paper). */
+  numerator?: 'D2' | 'D1';
+  /** Gradient inside ReLU(·) of the weights: the mean D1 (default) or the last sample's gradient (torchcam). */
+  weightGradient?: 'mean' | 'last';
+  /** Activation in the map: the clean A (default) or the last noisy sample's (torchcam). */
+  mapActivation?: 'clean' | 'last-noisy';
+  /** Start from a known implementation's choices; explicit options override it. */
+  preset?: 'camlab' | 'paper' | 'torchcam';
+  /** Explain only these feature maps (channel indices): the other channels get weight 0. */
+  channels?: readonly number[];
+  /** Explain only these neurons (spatial positions [i, j] of the feature map): w_k sums over them only. */
+  positions?: ReadonlyArray<readonly [number, number]>;
+  /** D1, D2, D3 from the exact derivatives at each noisy input instead of g, g², g³. */
+  exact?: boolean | ExactOptions;
+}
+
+const SMOOTH_PRESETS = {
+  camlab: {},
+  paper: { numerator: 'D1' },
+  torchcam: { numerator: 'D2', denominator: 'index-mixed', eps: 1e-8, weightGradient: 'last', mapActivation: 'last-noisy' },
+} as const;
+
+/**
+ * Smooth Grad-CAM++ (Omeiza, Speakman, Cintas, Weldemariam, "Smooth Grad-CAM++: An Enhanced
+ * Inference Level Visualization Technique for Deep Convolutional Neural Network Models", 2019).
+ * For m = 1..n noisy inputs x_m = x + N(0, σ²) take g_m = ∂S/∂A at x_m; D1 = mean g_m,
+ * D2 = mean g_m², D3 = mean g_m³; with the clean activation A:
+ *   α = D2 / (2·D2 + ΣA_k · D3),  w_k = Σ_ij α ReLU(D1),  map = ReLU(Σ_k w_k A_k).
+ * With n = 1 and zero noise this is exactly Grad-CAM++.
+ */
+export function smoothGradCamPlusPlus(model: Module, input: Tensor, opts: SmoothGradCamPlusPlusOptions = {}): CamResult {
+  const preset = SMOOTH_PRESETS[opts.preset ?? 'camlab'] as (typeof SMOOTH_PRESETS)[keyof typeof SMOOTH_PRESETS] | undefined;
+  if (preset === undefined) fail('smooth gradcam++', `unknown preset '${String(opts.preset)}'; known: ${Object.keys(SMOOTH_PRESETS).join(', ')}`);
+  const o = { ...preset, ...definedOnly(opts) } as SmoothGradCamPlusPlusOptions;
+  const { samples, noise, rng, scale } = checkNoise('smooth gradcam++', o);
+  const ctx = prepare(model, input, o);
+  const fixed = fixedTargets(ctx.targets);
+  const a = ctx.split.activation;
+  let d1 = zeros(a.shape, { dtype: a.dtype });
+  let d2 = zeros(a.shape, { dtype: a.dtype });
+  let d3 = zeros(a.shape, { dtype: a.dtype });
+  let lastG = d1;
+  let lastA = a;
+  for (let m = 0; m < samples; m++) {
+    const xm = noisyCopy(input, noise, scale, rng);
+    const cm = prepare(model, xm, { layer: ctx.layer, target: fixed });
+    if (o.exact) {
+      const e = exactDerivatives(cm, o.exact === true ? {} : o.exact);
+      d1 = add(d1, e.d1);
+      d2 = add(d2, e.d2);
+      d3 = add(d3, e.d3);
+      lastG = e.d1;
+    } else {
+      const { g } = layerGradients(cm);
+      const g2 = mul(g, g);
+      d1 = add(d1, g);
+      d2 = add(d2, g2);
+      d3 = add(d3, mul(g2, g));
+      lastG = g;
+    }
+    lastA = cm.split.activation;
+  }
+  d1 = div(d1, samples);
+  d2 = div(d2, samples);
+  d3 = div(d3, samples);
+  const aopts: AlphaOptions = { denominator: o.denominator ?? 'paper' };
+  if (o.eps !== undefined) aopts.eps = o.eps;
+  // The paper prints D1 in the numerator; eq. 19's structure (and torchcam) has D2.
+  const num = (o.numerator ?? 'D2') === 'D2' ? d2 : d1;
+  const alpha = gradCamPlusPlusAlpha(a, d2, d3, aopts, num);
+  let w = gradCamPlusPlusWeights(alpha, (o.weightGradient ?? 'mean') === 'mean' ? d1 : lastG, restrictPositions(a, o.positions));
+  w = restrictChannels(w, o.channels);
+  const mapA = (o.mapActivation ?? 'clean') === 'clean' ? a : lastA;
+  return finish('smooth gradcam++', ctx, weightedSum(mapA, w), w, o.trace ? { A: a, d1, d2, d3, sumA: sum(a, [2, 3]), alpha, weights: w, derivatives: `${o.exact ? 'exact' : 'closed form'} moments over ${samples} noisy samples` } : null);
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** A [1,1,h,w] 0/1 mask of the selected positions (undefined = all). */
+function restrictPositions(a: Tensor, positions: ReadonlyArray<readonly [number, number]> | undefined): Tensor | undefined {
+  if (positions === undefined) return undefined;
+  const [, , h, w] = a.shape as [number, number, number, number];
+  const mask = zeros([1, 1, h, w], { dtype: a.dtype });
+  if (positions.length === 0) fail('smooth gradcam++', 'positions must name at least one [i, j]');
+  for (const [i, j] of positions) {
+    if (!Number.isInteger(i) || !Number.isInteger(j) || i < 0 || i >= h || j < 0 || j >= w) {
+      fail('smooth gradcam++', `position [${i}, ${j}] is outside the ${h}x${w} feature map of ${shapeStr(a.shape)}`);
+    }
+    mask.data[i * w + j] = 1;
+  }
+  return mask;
+}
+
+function restrictChannels(w: Tensor, channels: readonly number[] | undefined): Tensor {
+  if (channels === undefined) return w;
+  const k = w.shape[1]!;
+  if (channels.length === 0) fail('smooth gradcam++', 'channels must name at least one feature map');
+  const keep = zeros([1, k], { dtype: w.dtype });
+  for (const c of channels) {
+    if (!Number.isInteger(c) || c < 0 || c >= k) fail('smooth gradcam++', `channel ${c} is out of range: the layer has ${k} feature maps`);
+    keep.data[c] = 1;
+  }
+  return mul(w, keep);
+}
+

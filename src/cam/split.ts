@@ -1,0 +1,148 @@
+import { noGrad } from '../autodiff/mode.js';
+import { detach, requiresGrad } from '../autodiff/node.js';
+import { Module } from '../nn/module.js';
+import { Sequential } from '../nn/layers.js';
+import { fail, shapeStr } from '../tensor/errors.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+/** One named module's output seen during a probe forward pass, in completion order. */
+export interface LayerInfo {
+  name: string;
+  type: string;
+  shape: number[];
+  calls: number;
+}
+
+/** Runs one forward pass (no graph) and records every named submodule's output shape and call count. */
+export function probeLayers(model: Module, x: Tensor): LayerInfo[] {
+  return probe(model, x).map(({ out: _out, ...info }) => info);
+}
+
+function probe(model: Module, x: Tensor): Array<LayerInfo & { out: Tensor }> {
+  const seen = new Map<string, LayerInfo & { out: Tensor }>();
+  const handles = model.namedModules().filter(([n]) => n !== '').map(([name, m]) =>
+    m.registerForwardHook((out) => {
+      const prev = seen.get(name);
+      if (prev !== undefined) prev.calls++;
+      else seen.set(name, { name, type: m.constructor.name, shape: [...out.shape], calls: 1, out });
+    }),
+  );
+  try {
+    withEval(model, () => noGrad(() => model.call(x)));
+  } finally {
+    for (const h of handles) h.remove();
+  }
+  return [...seen.values()];
+}
+
+/**
+ * The default target layer: the last module whose output is a 4-D feature map with more than one
+ * spatial position (a 1x1 global-pooling output is not a map). Several modules
+ * can return that same tensor (a container, its last block, the block's final relu); the
+ * shallowest one that is not a Sequential and runs once is chosen (`layer4.1`, not `layer4` or
+ * `layer4.1.relu`), the usual choice in pytorch-grad-cam.
+ */
+export function defaultLayer(model: Module, x: Tensor): string {
+  const infos = probe(model, x);
+  const fourD = infos.filter((i) => i.shape.length === 4 && i.shape[2]! * i.shape[3]! > 1);
+  const last = fourD[fourD.length - 1];
+  if (last === undefined) fail('cam', 'the model has no layer with a 4-D [N,C,H,W] output larger than 1x1 to explain');
+  const same = fourD.filter((i) => i.out === last.out);
+  const ok = same.filter((i) => !(model.get(i.name) instanceof Sequential) && i.calls === 1);
+  const pool = ok.length > 0 ? ok : [last];
+  pool.sort((a, b) => a.name.split('.').length - b.name.split('.').length);
+  return pool[0]!.name;
+}
+
+/** Runs fn with the model in eval mode (batch norm on running statistics, no dropout), restoring modes after. */
+export function withEval<T>(model: Module, fn: () => T): T {
+  const modes = model.namedModules().map(([, m]) => [m, m.training] as const);
+  model.eval();
+  try {
+    return fn();
+  } finally {
+    for (const [m, t] of modes) m.training = t;
+  }
+}
+
+/**
+ * The network cut at a layer: its activation A for the input, the model output, and `head`, the
+ * rest of the network as a differentiable function of A. A may carry more images than the input
+ * (a batch of copies): everything after the layer broadcasts over the batch.
+ */
+export interface Split {
+  layer: string;
+  activation: Tensor;
+  output: Tensor;
+  head: (a: Tensor) => Tensor;
+}
+
+export function splitAt(model: Module, x: Tensor, layer: string): Split {
+  if (x.ndim !== 4) fail('cam', `input must be a batch of images [N,C,H,W], got ${shapeStr(x.shape)}`);
+  const target = model.get(layer);
+  let activation: Tensor | null = null;
+  let calls = 0;
+  const capture = target.registerForwardHook((out) => {
+    calls++;
+    activation = out;
+  });
+  let output: Tensor;
+  try {
+    output = withEval(model, () => noGrad(() => model.call(x)));
+  } finally {
+    capture.remove();
+  }
+  if (activation === null || calls === 0) fail('cam', `layer '${layer}' did not run in the forward pass`);
+  if (calls > 1) fail('cam', `layer '${layer}' runs ${calls} times per forward pass (a shared module); choose its parent block instead`);
+  const a = activation as Tensor;
+  if (a.ndim !== 4) fail('cam', `layer '${layer}' outputs ${shapeStr(a.shape)}; CAM needs a 4-D [N,C,H,W] feature map`);
+  const fast = sequentialHead(model, layer);
+  const head = fast ?? ((h: Tensor): Tensor => {
+    // General path: run the model again with the layer's output replaced by h.
+    const swap = target.registerForwardHook(() => h);
+    try {
+      return withEval(model, () => model.call(x));
+    } finally {
+      swap.remove();
+    }
+  });
+  return { layer, activation: a, output, head: (h) => withEval(model, () => head(h)) };
+}
+
+/**
+ * When every ancestor of the layer is a Sequential, the rest of the network is just the modules
+ * after it at each level, in order; null otherwise.
+ */
+export function modulesAfter(model: Module, layer: string): Module[] | null {
+  const levels: Module[][] = [];
+  let m: Module = model;
+  for (const p of layer.split('.')) {
+    if (!(m instanceof Sequential)) return null;
+    const kids = m.namedChildren();
+    const i = kids.findIndex(([n]) => n === p);
+    if (i < 0) return null;
+    levels.push(kids.slice(i + 1).map(([, c]) => c));
+    m = kids[i]![1];
+  }
+  return expandSequentials(levels.reverse().flat());
+}
+
+/** Nested Sequentials replaced by their children, recursively (the order of execution). */
+function expandSequentials(mods: readonly Module[]): Module[] {
+  return mods.flatMap((m) => (m instanceof Sequential ? expandSequentials(m.namedChildren().map(([, c]) => c)) : [m]));
+}
+
+/**
+ * The Sequential fast path of `head`: run the modules after the layer instead of the whole model.
+ * Hooks on those modules run; hooks on the Sequential containers themselves do not.
+ */
+function sequentialHead(model: Module, layer: string): ((a: Tensor) => Tensor) | null {
+  const after = modulesAfter(model, layer);
+  if (after === null) return null;
+  return (a: Tensor): Tensor => after.reduce((h, mod) => mod.call(h), a);
+}
+
+/** A fresh leaf holding the activation's values, so gradients with respect to it can be taken. */
+export function activationLeaf(a: Tensor): Tensor {
+  return requiresGrad(detach(a));
+}

@@ -1,0 +1,101 @@
+import { readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { basename, join, relative } from 'node:path';
+import { explain, METHOD_NAMES, isMethodName } from '../cam/methods.js';
+import { imageToInput, inputToImage } from '../io/image.js';
+import { decodePng } from '../io/png.js';
+import { CamlabError } from '../tensor/errors.js';
+import { numberValue, parseArgs, value } from './args.js';
+import { readBytes, resolveModel, ROOT } from './models.js';
+import { displayFactor, table, topClasses, writeGrid, writeMapImages } from './report.js';
+import { enlarge } from '../cam/render.js';
+import { encodePng } from '../io/png.js';
+
+export const DEMO_HELP = `camlab demo [--out DIR] [--method M]... [--samples N]
+
+The main job: explains every sample image in examples/images/ (shapes-*.png with the bundled
+shapes-cnn, mnist-*.png with mnist-cnn) with every method, writes per-method heatmaps and
+overlays, a comparison grid per image and an index.html report to --out (default out/), and
+prints a summary table (predicted class, probability, time per method).`;
+
+interface Row {
+  image: string;
+  model: string;
+  predicted: string;
+  probability: number;
+  grid: string;
+  methods: Array<{ method: string; ms: number; overlay: string; heatmap: string; flat: boolean; className: string }>;
+}
+
+export function demoCommand(argv: readonly string[], log: (s: string) => void): void {
+  const args = parseArgs('demo', argv, { values: ['out', 'samples', 'images'], repeatable: ['method'], positional: [0, 0] });
+  const out = value(args, 'out') ?? 'out';
+  const methods = args.values.get('method') ?? METHOD_NAMES;
+  for (const m of methods) if (!isMethodName(m)) throw new CamlabError('demo', `unknown method '${m}'; known: ${METHOD_NAMES.join(', ')}`);
+  const samples = numberValue('demo', args, 'samples', { integer: true, min: 1 }) ?? 25;
+  const dir = value(args, 'images') ?? join(ROOT, 'examples', 'images');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.png')).sort();
+  if (files.length === 0) throw new CamlabError('demo', `no PNG images in ${dir}`);
+  const models = new Map<string, ReturnType<typeof resolveModel>>();
+  const rows: Row[] = [];
+  mkdirSync(out, { recursive: true });
+  for (const f of files) {
+    const name = f.startsWith('mnist') ? 'mnist-cnn' : 'shapes-cnn';
+    if (!models.has(name)) models.set(name, resolveModel(name));
+    const { spec, module } = models.get(name)!;
+    const picture = decodePng(readBytes(join(dir, f), 'image'), f);
+    const x = imageToInput(picture, spec.input);
+    const shown = inputToImage(x, spec.input);
+    const stem = basename(f, '.png');
+    const top = topClasses(module, x, spec.classes, 1)[0]!;
+    const row: Row = { image: f, model: name, predicted: top.name, probability: top.probability, grid: '', methods: [] };
+    const overlays = [];
+    writeInput(out, stem, shown);
+    for (const m of methods) {
+      const t0 = performance.now();
+      const r = explain(m, module, x, { samples });
+      const ms = performance.now() - t0;
+      const files = writeMapImages(join(out, stem), m, r, shown, 'jet');
+      overlays.push(files.overlay);
+      const c = r.classes[0]!;
+      row.methods.push({ method: m, ms, overlay: relative(out, files.overlayFile), heatmap: relative(out, files.heatmapFile), flat: r.flat[0]!, className: spec.classes[c] ?? String(c) });
+    }
+    row.grid = `${stem}-grid.png`;
+    writeGrid(join(out, row.grid), shown, overlays);
+    rows.push(row);
+  }
+  writeFileSync(join(out, 'index.html'), html(rows, methods));
+  log(table(['image', 'model', 'predicted', 'prob', ...methods.map((m) => `${m} ms`)], rows.map((r) => [r.image, r.model, r.predicted, `${(100 * r.probability).toFixed(1)}%`, ...r.methods.map((m) => `${m.ms.toFixed(0)}${m.flat ? '*' : ''}`)])));
+  if (rows.some((r) => r.methods.some((m) => m.flat))) log('* flat map: the method found no positive evidence at this layer (returned as zeros)');
+  log(`wrote ${rows.length} comparison grids, per-method PNGs and ${join(out, 'index.html')}`);
+}
+
+function writeInput(out: string, stem: string, shown: { width: number; height: number; data: Uint8Array | Uint8ClampedArray }): void {
+  mkdirSync(join(out, stem), { recursive: true });
+  writeFileSync(join(out, stem, 'input.png'), encodePng(enlarge(shown, displayFactor(shown.width))));
+}
+
+function esc(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+function html(rows: readonly Row[], methods: readonly string[]): string {
+  const head = `<tr><th>image</th>${methods.map((m) => `<th>${esc(m)}</th>`).join('')}</tr>`;
+  const body = rows
+    .map((r) => {
+      const stem = basename(r.image, '.png');
+      const cells = r.methods.map((m) => `<td><img src="${esc(m.overlay)}" alt="${esc(m.method)}"><br>${m.ms.toFixed(0)} ms${m.flat ? ' (flat)' : ''}</td>`).join('');
+      return `<tr><td><img src="${esc(stem)}/input.png" alt="${esc(r.image)}"><br><b>${esc(r.image)}</b><br>${esc(r.model)}: ${esc(r.predicted)} ${(100 * r.probability).toFixed(1)}%</td>${cells}</tr>`;
+    })
+    .join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>camlab demo</title>
+<style>body{font-family:system-ui,sans-serif;margin:1.5em}table{border-collapse:collapse}td,th{padding:6px;text-align:center;vertical-align:top;border-bottom:1px solid #ddd;font-size:13px}img{width:160px;image-rendering:pixelated}</style>
+</head><body>
+<h1>camlab demo</h1>
+<p>Each row: the input as the model sees it, then one overlay per method (jet colormap, red = most important). Maps are upsampled bilinearly (align_corners = false) and min-max normalized. A flat map has no positive evidence and is shown as zeros.</p>
+<table>${head}
+${body}
+</table>
+</body></html>
+`;
+}

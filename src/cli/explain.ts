@@ -1,0 +1,188 @@
+import { basename, extname, join } from 'node:path';
+import { isMethodName, METHOD_NAMES, explain, type ExplainOptions } from '../cam/methods.js';
+import type { CamResult } from '../cam/result.js';
+import { COLORMAPS, type ColormapName } from '../cam/render.js';
+import type { Target } from '../cam/target.js';
+import { imageToInput, inputToImage } from '../io/image.js';
+import { decodePng } from '../io/png.js';
+import { CamlabError } from '../tensor/errors.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { numberValue, parseArgs, value, type ParsedArgs } from './args.js';
+import { readBytes, resolveModel } from './models.js';
+import { fmt, table, topClasses, writeGrid, writeMapImages, type AnyResult } from './report.js';
+
+export const EXPLAIN_HELP = `camlab explain IMAGE.png [options]
+
+Explains a model's decision on one PNG (any size, bit depth, grey or colour, with or without
+alpha; it is converted to the model's input as described in the README).
+
+  --model NAME|SPEC.json   bundled model (shapes-cnn, mnist-cnn) or a spec file (default shapes-cnn)
+  --weights FILE           safetensors weights (default: model.safetensors next to the spec)
+  --method M               repeatable; one of ${METHOD_NAMES.join(', ')} (default gradcam++)
+  --class C                class index or name to explain (default: the predicted class)
+  --layer L                target layer by state-dict name (default: last 4-D layer)
+  --samples N --noise S --seed K   noise for smoothgrad / smooth-gradcam++ (default 25, 0.15, 0)
+  --exact                  Grad-CAM++ with exact higher-order derivatives
+  --output exp|softmax|raw the Y whose derivatives --exact uses (default exp)
+  --preset P               Grad-CAM++ variant: camlab, paper, pytorch-grad-cam, torchcam, official, tf-keras-vis
+  --colormap C             ${COLORMAPS.join(', ')} (default jet)
+  --out DIR                where PNGs go (default out)
+  --json                   print maps, weights and terms as JSON instead of text
+  --trace                  print a per-channel table of the terms`;
+
+export function explainCommand(argv: readonly string[], log: (s: string) => void): void {
+  const args = parseArgs('explain', argv, {
+    values: ['model', 'weights', 'class', 'layer', 'samples', 'noise', 'seed', 'output', 'out', 'colormap', 'preset', 'batch-size'],
+    repeatable: ['method'],
+    switches: ['exact', 'json', 'trace'],
+    positional: [1, 1],
+  });
+  const imagePath = args.positional[0]!;
+  const methods = args.values.get('method') ?? ['gradcam++'];
+  for (const m of methods) if (!isMethodName(m)) throw new CamlabError('explain', `unknown method '${m}'; known: ${METHOD_NAMES.join(', ')}`);
+  const cmap = (value(args, 'colormap') ?? 'jet') as ColormapName;
+  if (!COLORMAPS.includes(cmap)) throw new CamlabError('explain', `unknown colormap '${cmap}'; known: ${COLORMAPS.join(', ')}`);
+  const { spec, module } = resolveModel(value(args, 'model') ?? 'shapes-cnn', value(args, 'weights'));
+  const picture = decodePng(readBytes(imagePath, 'image'), imagePath);
+  const x = imageToInput(picture, spec.input);
+  const opts = explainOptions(args, spec.classes);
+  const top = topClasses(module, x, spec.classes);
+  const stem = basename(imagePath, extname(imagePath));
+  const outDir = value(args, 'out') ?? 'out';
+  const shown = inputToImage(x, spec.input);
+  const runs: Array<{ method: string; result: AnyResult; ms: number; files: string[] }> = [];
+  const overlays = [];
+  for (const m of methods) {
+    const t0 = performance.now();
+    const result = explain(m, module, x, opts);
+    const ms = performance.now() - t0;
+    const files = writeMapImages(outDir, `${stem}-${m}`, result, shown, cmap);
+    overlays.push(files.overlay);
+    runs.push({ method: m, result, ms, files: [files.heatmapFile, files.overlayFile] });
+  }
+  let gridFile: string | null = null;
+  if (runs.length > 1) {
+    gridFile = join(outDir, `${stem}-grid.png`);
+    writeGrid(gridFile, shown, overlays);
+  }
+  if (args.switches.has('json')) {
+    log(JSON.stringify(jsonReport(imagePath, spec.name, spec.classes, top, runs, gridFile, args.switches.has('trace'))));
+    return;
+  }
+  log(`${imagePath} → ${spec.name} (input ${spec.input.channels}x${spec.input.height}x${spec.input.width})`);
+  log(`top classes: ${top.map((t) => `${t.name} ${(100 * t.probability).toFixed(1)}%`).join(', ')}`);
+  for (const r of runs) {
+    const c = r.result.classes[0]!;
+    const cls = c >= 0 ? `${spec.classes[c] ?? c} (class ${c})` : 'custom target';
+    const layer = 'layer' in r.result ? ` at layer ${r.result.layer}` : '';
+    log(`${r.method}: explains ${cls}${layer}, ${r.ms.toFixed(0)} ms${r.result.flat[0] ? ' — the map is flat (all zero): nothing in this layer supports the class' : ''}`);
+    log(`  ${r.files.join('\n  ')}`);
+    if (args.switches.has('trace') && 'trace' in r.result && r.result.trace !== undefined) log(traceTable(r.result));
+  }
+  if (gridFile !== null) log(`comparison grid: ${gridFile}`);
+}
+
+function explainOptions(args: ParsedArgs, classes: readonly string[]): ExplainOptions {
+  const o: ExplainOptions = { trace: args.switches.has('trace') || args.switches.has('json') };
+  const cls = value(args, 'class');
+  if (cls !== undefined) {
+    const byName = classes.indexOf(cls);
+    const idx = byName >= 0 ? byName : /^-?\d+$/.test(cls) ? Number(cls) : NaN;
+    if (Number.isNaN(idx)) throw new CamlabError('explain', `--class '${cls}' is neither a class index nor one of: ${classes.join(', ')}`);
+    if (idx < 0 || idx >= classes.length) throw new CamlabError('explain', `--class ${idx} is out of range: the model has ${classes.length} classes (0-${classes.length - 1})`);
+    o.target = idx as Target;
+  }
+  const layer = value(args, 'layer');
+  if (layer !== undefined) o.layer = layer;
+  const samples = numberValue('explain', args, 'samples', { integer: true, min: 1 });
+  if (samples !== undefined) o.samples = samples;
+  const noise = numberValue('explain', args, 'noise', { min: 0 });
+  if (noise !== undefined) o.noise = noise;
+  const seed = numberValue('explain', args, 'seed', { integer: true });
+  if (seed !== undefined) o.seed = seed;
+  const output = value(args, 'output');
+  if (output !== undefined && !['exp', 'softmax', 'raw'].includes(output)) throw new CamlabError('explain', `--output must be exp, softmax or raw, got '${output}'`);
+  const batch = numberValue('explain', args, 'batch-size', { integer: true, min: 1 });
+  if (args.switches.has('exact') || output !== undefined || batch !== undefined) {
+    o.exact = {};
+    if (output !== undefined) o.exact.output = output as 'exp' | 'softmax' | 'raw';
+    if (batch !== undefined) o.exact.batchSize = batch;
+  }
+  const preset = value(args, 'preset');
+  if (preset !== undefined) o.preset = preset;
+  return o;
+}
+
+/** Per-channel terms: Σ A, mean g, α range and weight (for the Grad-CAM++ family), sorted by weight. */
+function traceTable(r: CamResult): string {
+  const t = r.trace!;
+  const [, k, h, w] = t.A.shape as [number, number, number, number];
+  const hw = h * w;
+  const rows: string[][] = [];
+  for (let c = 0; c < k; c++) {
+    let sumA = 0;
+    let sumG = 0;
+    let aLo = Infinity;
+    let aHi = -Infinity;
+    for (let i = 0; i < hw; i++) {
+      sumA += t.A.data[c * hw + i]!;
+      sumG += t.d1.data[c * hw + i]!;
+      if (t.alpha !== undefined) {
+        aLo = Math.min(aLo, t.alpha.data[c * hw + i]!);
+        aHi = Math.max(aHi, t.alpha.data[c * hw + i]!);
+      }
+    }
+    const wk = t.weights?.data[c] ?? NaN;
+    rows.push([String(c), fmt(sumA), fmt(sumG / hw), t.alpha ? `${fmt(aLo)}..${fmt(aHi)}` : '-', Number.isNaN(wk) ? '-' : fmt(wk)]);
+  }
+  rows.sort((a, b) => Number(b[4]) - Number(a[4]));
+  return table(['channel', 'sum A', 'mean g', 'alpha range', 'weight'], rows) + `\n  (derivatives: ${t.derivatives})`;
+}
+
+function nested(t: Tensor, index: number): number[][] {
+  const [, h, w] = t.shape as [number, number, number];
+  return Array.from({ length: h }, (_, y) => Array.from(t.data.subarray(index * h * w + y * w, index * h * w + (y + 1) * w)));
+}
+
+function jsonReport(
+  image: string, model: string, classes: readonly string[],
+  top: ReturnType<typeof topClasses>, runs: ReadonlyArray<{ method: string; result: AnyResult; ms: number; files: string[] }>,
+  gridFile: string | null, withTerms: boolean,
+): unknown {
+  return {
+    image,
+    model,
+    top,
+    grid: gridFile,
+    methods: runs.map(({ method, result, ms, files }) => {
+      const c = result.classes[0]!;
+      const entry: Record<string, unknown> = {
+        method,
+        class: c,
+        className: c >= 0 ? classes[c] : null,
+        score: result.scores[0],
+        probability: result.probabilities[0],
+        flat: result.flat[0],
+        ms: Math.round(ms),
+        files,
+        map: nested(result.map, 0),
+        upsampled: nested(result.upsampled, 0),
+      };
+      if ('layer' in result) {
+        entry.layer = result.layer;
+        entry.weights = result.weights === null ? null : Array.from(result.weights.data.subarray(0, result.weights.shape[1]!));
+        const t = result.trace;
+        if (t !== undefined && withTerms) {
+          const terms: Record<string, unknown> = { derivatives: t.derivatives, A: t.A.toArray(), d1: t.d1.toArray() };
+          if (t.d2) terms.d2 = t.d2.toArray();
+          if (t.d3) terms.d3 = t.d3.toArray();
+          if (t.sumA) terms.sumA = t.sumA.toArray();
+          if (t.alpha) terms.alpha = t.alpha.toArray();
+          terms.rawMap = t.rawMap.toArray();
+          entry.terms = terms;
+        }
+      }
+      return entry;
+    }),
+  };
+}

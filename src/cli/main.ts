@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+/** The `camlab` command's entry point (see run.ts for the commands). */
+import { run } from './run.js';
+
+process.exitCode = run(process.argv.slice(2));

@@ -1,0 +1,50 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadModel, type LoadedModel } from '../io/model.js';
+import { CamlabError } from '../tensor/errors.js';
+
+/** The repository (or installed package) root: where `models/` and `examples/` live. */
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export const BUNDLED_MODELS = ['shapes-cnn', 'mnist-cnn'] as const;
+
+/** Reads a file, turning a missing or unreadable file into a one-line camlab error. */
+export function readBytes(path: string, what: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CamlabError(what, code === 'ENOENT' ? `file not found: ${path}` : `cannot read ${path} (${(e as Error).message})`);
+  }
+}
+
+export function readJson(path: string, what: string): unknown {
+  const text = Buffer.from(readBytes(path, what)).toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new CamlabError(what, `${path} is not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/**
+ * Loads a bundled model by name (`shapes-cnn`, `mnist-cnn`) or a spec file plus weights.
+ * A spec path without weights looks for `model.safetensors` next to it.
+ */
+export function resolveModel(model: string, weights?: string): LoadedModel & { source: string } {
+  let specPath: string;
+  let weightsPath: string;
+  if ((BUNDLED_MODELS as readonly string[]).includes(model)) {
+    specPath = join(ROOT, 'models', model, 'spec.json');
+    weightsPath = weights ?? join(ROOT, 'models', model, 'model.safetensors');
+  } else if (model.endsWith('.json') || existsSync(model)) {
+    specPath = model;
+    weightsPath = weights ?? join(dirname(model), 'model.safetensors');
+  } else {
+    throw new CamlabError('model', `unknown model '${model}': use ${BUNDLED_MODELS.join(' or ')}, or a spec .json file`);
+  }
+  const spec = readJson(specPath, 'model');
+  const bytes = readBytes(weightsPath, 'weights');
+  return { ...loadModel(spec, bytes), source: specPath };
+}

@@ -1,0 +1,61 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CamResult } from '../cam/result.js';
+import type { SaliencyResult } from '../cam/smooth.js';
+import { enlarge, grid, heatmap, overlay, type ColormapName, type RgbaImage } from '../cam/render.js';
+import { encodePng } from '../io/png.js';
+import { noGrad } from '../autodiff/mode.js';
+import { softmax } from '../tensor/reduce.js';
+import { slice, reshape } from '../tensor/movement.js';
+import type { Module } from '../nn/module.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+export type AnyResult = CamResult | SaliencyResult;
+
+/** Integer enlargement that brings a side of `size` pixels to at least 256 for viewing. */
+export function displayFactor(size: number): number {
+  return Math.max(1, Math.ceil(256 / size));
+}
+
+/** Heatmap and overlay PNGs of image 0 of a result, enlarged crisply; returns the overlay for grids. */
+export function writeMapImages(dir: string, stem: string, result: AnyResult, picture: RgbaImage, cmap: ColormapName): { heatmapFile: string; overlayFile: string; overlay: RgbaImage } {
+  mkdirSync(dir, { recursive: true });
+  const map = reshape(slice(result.upsampled, [[0, 1], null, null]), [result.upsampled.shape[1]!, result.upsampled.shape[2]!]);
+  const k = displayFactor(picture.width);
+  const heat = enlarge(heatmap(map, cmap), k);
+  const over = enlarge(overlay(picture, map, { colormap: cmap }), k);
+  const heatmapFile = join(dir, `${stem}-heatmap.png`);
+  const overlayFile = join(dir, `${stem}-overlay.png`);
+  writeFileSync(heatmapFile, encodePng(heat));
+  writeFileSync(overlayFile, encodePng(over));
+  return { heatmapFile, overlayFile, overlay: over };
+}
+
+/** The input picture and the overlays side by side in one PNG. */
+export function writeGrid(file: string, picture: RgbaImage, overlays: readonly RgbaImage[]): void {
+  const k = displayFactor(picture.width);
+  const tiles = [enlarge(picture, k), ...overlays];
+  writeFileSync(file, encodePng(grid(tiles, Math.min(tiles.length, 5))));
+}
+
+/** Top-k classes of image 0 with softmax probabilities. */
+export function topClasses(model: Module, x: Tensor, classes: readonly string[], k = 3): Array<{ index: number; name: string; probability: number; score: number }> {
+  const out = noGrad(() => model.call(x));
+  const p = softmax(out, -1);
+  const c = out.shape[1]!;
+  const rows = Array.from({ length: c }, (_, i) => ({ index: i, name: classes[i] ?? String(i), probability: p.data[i]!, score: out.data[i]! }));
+  return rows.sort((a, b) => b.probability - a.probability).slice(0, k);
+}
+
+/** A fixed-width text table. */
+export function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+export function fmt(v: number, digits = 4): string {
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  return a >= 1e4 || a < 1e-3 ? v.toExponential(digits - 1) : v.toPrecision(digits);
+}

@@ -1,0 +1,168 @@
+import { backward } from '../autodiff/grad.js';
+import { noGrad } from '../autodiff/mode.js';
+import { allocate, type DType } from '../tensor/dtype.js';
+import { fail } from '../tensor/errors.js';
+import { argmax } from '../tensor/reduce.js';
+import { Rng } from '../tensor/rng.js';
+import { Tensor } from '../tensor/tensor.js';
+import { crossEntropy } from './losses.js';
+import type { Module } from './module.js';
+import { Adam, SGD, type Optimizer } from './optim.js';
+
+/** One labelled example: pixels in [0, 1], CHW. */
+export interface Sample {
+  x: ArrayLike<number>;
+  label: number;
+}
+
+/** A dataset that can produce any example on demand (so large synthetic sets need not sit in memory). */
+export interface Dataset {
+  size: number;
+  /** Shape of one example [C, H, W]. */
+  shape: readonly [number, number, number];
+  /** Example i; `epoch` lets a dataset vary augmentation deterministically. */
+  get(i: number, epoch: number): Sample;
+}
+
+export interface Normalization {
+  mean?: readonly number[];
+  std?: readonly number[];
+}
+
+/** Stacks examples into a batch [B, C, H, W], normalizing each channel as (x − mean)/std. */
+export function makeBatch(data: Dataset, indices: readonly number[], epoch: number, norm: Normalization = {}, dtype: DType = 'float32'): { x: Tensor; labels: number[] } {
+  const [c, h, w] = data.shape;
+  const per = c * h * w;
+  const buf = allocate(dtype, indices.length * per);
+  const labels: number[] = [];
+  indices.forEach((idx, b) => {
+    const s = data.get(idx, epoch);
+    if (s.x.length !== per) fail('makeBatch', `example ${idx} has ${s.x.length} values, expected ${per} for [${c},${h},${w}]`);
+    for (let ch = 0; ch < c; ch++) {
+      const m = norm.mean?.[ch] ?? 0;
+      const sd = norm.std?.[ch] ?? 1;
+      const base = ch * h * w;
+      for (let i = 0; i < h * w; i++) buf[b * per + base + i] = (s.x[base + i]! - m) / sd;
+    }
+    labels.push(s.label);
+  });
+  return { x: new Tensor(buf, [indices.length, c, h, w]), labels };
+}
+
+export interface TrainOptions {
+  epochs: number;
+  batchSize?: number;
+  optimizer?: 'adam' | 'sgd';
+  lr?: number;
+  momentum?: number;
+  weightDecay?: number;
+  /** Cosine decay of the learning rate to 0 over all steps (default true). */
+  cosine?: boolean;
+  /** Seed of the shuffling. */
+  seed: number;
+  normalize?: Normalization;
+  dtype?: DType;
+  /** Called after every step with the running loss/accuracy of the epoch and an ETA. */
+  onStep?: (p: TrainProgress) => void;
+  /** Called after every epoch; return extra metrics (e.g. held-out accuracy) to record. */
+  onEpoch?: (p: EpochSummary) => Record<string, number> | void;
+}
+
+export interface TrainProgress {
+  epoch: number;
+  epochs: number;
+  step: number;
+  stepsPerEpoch: number;
+  loss: number;
+  accuracy: number;
+  seconds: number;
+  etaSeconds: number;
+}
+
+export interface EpochSummary {
+  epoch: number;
+  loss: number;
+  accuracy: number;
+  seconds: number;
+  extra?: Record<string, number>;
+}
+
+/**
+ * Minibatch training of a classifier with cross-entropy on logits. Deterministic for a seed: the
+ * shuffling comes from Rng(seed), the model's initialization from its own seeded generator.
+ * `now` supplies a clock in milliseconds for progress reports (the core has no timer of its own).
+ */
+export function train(model: Module, data: Dataset, opts: TrainOptions, now: () => number = () => 0): EpochSummary[] {
+  const batch = opts.batchSize ?? 32;
+  if (!Number.isInteger(opts.epochs) || opts.epochs < 1) fail('train', `epochs must be a positive integer, got ${opts.epochs}`);
+  if (!Number.isInteger(batch) || batch < 1) fail('train', `batchSize must be a positive integer, got ${batch}`);
+  const params = model.parameters();
+  const lr = opts.lr ?? 1e-3;
+  const optim: Optimizer & { setLearningRate(lr: number): void } = (opts.optimizer ?? 'adam') === 'adam'
+    ? new Adam(params, { lr, weightDecay: opts.weightDecay ?? 0 })
+    : new SGD(params, { lr, momentum: opts.momentum ?? 0.9, weightDecay: opts.weightDecay ?? 0 });
+  const rng = new Rng(opts.seed);
+  const stepsPerEpoch = Math.ceil(data.size / batch);
+  const totalSteps = stepsPerEpoch * opts.epochs;
+  const start = now();
+  const history: EpochSummary[] = [];
+  let done = 0;
+  model.train();
+  for (let epoch = 0; epoch < opts.epochs; epoch++) {
+    const order = rng.permutation(data.size);
+    const t0 = now();
+    let lossSum = 0;
+    let correct = 0;
+    let seen = 0;
+    for (let s = 0; s < stepsPerEpoch; s++) {
+      if (opts.cosine ?? true) optim.setLearningRate(0.5 * lr * (1 + Math.cos((Math.PI * done) / totalSteps)));
+      const idx = order.slice(s * batch, (s + 1) * batch);
+      const { x, labels } = makeBatch(data, idx, epoch, opts.normalize, opts.dtype ?? 'float32');
+      optim.zeroGrad();
+      const logits = model.call(x);
+      const loss = crossEntropy(logits, labels);
+      backward(loss);
+      optim.step();
+      const pred = argmax(logits, 1).data;
+      labels.forEach((l, i) => (correct += pred[i] === l ? 1 : 0));
+      lossSum += loss.item() * labels.length;
+      seen += labels.length;
+      done++;
+      const elapsed = (now() - start) / 1000;
+      opts.onStep?.({ epoch, epochs: opts.epochs, step: s + 1, stepsPerEpoch, loss: lossSum / seen, accuracy: correct / seen, seconds: elapsed, etaSeconds: (elapsed / done) * (totalSteps - done) });
+    }
+    const summary: EpochSummary = { epoch, loss: lossSum / seen, accuracy: correct / seen, seconds: (now() - t0) / 1000 };
+    model.eval();
+    const extra = opts.onEpoch?.(summary);
+    model.train();
+    if (extra) summary.extra = extra;
+    history.push(summary);
+  }
+  model.eval();
+  return history;
+}
+
+/** Accuracy and mean loss of the model (eval mode, no graph) on a dataset. */
+export function evaluate(model: Module, data: Dataset, opts: { batchSize?: number; normalize?: Normalization; dtype?: DType; limit?: number } = {}): { accuracy: number; loss: number; count: number } {
+  const batch = opts.batchSize ?? 64;
+  const n = Math.min(data.size, opts.limit ?? data.size);
+  let correct = 0;
+  let loss = 0;
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    noGrad(() => {
+      for (let s = 0; s < n; s += batch) {
+        const idx = Array.from({ length: Math.min(batch, n - s) }, (_, i) => s + i);
+        const { x, labels } = makeBatch(data, idx, 0, opts.normalize, opts.dtype ?? 'float32');
+        const logits = model.call(x);
+        loss += crossEntropy(logits, labels, 'sum').item();
+        const pred = argmax(logits, 1).data;
+        labels.forEach((l, i) => (correct += pred[i] === l ? 1 : 0));
+      }
+    });
+  } finally {
+    model.train(wasTraining);
+  }
+  return { accuracy: correct / n, loss: loss / n, count: n };
+}

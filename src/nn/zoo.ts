@@ -1,0 +1,76 @@
+import type { ModelSpec } from './spec.js';
+import { resnet18Architecture } from './spec.js';
+
+/**
+ * The architectures camlab ships trained weights for, as model specs. Feature extractors end in
+ * a conv + ReLU whose 8x8 (shapes) or 7x7 (MNIST) output is the default CAM layer, followed by
+ * global average pooling and one linear layer, so CAM, Grad-CAM and Grad-CAM++ all apply.
+ */
+export function shapesCnnSpec(): ModelSpec {
+  return {
+    format: 'camlab-model',
+    version: 1,
+    name: 'shapes-cnn',
+    description: 'Small CNN for the synthetic 64x64 shapes data (circle, square, triangle, cross).',
+    input: { channels: 3, height: 64, width: 64, mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] },
+    classes: ['circle', 'square', 'triangle', 'cross'],
+    architecture: {
+      type: 'Sequential',
+      children: {
+        features: {
+          type: 'Sequential',
+          layers: [
+            { type: 'Conv2d', in: 3, out: 8, kernel: 3, padding: 1 }, { type: 'BatchNorm2d', features: 8 }, { type: 'ReLU' }, { type: 'MaxPool2d', kernel: 2 },
+            { type: 'Conv2d', in: 8, out: 16, kernel: 3, padding: 1 }, { type: 'BatchNorm2d', features: 16 }, { type: 'ReLU' }, { type: 'MaxPool2d', kernel: 2 },
+            { type: 'Conv2d', in: 16, out: 32, kernel: 3, padding: 1 }, { type: 'BatchNorm2d', features: 32 }, { type: 'ReLU' }, { type: 'MaxPool2d', kernel: 2 },
+            { type: 'Conv2d', in: 32, out: 32, kernel: 3, padding: 1 }, { type: 'BatchNorm2d', features: 32 }, { type: 'ReLU' },
+          ],
+        },
+        pool: { type: 'GlobalAvgPool' },
+        classifier: { type: 'Linear', in: 32, out: 4 },
+      },
+    },
+  };
+}
+
+export function mnistCnnSpec(): ModelSpec {
+  return {
+    format: 'camlab-model',
+    version: 1,
+    name: 'mnist-cnn',
+    description: 'Small CNN for 28x28 MNIST digits.',
+    input: { channels: 1, height: 28, width: 28, mean: [0.1307], std: [0.3081] },
+    classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+    architecture: {
+      type: 'Sequential',
+      children: {
+        features: {
+          type: 'Sequential',
+          layers: [
+            { type: 'Conv2d', in: 1, out: 16, kernel: 3, padding: 1 }, { type: 'ReLU' }, { type: 'MaxPool2d', kernel: 2 },
+            { type: 'Conv2d', in: 16, out: 32, kernel: 3, padding: 1 }, { type: 'ReLU' }, { type: 'MaxPool2d', kernel: 2 },
+            { type: 'Conv2d', in: 32, out: 64, kernel: 3, padding: 1 }, { type: 'ReLU' },
+            { type: 'Conv2d', in: 64, out: 64, kernel: 3, padding: 1 }, { type: 'ReLU' },
+          ],
+        },
+        pool: { type: 'GlobalAvgPool' },
+        classifier: { type: 'Linear', in: 64, out: 10 },
+      },
+    },
+  };
+}
+
+/** A ResNet-18-shaped network (torchvision layout and key names), for benchmarks and PyTorch interop. */
+export function resnet18Spec(numClasses = 1000): ModelSpec {
+  return {
+    format: 'camlab-model',
+    version: 1,
+    name: 'resnet18',
+    description: 'ResNet-18 (He et al. 2016) in torchvision layout.',
+    input: { channels: 3, height: 224, width: 224, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    classes: Array.from({ length: numClasses }, (_, i) => `class ${i}`),
+    architecture: resnet18Architecture(numClasses),
+  };
+}
+
+export const ARCHITECTURES = { 'shapes-cnn': shapesCnnSpec, 'mnist-cnn': mnistCnnSpec, resnet18: () => resnet18Spec() } as const;

@@ -1,0 +1,349 @@
+import { allocate, promote, type DType, type FloatArray } from './dtype.js';
+import { fail, shapeStr } from './errors.js';
+import { gemm } from './gemm.js';
+import { Tensor } from './tensor.js';
+
+/** Convolution hyper-parameters as in PyTorch's F.conv2d (a number applies to both H and W). */
+export interface Conv2dOptions {
+  stride?: number | readonly [number, number];
+  padding?: number | readonly [number, number];
+  dilation?: number | readonly [number, number];
+  groups?: number;
+}
+
+/** Resolved geometry of a 2-D convolution: input [N,C,H,W], weight [O,C/groups,KH,KW], output [N,O,OH,OW]. */
+export interface Conv2dGeometry {
+  N: number; C: number; H: number; W: number;
+  O: number; KH: number; KW: number;
+  groups: number; Cg: number; Og: number;
+  sh: number; sw: number; ph: number; pw: number; dh: number; dw: number;
+  OH: number; OW: number;
+}
+
+/**
+ * A [h, w] pair from a number or a pair; every entry an integer >= min. Shared with pooling.
+ * `what` names the parameter in the error, e.g. `conv2d: stride must be integers >= 1, got [0,1]`.
+ */
+export function resolvePair(op: string, what: string, v: number | readonly [number, number] | undefined, def: number, min: number): [number, number] {
+  let p: [number, number];
+  if (v === undefined) p = [def, def];
+  else if (typeof v === 'number') p = [v, v];
+  else if (Array.isArray(v) && v.length === 2) p = [v[0] as number, v[1] as number];
+  else fail(op, `${what} must be a number or a pair [h, w], got ${fmt(v)}`);
+  for (const x of p) {
+    if (typeof x !== 'number' || !Number.isInteger(x) || x < min) {
+      fail(op, `${what} must be ${min === 0 ? 'non-negative integers' : `integers >= ${min}`}, got ${fmt(v)}`);
+    }
+  }
+  return p;
+}
+
+function fmt(v: unknown): string {
+  return Array.isArray(v) ? `[${v.map((x) => String(x)).join(',')}]` : String(v);
+}
+
+function check4d(op: string, what: string, shape: readonly number[], layout: string): void {
+  if (!Array.isArray(shape) || shape.length !== 4) {
+    fail(op, `${what} must be 4-D ${layout}, got ${Array.isArray(shape) ? shapeStr(shape) : String(shape)}`);
+  }
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 1) fail(op, `${what} ${shapeStr(shape)} must have positive integer dimensions`);
+  }
+}
+
+/** Validates input/weight shapes and options; throws naming `op` and the shapes at fault. */
+export function conv2dGeometry(op: string, inputShape: readonly number[], weightShape: readonly number[], opts?: Conv2dOptions): Conv2dGeometry {
+  check4d(op, 'input', inputShape, '[N,C,H,W]');
+  check4d(op, 'weight', weightShape, '[O,C/groups,KH,KW]');
+  const [N, C, H, W] = inputShape as [number, number, number, number];
+  const [O, Cw, KH, KW] = weightShape as [number, number, number, number];
+  const shapes = `(input ${shapeStr(inputShape)}, weight ${shapeStr(weightShape)})`;
+  const groups = opts?.groups ?? 1;
+  if (typeof groups !== 'number' || !Number.isInteger(groups) || groups < 1) {
+    fail(op, `groups must be an integer >= 1, got ${String(groups)}`);
+  }
+  const [sh, sw] = resolvePair(op, 'stride', opts?.stride, 1, 1);
+  const [ph, pw] = resolvePair(op, 'padding', opts?.padding, 0, 0);
+  const [dh, dw] = resolvePair(op, 'dilation', opts?.dilation, 1, 1);
+  if (Cw * groups !== C) {
+    const per = groups > 1 ? ` (${Cw} per group x ${groups} groups)` : '';
+    fail(op, `input has ${C} channels, weight expects ${Cw * groups}${per} ${shapes}`);
+  }
+  if (O % groups !== 0) {
+    fail(op, `weight has ${O} output channels, not divisible by groups=${groups} ${shapes}`);
+  }
+  const ekh = dh * (KH - 1) + 1;
+  const ekw = dw * (KW - 1) + 1;
+  if (ekh > H + 2 * ph || ekw > W + 2 * pw) {
+    fail(op, `kernel ${ekh}x${ekw} (dilation [${dh},${dw}]) is larger than the padded input ${H + 2 * ph}x${W + 2 * pw} (padding [${ph},${pw}]) ${shapes}`);
+  }
+  const OH = Math.floor((H + 2 * ph - ekh) / sh) + 1;
+  const OW = Math.floor((W + 2 * pw - ekw) / sw) + 1;
+  return { N, C, H, W, O, KH, KW, groups, Cg: C / groups, Og: O / groups, sh, sw, ph, pw, dh, dw, OH, OW };
+}
+
+/** Output shape [N, O, OH, OW] of conv2d; validates like conv2d. */
+export function conv2dOutputShape(inputShape: readonly number[], weightShape: readonly number[], opts?: Conv2dOptions): number[] {
+  const g = conv2dGeometry('conv2dOutputShape', inputShape, weightShape, opts);
+  return [g.N, g.O, g.OH, g.OW];
+}
+
+// ---------------------------------------------------------------------------------------------
+// im2col / col2im over a band of output rows [oh0, oh1) of one image and one group. The column
+// matrix is [Cg·KH·KW, (oh1 − oh0)·OW]: row (c, kh, kw), column (oh − oh0)·OW + ow holds
+// x[c, oh·sh − ph + kh·dh, ow·sw − pw + kw·dw] (0 outside the input). Working in bands keeps the
+// column matrix small (COL_TARGET doubles, cache-sized) whatever the image size.
+
+/** Target size in doubles of one band's column matrix (2 MB). */
+const COL_TARGET = 1 << 18;
+
+let colScratch = new Float64Array(0);
+
+/** A reusable float64 scratch of at least n elements (contents undefined). */
+function colBuffer(n: number): Float64Array {
+  if (colScratch.length < n) colScratch = new Float64Array(n);
+  return colScratch;
+}
+
+/** Output rows per band for a column matrix with Kg rows. */
+function bandRows(g: Conv2dGeometry, Kg: number): number {
+  return Math.max(1, Math.min(g.OH, Math.floor(COL_TARGET / (Kg * g.OW))));
+}
+
+/**
+ * For each kernel column kw, the range [lo, hi) of output columns whose input column
+ * ow·sw − pw + kw·dw lies in [0, W): entries 2·kw and 2·kw + 1.
+ */
+function validRanges(g: Conv2dGeometry): Int32Array {
+  const r = new Int32Array(2 * g.KW);
+  for (let kw = 0; kw < g.KW; kw++) {
+    const shift = kw * g.dw - g.pw; // input column = ow * sw + shift
+    const lo = Math.min(g.OW, shift >= 0 ? 0 : Math.ceil(-shift / g.sw));
+    const hi = Math.min(g.OW, Math.floor((g.W - 1 - shift) / g.sw) + 1);
+    r[2 * kw] = lo;
+    r[2 * kw + 1] = Math.max(lo, hi);
+  }
+  return r;
+}
+
+function im2col(x: FloatArray, xOff: number, g: Conv2dGeometry, ranges: Int32Array, oh0: number, oh1: number, col: Float64Array): void {
+  const { Cg, H, W, KH, KW, sh, sw, ph, pw, dh, dw, OW } = g;
+  let dst = 0;
+  for (let c = 0; c < Cg; c++) {
+    const plane = xOff + c * H * W;
+    for (let kh = 0; kh < KH; kh++) {
+      for (let kw = 0; kw < KW; kw++) {
+        const lo = ranges[2 * kw]!;
+        const hi = ranges[2 * kw + 1]!;
+        const shiftW = kw * dw - pw;
+        for (let oh = oh0; oh < oh1; oh++) {
+          const ih = oh * sh - ph + kh * dh;
+          if (ih < 0 || ih >= H) {
+            col.fill(0, dst, dst + OW);
+          } else {
+            const src = plane + ih * W + shiftW;
+            for (let ow = 0; ow < lo; ow++) col[dst + ow] = 0;
+            if (sw === 1) {
+              for (let ow = lo; ow < hi; ow++) col[dst + ow] = x[src + ow]!;
+            } else {
+              for (let ow = lo; ow < hi; ow++) col[dst + ow] = x[src + ow * sw]!;
+            }
+            for (let ow = hi; ow < OW; ow++) col[dst + ow] = 0;
+          }
+          dst += OW;
+        }
+      }
+    }
+  }
+}
+
+/** dx (one image, one group, at dxOff) += col2im(col) for the band [oh0, oh1): the adjoint of im2col. */
+function col2im(col: Float64Array, g: Conv2dGeometry, ranges: Int32Array, oh0: number, oh1: number, dx: FloatArray, dxOff: number): void {
+  const { Cg, H, W, KH, KW, sh, sw, ph, pw, dh, dw, OW } = g;
+  let src = 0;
+  for (let c = 0; c < Cg; c++) {
+    const plane = dxOff + c * H * W;
+    for (let kh = 0; kh < KH; kh++) {
+      for (let kw = 0; kw < KW; kw++) {
+        const lo = ranges[2 * kw]!;
+        const hi = ranges[2 * kw + 1]!;
+        const shiftW = kw * dw - pw;
+        for (let oh = oh0; oh < oh1; oh++) {
+          const ih = oh * sh - ph + kh * dh;
+          if (ih >= 0 && ih < H) {
+            const dst = plane + ih * W + shiftW;
+            if (sw === 1) {
+              for (let ow = lo; ow < hi; ow++) dx[dst + ow]! += col[src + ow]!;
+            } else {
+              for (let ow = lo; ow < hi; ow++) dx[dst + ow * sw]! += col[src + ow]!;
+            }
+          }
+          src += OW;
+        }
+      }
+    }
+  }
+}
+
+/** True when the column matrix of an image is the image itself (1×1 kernel, stride 1, no padding). */
+function isPointwise(g: Conv2dGeometry): boolean {
+  return g.KH === 1 && g.KW === 1 && g.sh === 1 && g.sw === 1 && g.ph === 0 && g.pw === 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * 2-D cross-correlation as PyTorch's F.conv2d without bias: x [N,C,H,W], w [O,C/groups,KH,KW]
+ * → [N,O,OH,OW] with OH = ⌊(H + 2·ph − dh·(KH−1) − 1)/sh⌋ + 1. Per image, group and band of
+ * output rows: out = W_g [Og, Cg·KH·KW] · im2col(x) [Cg·KH·KW, rows·OW], one GEMM.
+ */
+export function conv2d(x: Tensor, w: Tensor, opts?: Conv2dOptions): Tensor {
+  const g = conv2dGeometry('conv2d', x.shape, w.shape, opts);
+  const { N, C, H, W, O, Cg, Og, OH, OW, groups } = g;
+  const OHW = OH * OW;
+  const Kg = Cg * g.KH * g.KW;
+  const out = allocate(promote(x.dtype, w.dtype), N * O * OHW);
+  if (isPointwise(g)) {
+    for (let n = 0; n < N; n++) {
+      for (let grp = 0; grp < groups; grp++) {
+        const xOff = (n * C + grp * Cg) * H * W;
+        gemm(Og, OHW, Kg, w.data, grp * Og * Kg, Kg, 1, x.data, xOff, OHW, 1, out, (n * O + grp * Og) * OHW, OHW, false);
+      }
+    }
+    return new Tensor(out, [N, O, OH, OW]);
+  }
+  const band = bandRows(g, Kg);
+  const col = colBuffer(Kg * band * OW);
+  const ranges = validRanges(g);
+  for (let n = 0; n < N; n++) {
+    for (let grp = 0; grp < groups; grp++) {
+      const xOff = (n * C + grp * Cg) * H * W;
+      const cOff = (n * O + grp * Og) * OHW;
+      for (let oh0 = 0; oh0 < OH; oh0 += band) {
+        const oh1 = Math.min(OH, oh0 + band);
+        const cols = (oh1 - oh0) * OW;
+        im2col(x.data, xOff, g, ranges, oh0, oh1, col);
+        gemm(Og, cols, Kg, w.data, grp * Og * Kg, Kg, 1, col, 0, cols, 1, out, cOff + oh0 * OW, OHW, false);
+      }
+    }
+  }
+  return new Tensor(out, [N, O, OH, OW]);
+}
+
+/**
+ * The gradient of conv2d with respect to its input (a transposed convolution): the exact adjoint
+ * of x ↦ conv2d(x, w), so <g, conv2d(x, w)> = <conv2dInputGrad(g, w, x.shape), x>. `inputShape`
+ * fixes H and W (several sizes give the same output when stride > 1). The result has g's batch;
+ * inputShape[0] must equal it or be 1 (a broadcast input, which the caller then sums).
+ * Per image, group and band of output rows: dcol = W_g^T · g (one GEMM, the transpose taken
+ * through the strides), then a col2im scatter-add.
+ */
+export function conv2dInputGrad(g: Tensor, w: Tensor, inputShape: readonly number[], opts?: Conv2dOptions): Tensor {
+  const op = 'conv2dInputGrad';
+  check4d(op, 'gradient', g.shape, '[N,O,OH,OW]');
+  check4d(op, 'inputShape', inputShape, '[N,C,H,W]');
+  const NB = g.shape[0]!;
+  if (inputShape[0] !== NB && inputShape[0] !== 1) {
+    fail(op, `inputShape ${shapeStr(inputShape)} has batch ${inputShape[0]}, gradient ${shapeStr(g.shape)} has batch ${NB}`);
+  }
+  const geo = conv2dGeometry(op, [NB, ...inputShape.slice(1)], w.shape, opts);
+  const { C, H, W, O, Cg, Og, OH, OW, groups } = geo;
+  if (g.shape[1] !== O || g.shape[2] !== OH || g.shape[3] !== OW) {
+    fail(op, `gradient ${shapeStr(g.shape)} does not match the conv2d output [${NB},${O},${OH},${OW}] of input ${shapeStr(inputShape)} and weight ${shapeStr(w.shape)}`);
+  }
+  const OHW = OH * OW;
+  const Kg = Cg * geo.KH * geo.KW;
+  const dtype: DType = promote(g.dtype, w.dtype);
+  const dx = allocate(dtype, NB * C * H * W);
+  const pointwise = isPointwise(geo);
+  const band = bandRows(geo, Kg);
+  const col = pointwise ? null : colBuffer(Kg * band * OW);
+  const ranges = validRanges(geo);
+  for (let n = 0; n < NB; n++) {
+    for (let grp = 0; grp < groups; grp++) {
+      const gOff = (n * O + grp * Og) * OHW;
+      const xOff = (n * C + grp * Cg) * H * W;
+      const wOff = grp * Og * Kg;
+      if (col === null) {
+        gemm(Kg, OHW, Og, w.data, wOff, 1, Kg, g.data, gOff, OHW, 1, dx, xOff, OHW, false);
+        continue;
+      }
+      for (let oh0 = 0; oh0 < OH; oh0 += band) {
+        const oh1 = Math.min(OH, oh0 + band);
+        const cols = (oh1 - oh0) * OW;
+        gemm(Kg, cols, Og, w.data, wOff, 1, Kg, g.data, gOff + oh0 * OW, OHW, 1, col, 0, cols, false);
+        col2im(col, geo, ranges, oh0, oh1, dx, xOff);
+      }
+    }
+  }
+  return new Tensor(dx, [NB, C, H, W]);
+}
+
+/**
+ * The gradient of conv2d with respect to its weight, summed over the batch: the exact adjoint of
+ * w ↦ conv2d(x, w), so <g, conv2d(x, w)> = <conv2dWeightGrad(x, g, w.shape), w>. x and g have the
+ * same batch, or one of them has batch 1 and is broadcast against the other. Per image, group and
+ * band of output rows: dW_g += g_g [Og, rows·OW] · im2col(x)^T (one GEMM, the transpose taken
+ * through the strides). Accumulates in float64.
+ */
+export function conv2dWeightGrad(x: Tensor, g: Tensor, weightShape: readonly number[], opts?: Conv2dOptions): Tensor {
+  const op = 'conv2dWeightGrad';
+  check4d(op, 'gradient', g.shape, '[N,O,OH,OW]');
+  check4d(op, 'input', x.shape, '[N,C,H,W]');
+  const xN = x.shape[0]!;
+  const gN = g.shape[0]!;
+  if (xN !== gN && xN !== 1 && gN !== 1) {
+    fail(op, `input ${shapeStr(x.shape)} and gradient ${shapeStr(g.shape)} have batches ${xN} and ${gN}; they must be equal or one of them 1`);
+  }
+  const geo = conv2dGeometry(op, x.shape, weightShape, opts);
+  const { C, H, W, O, Cg, Og, OH, OW, groups } = geo;
+  if (g.shape[1] !== O || g.shape[2] !== OH || g.shape[3] !== OW) {
+    fail(op, `gradient ${shapeStr(g.shape)} does not match the conv2d output [${gN},${O},${OH},${OW}] of input ${shapeStr(x.shape)} and weight ${shapeStr(weightShape)}`);
+  }
+  const OHW = OH * OW;
+  const Kg = Cg * geo.KH * geo.KW;
+  const dtype: DType = promote(x.dtype, g.dtype);
+  // A broadcast operand factors out of the batch sum: Σ_n g_n·col(x)^T = (Σ_n g_n)·col(x)^T and
+  // Σ_n g·col(x_n)^T = g·col(Σ_n x_n)^T (im2col is linear), so both reduce to a single image.
+  let xs: FloatArray = x.data;
+  let gs: FloatArray = g.data;
+  let NB = Math.max(xN, gN);
+  if (xN !== gN) {
+    if (xN === 1) gs = sumBatch(g.data, gN, O * OHW);
+    else xs = sumBatch(x.data, xN, C * H * W);
+    NB = 1;
+  }
+  const acc = new Float64Array(O * Kg);
+  const pointwise = isPointwise(geo);
+  const band = bandRows(geo, Kg);
+  const col = pointwise ? null : colBuffer(Kg * band * OW);
+  const ranges = validRanges(geo);
+  for (let grp = 0; grp < groups; grp++) {
+    for (let n = 0; n < NB; n++) {
+      const gOff = (n * O + grp * Og) * OHW;
+      const xOff = (n * C + grp * Cg) * H * W;
+      if (col === null) {
+        gemm(Og, Kg, OHW, gs, gOff, OHW, 1, xs, xOff, 1, OHW, acc, grp * Og * Kg, Kg, n > 0);
+        continue;
+      }
+      for (let oh0 = 0; oh0 < OH; oh0 += band) {
+        const oh1 = Math.min(OH, oh0 + band);
+        const cols = (oh1 - oh0) * OW;
+        im2col(xs, xOff, geo, ranges, oh0, oh1, col);
+        gemm(Og, Kg, cols, gs, gOff + oh0 * OW, OHW, 1, col, 0, 1, cols, acc, grp * Og * Kg, Kg, n > 0 || oh0 > 0);
+      }
+    }
+  }
+  const out = dtype === 'float64' ? acc : Float32Array.from(acc);
+  return new Tensor(out, [O, Cg, geo.KH, geo.KW]);
+}
+
+/** Σ over the leading batch of `n` blocks of `size` elements, in float64. */
+function sumBatch(data: FloatArray, n: number, size: number): Float64Array {
+  const out = new Float64Array(size);
+  for (let b = 0; b < n; b++) {
+    const off = b * size;
+    for (let i = 0; i < size; i++) out[i]! += data[off + i]!;
+  }
+  return out;
+}
