@@ -1,6 +1,8 @@
 /**
- * camlab: tensors, reverse-mode autodiff of any order, layers, and CAM explanations.
- * Every op exported here is differentiable; `camlab/tensor` has the raw kernels.
+ * camlab: tensors, reverse-mode autodiff of any order, layers, CAM explanations, synthetic data
+ * and weight files. Everything exported here is pure ECMAScript and runs in Node, Deno, Bun and
+ * browsers. Every tensor op exported here is differentiable; `camlab/tensor` has the raw kernels.
+ * File and PNG access (Node only) live in `camlab/node`.
  */
 export {
   Tensor, IndexTensor, CamlabError, Rng, detLog,
@@ -9,3 +11,9 @@ export {
   type DType, type FloatArray, type NestedNumbers, type Shape, type SliceSpec, type Padding,
 } from './tensor/index.js';
 export * from './autodiff/index.js';
+export * from './nn/index.js';
+export * from './cam/index.js';
+export * from './data/index.js';
+export { parseSafetensors, serializeSafetensors, halfToFloat, type SafetensorsFile } from './io/safetensors.js';
+export { loadModel, saveWeights, type LoadedModel } from './io/model.js';
+export { imageToInput, inputToImage, areaResample } from './io/image.js';

@@ -7,3 +7,4 @@ export {
   generateShape, shapesDataset, shapeSeed, shapeAt, unionMask,
   type ShapeClass, type ShapeInstance, type ShapeSample, type ShapeOptions,
 } from './shapes.js';
+export * from './datasets.js';

@@ -5,3 +5,5 @@ export * from './init.js';
 export * from './losses.js';
 export * from './optim.js';
 export * from './spec.js';
+export * from './train.js';
+export * from './zoo.js';
