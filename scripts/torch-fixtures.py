@@ -184,7 +184,7 @@ block.train()
 out_train = block(xb).detach()
 io = {"x": xb, "out_eval": out_eval, "out_train": out_train}
 for k, v in block.state_dict().items():
-    if "running" in k:
+    if "running" in k or k.endswith("num_batches_tracked"):
         io["after_train." + k] = v.clone()
 save_file(io, path("basic-block.io.safetensors"))
 

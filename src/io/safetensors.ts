@@ -30,7 +30,8 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
   if (bytes.length < 8) bad(`file is ${bytes.length} bytes, too short for the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = view.getUint32(0, true) + view.getUint32(4, true) * 4294967296;
-  if (n < 2 || 8 + n > bytes.length) bad(`header length ${n} does not fit in a file of ${bytes.length} bytes (truncated or not a safetensors file)`);
+  if (8 + n > bytes.length) bad(`header length ${n} does not fit in a file of ${bytes.length} bytes (truncated or not a safetensors file)`);
+  if (n < 2) bad(`header length ${n} is too small for a JSON object (not a safetensors file)`);
   const text = utf8Decode(bytes.subarray(8, 8 + n));
   if (text === null) bad('header is not valid UTF-8');
   let header: unknown;
@@ -43,10 +44,15 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
   const dataStart = 8 + n;
   const dataLen = bytes.length - dataStart;
   const tensors = new Map<string, Tensor>();
+  const spans: Array<[number, number, string]> = [];
   let metadata: Record<string, string> = {};
   for (const [name, info] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
-      metadata = (info ?? {}) as Record<string, string>;
+      if (info === null) continue;
+      if (typeof info !== 'object' || Array.isArray(info) || !Object.values(info).every((v) => typeof v === 'string')) {
+        bad(`__metadata__ must be an object of string values, got ${JSON.stringify(info)}`);
+      }
+      metadata = info as Record<string, string>;
       continue;
     }
     const e = info as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
@@ -64,6 +70,14 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
     if (end < b || end - b !== count * width) bad(`tensor '${name}' ${dt}${shapeStr(shape as number[])} needs ${count * width} bytes but data_offsets [${b}, ${end}] span ${end - b}`);
     if (end > dataLen) bad(`tensor '${name}' ends at byte ${end} of the data section, which holds only ${dataLen} bytes (file truncated?)`);
     tensors.set(name, new Tensor(decode(view, dataStart + b, count, dt), shape as number[]));
+    spans.push([b, end, name]);
+  }
+  // As the reference reader: tensors must not overlap (each byte belongs to at most one tensor).
+  spans.sort((p, q) => p[0] - q[0]);
+  for (let i = 1; i < spans.length; i++) {
+    const [pb, pe, pn] = spans[i - 1]!;
+    const [qb, , qn] = spans[i]!;
+    if (qb < pe) bad(`tensors '${pn}' [${pb}, ${pe}) and '${qn}' overlap in the data section (corrupt header)`);
   }
   return { tensors, metadata };
 }

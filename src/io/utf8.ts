@@ -5,7 +5,8 @@
 export function utf8Encode(s: string): Uint8Array {
   const out: number[] = [];
   for (const ch of s) {
-    const c = ch.codePointAt(0)!;
+    let c = ch.codePointAt(0)!;
+    if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd; // a lone surrogate has no UTF-8 form (as TextEncoder)
     if (c < 0x80) out.push(c);
     else if (c < 0x800) out.push(0xc0 | (c >> 6), 0x80 | (c & 63));
     else if (c < 0x10000) out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
@@ -40,6 +41,9 @@ export function utf8Decode(b: Uint8Array): string | null {
       if (d === undefined || (d & 0xc0) !== 0x80) return null;
       cp = (cp << 6) | (d & 63);
     }
+    // Overlong forms, UTF-16 surrogates and code points past U+10FFFF are malformed (RFC 3629);
+    // the last would also make String.fromCodePoint throw a RangeError.
+    if ((n === 2 && cp < 0x800) || (n === 3 && cp < 0x10000) || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return null;
     s += String.fromCodePoint(cp);
     i += n + 1;
   }

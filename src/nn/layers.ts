@@ -1,5 +1,6 @@
 import { add, mul, sub, div } from '../autodiff/ops/elementwise.js';
 import { conv2d, type Conv2dOptions } from '../autodiff/ops/conv.js';
+import { resolvePair } from '../tensor/conv.js';
 import { matmul } from '../autodiff/ops/linalg.js';
 import { flatten, reshape } from '../autodiff/ops/movement.js';
 import { adaptiveAvgPool2d, avgPool2d, maxPool2d, type Pool2dOptions } from '../autodiff/ops/pool.js';
@@ -49,14 +50,21 @@ export class Conv2d extends Module {
   constructor(inChannels: number, outChannels: number, kernelSize: Pair, opts: Conv2dLayerOptions = {}) {
     super();
     const groups = opts.groups ?? 1;
+    if (!Number.isInteger(groups) || groups < 1) fail('Conv2d', `groups must be a positive integer, got ${groups}`);
     if (!Number.isInteger(inChannels) || !Number.isInteger(outChannels) || inChannels < 1 || outChannels < 1) {
       fail('Conv2d', `channel counts must be positive integers, got in=${inChannels}, out=${outChannels}`);
     }
     if (inChannels % groups !== 0 || outChannels % groups !== 0) fail('Conv2d', `groups=${groups} must divide in=${inChannels} and out=${outChannels}`);
     this.inChannels = inChannels;
     this.outChannels = outChannels;
-    this.kernelSize = pair(kernelSize);
-    this.options = { stride: pair(opts.stride ?? 1), padding: pair(opts.padding ?? 0), dilation: pair(opts.dilation ?? 1), groups };
+    // Validate the geometry here, so a bad layer fails when it is built (not at its first call).
+    this.kernelSize = resolvePair('Conv2d', 'kernel size', kernelSize, 1, 1);
+    this.options = {
+      stride: resolvePair('Conv2d', 'stride', opts.stride, 1, 1),
+      padding: resolvePair('Conv2d', 'padding', opts.padding, 0, 0),
+      dilation: resolvePair('Conv2d', 'dilation', opts.dilation, 1, 1),
+      groups,
+    };
     const rng = initRng(opts.rng);
     const [kh, kw] = this.kernelSize;
     const fanIn = (inChannels / groups) * kh * kw;
@@ -247,9 +255,12 @@ export class BatchNorm2d extends Module {
 
   constructor(numFeatures: number, opts: { eps?: number; momentum?: number; dtype?: DType } = {}) {
     super();
+    if (!Number.isInteger(numFeatures) || numFeatures < 1) fail('BatchNorm2d', `number of features must be a positive integer, got ${numFeatures}`);
     this.numFeatures = numFeatures;
     this.eps = opts.eps ?? 1e-5;
     this.momentum = opts.momentum ?? 0.1;
+    if (!(this.eps > 0) || !Number.isFinite(this.eps)) fail('BatchNorm2d', `eps must be a positive number, got ${this.eps}`);
+    if (!(this.momentum >= 0 && this.momentum <= 1)) fail('BatchNorm2d', `momentum must be in [0, 1], got ${this.momentum}`);
     const dtype = opts.dtype ?? 'float64';
     this.registerParameter('weight', ones([numFeatures], { dtype }));
     this.registerParameter('bias', zeros([numFeatures], { dtype }));
@@ -271,18 +282,20 @@ export class BatchNorm2d extends Module {
       // y = (x − μ)·γ/√(σ² + eps) + β
       return add(mul(sub(x, rm), div(gamma, sqrt(add(rv, this.eps)))), beta);
     }
+    const n = x.size / this.numFeatures;
+    // As PyTorch: batch statistics of a single value per channel are meaningless.
+    if (n < 2) fail('BatchNorm2d', `expected more than 1 value per channel when training, got input ${shapeStr(x.shape)} (use eval mode)`);
     const mu = mean(x, [0, 2, 3], { keepdims: true });
     const centered = sub(x, mu);
     const v = mean(mul(centered, centered), [0, 2, 3], { keepdims: true });
     const y = add(mul(centered, div(gamma, sqrt(add(v, this.eps)))), beta);
-    const n = x.size / this.numFeatures;
     noGrad(() => {
       const m = this.momentum;
       const rm = this.buffer('running_mean');
       const rv = this.buffer('running_var');
       for (let i = 0; i < this.numFeatures; i++) {
         rm.data[i] = (1 - m) * rm.data[i]! + m * mu.data[i]!;
-        rv.data[i] = (1 - m) * rv.data[i]! + (m * v.data[i]! * n) / Math.max(n - 1, 1);
+        rv.data[i] = (1 - m) * rv.data[i]! + (m * v.data[i]! * n) / (n - 1);
       }
       const nb = this.buffer('num_batches_tracked');
       nb.data[0] = nb.data[0]! + 1;

@@ -23,15 +23,18 @@ export abstract class Module {
   private readonly params = new Map<string, Tensor>();
   private readonly buffers = new Map<string, Tensor>();
   private readonly children = new Map<string, Module>();
-  private readonly hooks: ForwardHook[] = [];
+  /** One entry per registration (the same function registered twice has two entries). */
+  private readonly hooks: Array<{ hook: ForwardHook }> = [];
 
-  /** The layer's computation. Call modules through `call` (or `run`) so hooks apply. */
+  /** The layer's computation. Call modules through `call` so forward hooks apply. */
   abstract forward(x: Tensor): Tensor;
 
   /** Runs forward, then the forward hooks in registration order (each may replace the output). */
   call(x: Tensor): Tensor {
     let out = this.forward(x);
-    for (const hook of this.hooks) {
+    // A snapshot (as PyTorch): a hook that removes itself, or adds another, does not make the
+    // loop skip or run a hook in this call.
+    for (const { hook } of [...this.hooks]) {
       const r = hook(out, x, this);
       if (r !== undefined) out = r;
     }
@@ -166,10 +169,11 @@ export abstract class Module {
 
   /** Adds a forward hook to this module. */
   registerForwardHook(hook: ForwardHook): HookHandle {
-    this.hooks.push(hook);
+    const entry = { hook };
+    this.hooks.push(entry);
     return {
       remove: () => {
-        const i = this.hooks.indexOf(hook);
+        const i = this.hooks.indexOf(entry);
         if (i >= 0) this.hooks.splice(i, 1);
       },
     };

@@ -1,4 +1,4 @@
-import { fail } from '../tensor/errors.js';
+import { CamlabError, fail } from '../tensor/errors.js';
 import { isDType, type DType } from '../tensor/dtype.js';
 import type { Rng } from '../tensor/rng.js';
 import {
@@ -63,6 +63,16 @@ export function buildModule(spec: LayerSpec, init: LayerInit = {}, path = 'archi
     if (!Number.isInteger(v) || v < 0) fail('model spec', `${path}.${key} must be a non-negative integer, got ${v}`);
     return v;
   };
+  const pos = (key: string): number => {
+    const v = num(key);
+    if (!Number.isInteger(v) || v < 1) fail('model spec', `${path}.${key} must be a positive integer, got ${v}`);
+    return v;
+  };
+  const dim = (key: string, def: number): number => {
+    const v = num(key, def);
+    if (!Number.isInteger(v)) fail('model spec', `${path}.${key} must be an integer (a dimension, may be negative), got ${v}`);
+    return v;
+  };
   const pairOf = (key: string, def?: Pair): Pair => {
     const v = s[key] ?? def;
     if (typeof v === 'number' && Number.isInteger(v)) return v;
@@ -75,52 +85,69 @@ export function buildModule(spec: LayerSpec, init: LayerInit = {}, path = 'archi
     return v;
   };
   const bnOpts = (): { dtype?: DType } => (init.dtype === undefined ? {} : { dtype: init.dtype });
-  switch (s.type) {
-    case 'Sequential': {
-      if (Array.isArray(s.layers)) return new Sequential(...s.layers.map((l, i) => buildModule(l as LayerSpec, init, `${path}.layers[${i}]`)));
-      if (typeof s.children === 'object' && s.children !== null) {
-        return Sequential.named(Object.entries(s.children as Record<string, LayerSpec>).map(([n, l]) => [n, buildModule(l, init, `${path}.children.${n}`)] as const));
-      }
-      return fail('model spec', `${path} (Sequential) needs a 'layers' array or a 'children' object`);
-    }
-    case 'Conv2d': {
-      const o: ConstructorParameters<typeof Conv2d>[3] = { ...init, stride: pairOf('stride', 1), padding: pairOf('padding', 0), dilation: pairOf('dilation', 1), groups: int('groups', 1), bias: bool('bias', true) };
-      return new Conv2d(int('in'), int('out'), pairOf('kernel'), o);
-    }
-    case 'Linear':
-      return new Linear(int('in'), int('out'), { ...init, bias: bool('bias', true) });
-    case 'ReLU':
-      return new ReLU();
-    case 'Sigmoid':
-      return new Sigmoid();
-    case 'Tanh':
-      return new Tanh();
-    case 'GELU':
-      return new GELU();
-    case 'Identity':
-      return new Identity();
-    case 'GlobalAvgPool':
-      return new GlobalAvgPool();
-    case 'Softmax':
-      return new Softmax(s.dim === undefined ? -1 : num('dim'));
-    case 'MaxPool2d':
-    case 'AvgPool2d': {
-      const o = { kernelSize: pairOf('kernel'), stride: pairOf('stride', pairOf('kernel')), padding: pairOf('padding', 0), ceilMode: bool('ceilMode', false) };
-      return s.type === 'MaxPool2d' ? new MaxPool2d(o) : new AvgPool2d(o);
-    }
-    case 'AdaptiveAvgPool2d':
-      return new AdaptiveAvgPool2d(pairOf('size'));
-    case 'Flatten':
-      return new Flatten(s.start === undefined ? 1 : num('start'), s.end === undefined ? -1 : num('end'));
-    case 'BatchNorm2d':
-      return new BatchNorm2d(int('features'), { eps: num('eps', 1e-5), momentum: num('momentum', 0.1), ...bnOpts() });
-    case 'Dropout':
-      return new Dropout(num('p', 0.5), init.rng === undefined ? {} : { rng: init.rng });
-    case 'BasicBlock':
-      return new BasicBlock(int('in'), int('out'), { ...init, stride: int('stride', 1) });
-    default:
-      return fail('model spec', `${path}.type ${JSON.stringify(s.type)} is not a known layer; known: ${LAYER_TYPES.join(', ')}`);
+  if (s.type === 'Sequential') return buildSequential(s, init, path);
+  // A layer constructor's own error (e.g. Conv2d groups not dividing the channels) gets the path
+  // of the layer in the spec, so the faulty entry of a large architecture can be found.
+  try {
+    return buildLayer();
+  } catch (e) {
+    if (e instanceof CamlabError && e.op !== 'model spec') fail('model spec', `${path} (${String(s.type)}): ${e.message}`);
+    throw e;
   }
+
+  function buildLayer(): Module {
+    switch (s.type) {
+      case 'Conv2d': {
+        const o: ConstructorParameters<typeof Conv2d>[3] = { ...init, stride: pairOf('stride', 1), padding: pairOf('padding', 0), dilation: pairOf('dilation', 1), groups: int('groups', 1), bias: bool('bias', true) };
+        return new Conv2d(pos('in'), pos('out'), pairOf('kernel'), o);
+      }
+      case 'Linear':
+        return new Linear(pos('in'), pos('out'), { ...init, bias: bool('bias', true) });
+      case 'ReLU':
+        return new ReLU();
+      case 'Sigmoid':
+        return new Sigmoid();
+      case 'Tanh':
+        return new Tanh();
+      case 'GELU':
+        return new GELU();
+      case 'Identity':
+        return new Identity();
+      case 'GlobalAvgPool':
+        return new GlobalAvgPool();
+      case 'Softmax':
+        return new Softmax(dim('dim', -1));
+      case 'MaxPool2d':
+      case 'AvgPool2d': {
+        const o = { kernelSize: pairOf('kernel'), stride: pairOf('stride', pairOf('kernel')), padding: pairOf('padding', 0), ceilMode: bool('ceilMode', false) };
+        return s.type === 'MaxPool2d' ? new MaxPool2d(o) : new AvgPool2d(o);
+      }
+      case 'AdaptiveAvgPool2d':
+        return new AdaptiveAvgPool2d(pairOf('size'));
+      case 'Flatten':
+        return new Flatten(dim('start', 1), dim('end', -1));
+      case 'BatchNorm2d':
+        return new BatchNorm2d(pos('features'), { eps: num('eps', 1e-5), momentum: num('momentum', 0.1), ...bnOpts() });
+      case 'Dropout':
+        return new Dropout(num('p', 0.5), init.rng === undefined ? {} : { rng: init.rng });
+      case 'BasicBlock':
+        return new BasicBlock(pos('in'), pos('out'), { ...init, stride: int('stride', 1) });
+      default:
+        return fail('model spec', `${path}.type ${JSON.stringify(s.type)} is not a known layer; known: ${LAYER_TYPES.join(', ')}`);
+    }
+  }
+}
+
+function buildSequential(s: Record<string, unknown>, init: LayerInit, path: string): Module {
+  if (Array.isArray(s.layers)) return new Sequential(...s.layers.map((l, i) => buildModule(l as LayerSpec, init, `${path}.layers[${i}]`)));
+  if (typeof s.children === 'object' && s.children !== null && !Array.isArray(s.children)) {
+    const entries = Object.entries(s.children as Record<string, LayerSpec>);
+    for (const [n] of entries) {
+      if (n === '' || n.includes('.')) fail('model spec', `${path}.children has an invalid layer name ${JSON.stringify(n)} (non-empty, no dots: it becomes part of the state-dict keys)`);
+    }
+    return Sequential.named(entries.map(([n, l]) => [n, buildModule(l, init, `${path}.children.${n}`)] as const));
+  }
+  return fail('model spec', `${path} (Sequential) needs a 'layers' array or a 'children' object`);
 }
 
 /** Checks a parsed JSON value is a model spec, with errors naming the field at fault. */
@@ -139,7 +166,7 @@ export function parseModelSpec(json: unknown): ModelSpec {
   for (const k of ['mean', 'std']) {
     const v = input[k];
     if (v === undefined) continue;
-    if (!Array.isArray(v) || v.length !== input.channels || !v.every((x) => typeof x === 'number')) {
+    if (!Array.isArray(v) || v.length !== input.channels || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) {
       fail('model spec', `input.${k} must be an array of ${String(input.channels)} numbers`);
     }
     if (k === 'std' && v.some((x) => !(x > 0))) fail('model spec', 'input.std values must be > 0');
@@ -148,7 +175,7 @@ export function parseModelSpec(json: unknown): ModelSpec {
     fail('model spec', "'classes' must be a non-empty array of class names");
   }
   if (o.dtype !== undefined && !isDType(o.dtype)) fail('model spec', `'dtype' must be "float64" or "float32", got ${JSON.stringify(o.dtype)}`);
-  if (typeof o.architecture !== 'object' || o.architecture === null) fail('model spec', "'architecture' must be a layer object");
+  if (typeof o.architecture !== 'object' || o.architecture === null || Array.isArray(o.architecture)) fail('model spec', "'architecture' must be a layer object");
   return o as unknown as ModelSpec;
 }
 

@@ -146,6 +146,7 @@ export function train(model: Module, data: Dataset, opts: TrainOptions, now: () 
 export function evaluate(model: Module, data: Dataset, opts: { batchSize?: number; normalize?: Normalization; dtype?: DType; limit?: number } = {}): { accuracy: number; loss: number; count: number } {
   const batch = opts.batchSize ?? 64;
   const n = Math.min(data.size, opts.limit ?? data.size);
+  if (!(n >= 1)) fail('evaluate', `needs at least one example, got limit ${String(opts.limit)} on a dataset of ${data.size}`);
   let correct = 0;
   let loss = 0;
   const wasTraining = model.training;
