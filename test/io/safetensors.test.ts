@@ -248,6 +248,11 @@ describe('corrupt and truncated files give clear CamlabErrors, never a RangeErro
     expect(errorOf(() => parseSafetensors(huge))).toMatch(/header length \d+ does not fit in a file of 16 bytes/);
   });
 
+  it('overlapping tensors', () => {
+    const header = ascii('{"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},"b":{"dtype":"U8","shape":[2],"data_offsets":[1,3]}}');
+    expect(errorOf(() => parseSafetensors(fileOf(header, [1, 2, 3])))).toBe("safetensors: tensors 'a' [0, 2) and 'b' overlap in the data section (corrupt header)");
+  });
+
   it('header length too small', () => {
     expect(errorOf(() => parseSafetensors(fileOf([])))).toMatch(/header length 0 is too small/);
   });
