@@ -246,7 +246,7 @@ export function conv2dInputGrad(g: Tensor, w: Tensor, inputShape: readonly numbe
   if (inputShape[0] !== NB && inputShape[0] !== 1) {
     fail(op, `inputShape ${shapeStr(inputShape)} has batch ${inputShape[0]}, gradient ${shapeStr(g.shape)} has batch ${NB}`);
   }
-  const geo = conv2dGeometry(op, [NB, ...inputShape.slice(1)], w.shape, opts);
+  const geo = { ...conv2dGeometry(op, inputShape, w.shape, opts), N: NB };
   const { C, H, W, O, Cg, Og, OH, OW, groups } = geo;
   if (g.shape[1] !== O || g.shape[2] !== OH || g.shape[3] !== OW) {
     fail(op, `gradient ${shapeStr(g.shape)} does not match the conv2d output [${NB},${O},${OH},${OW}] of input ${shapeStr(inputShape)} and weight ${shapeStr(w.shape)}`);

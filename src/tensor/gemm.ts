@@ -77,6 +77,8 @@ function checkExtent(name: string, len: number, off: number, rows: number, rs: n
   if (lo < 0 || hi >= len) {
     fail('gemm', `${name}: ${rows}x${cols} at offset ${off} with strides (${rs}, ${cs}) reaches index ${lo < 0 ? lo : hi}, outside its ${len} elements`);
   }
+  // Index arithmetic is int32 (`| 0`) in the hot loops.
+  if (hi > 0x7fffffff) fail('gemm', `${name}: index ${hi} exceeds 2^31 - 1, which the int32 index arithmetic does not support`);
 }
 
 function createGemm(): GemmImpl {

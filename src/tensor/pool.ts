@@ -84,7 +84,8 @@ function tapRanges(O: number, size: number, k: number, s: number, p: number, d: 
  * Max pooling as PyTorch's F.max_pool2d(return_indices=True), except that `indices` are FLAT
  * indices into x (global, not per plane), ready for gather/scatterAdd. The first maximum in
  * scan order (row-major within the window) wins ties; padding never wins; NaN counts as the
- * largest value (the first NaN wins). A window lying entirely in the padding is an error.
+ * largest value and the first NaN wins (PyTorch CPU keeps the last NaN). A window lying entirely
+ * in the padding (possible only with dilation) is an error, where PyTorch returns -inf.
  */
 export function maxPool2d(x: Tensor, opts: Pool2dOptions): { values: Tensor; indices: IndexTensor } {
   const op = 'maxPool2d';

@@ -259,12 +259,17 @@ describe('conv2d', () => {
     expect(conv2d(x, tensor([[[[1, 10], [100, 1000]]]])).item()).toBe(4321);
   });
 
-  it('keeps H and W from inputShape when stride hides them', () => {
+  it('keeps H and W from inputShape when stride hides them, and the batch of g', () => {
     const w = randn([1, 1, 3, 3], { rng: 5 });
     const g = randn([1, 1, 3, 3], { rng: 6 });
     // With stride 2, inputs of height 7 and 8 both give 3 output rows.
     expect(conv2dInputGrad(g, w, [1, 1, 7, 7], { stride: 2 }).shape).toEqual([1, 1, 7, 7]);
     expect(conv2dInputGrad(g, w, [1, 1, 8, 8], { stride: 2 }).shape).toEqual([1, 1, 8, 8]);
+    // The batch comes from g (an input of batch 1 broadcast against it is summed by the caller).
+    const g2 = randn([2, 1, 3, 3], { rng: 7 });
+    const d2 = conv2dInputGrad(g2, w, [1, 1, 7, 7], { stride: 2 });
+    expect(d2.shape).toEqual([2, 1, 7, 7]);
+    expect(Array.from(d2.data.subarray(49))).toEqual(Array.from(conv2dInputGrad(randn([2, 1, 3, 3], { rng: 7 }), w, [2, 1, 7, 7], { stride: 2 }).data.subarray(49)));
   });
 
   it('names the op and the shapes in errors', () => {

@@ -1,0 +1,51 @@
+/**
+ * `npm run bench` — times our kernels against baselines in this process and prints a table.
+ *   --json              one JSON object per row on stdout (keys: name, shape, dtype, oursMs,
+ *                       baselineMs, gflops, ratio), nothing else; progress goes to stderr
+ *   --filter <substr>   only rows whose "name shape dtype" contains substr (case-insensitive)
+ * Rows are registered by the imported row files (bench/kernels.ts); add more files there.
+ */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { formatJson, formatTable, runRows } from './harness.js';
+import { initTfjs, NOTES } from './kernels.js';
+
+function parseArgs(argv: readonly string[]): { json: boolean; filter: string | undefined } {
+  let json = false;
+  let filter: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--json') json = true;
+    else if (a === '--filter') {
+      filter = argv[++i];
+      if (filter === undefined) throw new Error('bench: --filter needs a substring');
+    } else if (a.startsWith('--filter=')) filter = a.slice('--filter='.length);
+    else throw new Error(`bench: unknown argument ${a} (use --json, --filter <substring>)`);
+  }
+  return { json, filter };
+}
+
+/** A full-GC function without restarting node with --expose-gc. */
+function exposeGc(): (() => void) | undefined {
+  try {
+    setFlagsFromString('--expose-gc');
+    const gc: unknown = runInNewContext('gc');
+    return typeof gc === 'function' ? () => (gc as () => void)() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const args = parseArgs(process.argv.slice(2));
+await initTfjs();
+const t0 = performance.now();
+const gc = exposeGc();
+const results = runRows({ filter: args.filter, progress: (m) => process.stderr.write(`  ${m}\n`), ...(gc ? { beforeEach: gc } : {}) });
+if (args.json) {
+  if (results.length > 0) process.stdout.write(`${formatJson(results)}\n`);
+} else {
+  console.log(formatTable(results));
+  console.log('');
+  for (const n of NOTES) console.log(`note: ${n}`);
+  console.log(`note: ${results.length} rows in ${((performance.now() - t0) / 1000).toFixed(1)} s; node ${process.version}.`);
+}
