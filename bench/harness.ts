@@ -41,6 +41,10 @@ export interface Row {
   baseline?: Baseline;
   /** Further baselines to print speed-ups against (table only), e.g. tfjs's conv forward. */
   alsoVs?: readonly Baseline[];
+  /** Our time as a multiple of these (table only), e.g. a CAM method in units of one forward pass. */
+  costIn?: readonly Baseline[];
+  /** Items one call processes, for a throughput note (table only), e.g. { count: 32, unit: 'images' }. */
+  throughput?: { count: number; unit: string };
 }
 
 export interface RowResult {
@@ -53,6 +57,8 @@ export interface RowResult {
   /** Speed-up: baseline time / our time (> 1 means ours is faster). */
   ratio: number | null;
   alsoVs: { label: string; ms: number; ratio: number }[];
+  costIn: { label: string; ms: number; multiple: number }[];
+  perSecond: { value: number; unit: string } | null;
 }
 
 const registry: Row[] = [];
@@ -116,7 +122,7 @@ export function runRows(opts: RunOptions = {}): RowResult[] {
   const f = opts.filter?.toLowerCase();
   const rows = registry.filter((r) => f === undefined || `${r.name} ${r.shape} ${r.dtype}`.toLowerCase().includes(f));
   const baselines = new Map<string, Baseline>();
-  for (const r of rows) for (const b of [...(r.baseline ? [r.baseline] : []), ...(r.alsoVs ?? [])]) baselines.set(b.key, b);
+  for (const r of rows) for (const b of [...(r.baseline ? [r.baseline] : []), ...(r.alsoVs ?? []), ...(r.costIn ?? [])]) baselines.set(b.key, b);
   const rounds = Math.max(1, opts.rounds ?? 3);
   const perRound = (t: TimingOptions, round: number): TimingOptions => ({
     warmup: round === 0 ? (t.warmup ?? 3) : 0,
@@ -150,12 +156,17 @@ export function runRows(opts: RunOptions = {}): RowResult[] {
       dtype: r.dtype,
       oursMs,
       baselineMs,
-      gflops: r.flops / oursMs / 1e6,
+      gflops: r.flops === 0 ? 0 : r.flops / oursMs / 1e6,
       ratio: baselineMs === null ? null : baselineMs / oursMs,
       alsoVs: (r.alsoVs ?? []).map((b) => {
         const ms = baseMs(b);
         return { label: b.label, ms, ratio: ms / oursMs };
       }),
+      costIn: (r.costIn ?? []).map((b) => {
+        const ms = baseMs(b);
+        return { label: b.label, ms, multiple: oursMs / ms };
+      }),
+      perSecond: r.throughput ? { value: (r.throughput.count * 1000) / oursMs, unit: `${r.throughput.unit}/s` } : null,
     };
   });
 }
@@ -169,9 +180,13 @@ export function formatTable(results: readonly RowResult[]): string {
     r.dtype,
     r.oursMs.toFixed(2),
     r.baselineMs === null ? '-' : r.baselineMs.toFixed(2),
-    r.gflops.toFixed(2),
+    r.gflops === 0 ? '-' : r.gflops.toFixed(2),
     r.ratio === null ? '-' : `${r.ratio.toFixed(2)}x`,
-    r.alsoVs.map((v) => `${v.ratio.toFixed(2)}x vs ${v.label}`).join('; '),
+    [
+      ...r.alsoVs.map((v) => `${v.ratio.toFixed(2)}x vs ${v.label}`),
+      ...r.costIn.map((v) => `costs ${v.multiple.toFixed(2)}x ${v.label}`),
+      ...(r.perSecond ? [`${r.perSecond.value.toFixed(1)} ${r.perSecond.unit}`] : []),
+    ].join('; '),
   ]);
   const all = [header, ...body];
   const widths = header.map((_, i) => Math.max(...all.map((row) => row[i]!.length)));

@@ -9,6 +9,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { formatJson, formatTable, runRows } from './harness.js';
 import { initTfjs, NOTES } from './kernels.js';
+import './models.js';
 
 function parseArgs(argv: readonly string[]): { json: boolean; filter: string | undefined } {
   let json = false;

@@ -66,7 +66,7 @@ export function explainCommand(argv: readonly string[], log: (s: string) => void
     writeGrid(gridFile, shown, overlays);
   }
   if (args.switches.has('json')) {
-    log(JSON.stringify(jsonReport(imagePath, spec.name, spec.classes, top, runs, gridFile, args.switches.has('trace'))));
+    log(JSON.stringify(jsonReport(imagePath, spec.name, spec.classes, top, runs, gridFile)));
     return;
   }
   log(`${imagePath} → ${spec.name} (input ${spec.input.channels}x${spec.input.height}x${spec.input.width})`);
@@ -147,7 +147,7 @@ function nested(t: Tensor, index: number): number[][] {
 function jsonReport(
   image: string, model: string, classes: readonly string[],
   top: ReturnType<typeof topClasses>, runs: ReadonlyArray<{ method: string; result: AnyResult; ms: number; files: string[] }>,
-  gridFile: string | null, withTerms: boolean,
+  gridFile: string | null,
 ): unknown {
   return {
     image,
@@ -172,7 +172,7 @@ function jsonReport(
         entry.layer = result.layer;
         entry.weights = result.weights === null ? null : Array.from(result.weights.data.subarray(0, result.weights.shape[1]!));
         const t = result.trace;
-        if (t !== undefined && withTerms) {
+        if (t !== undefined) {
           const terms: Record<string, unknown> = { derivatives: t.derivatives, A: t.A.toArray(), d1: t.d1.toArray() };
           if (t.d2) terms.d2 = t.d2.toArray();
           if (t.d3) terms.d3 = t.d3.toArray();

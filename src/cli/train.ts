@@ -5,7 +5,8 @@ import { loadMnist } from '../data/mnist.js';
 import { saveWeights } from '../io/model.js';
 import { heInit } from '../nn/init.js';
 import { buildModel, parseModelSpec, type ModelSpec } from '../nn/spec.js';
-import { evaluate, train, type Dataset } from '../nn/train.js';
+import { evaluate, train, type Dataset, type EpochSummary } from '../nn/train.js';
+import type { Module } from '../nn/module.js';
 import { ARCHITECTURES } from '../nn/zoo.js';
 import { Rng } from '../tensor/rng.js';
 import { CamlabError } from '../tensor/errors.js';
@@ -21,7 +22,7 @@ Same seed, same weights.
                            fixed 85% train split of the mnist package, with random shifts of ±2 px)
   --arch NAME|SPEC.json    architecture (default shapes-cnn for shapes, mnist-cnn for mnist)
   --epochs N               default 8 (shapes) / 12 (mnist)
-  --train-size N           images per epoch (shapes only; default 8000)
+  --train-size N           images per epoch (shapes; default 8000) or the first N train digits (mnist)
   --held-out N             held-out images to score after each epoch (default 1000 shapes / all 1505 mnist)
   --batch-size N           default 32
   --lr X                   Adam learning rate, cosine-decayed to 0 (default 0.003)
@@ -34,36 +35,42 @@ function duration(s: number): string {
   return m > 0 ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`;
 }
 
-export function trainCommand(argv: readonly string[], log: (s: string) => void, progress: (s: string) => void): void {
-  const args = parseArgs('train', argv, { values: ['data', 'arch', 'epochs', 'train-size', 'held-out', 'batch-size', 'lr', 'seed', 'out'], positional: [0, 0] });
-  const dataName = value(args, 'data');
-  if (dataName !== 'shapes' && dataName !== 'mnist') throw new CamlabError('train', `--data must be shapes or mnist, got '${dataName ?? ''}'`);
-  const archName = value(args, 'arch') ?? (dataName === 'shapes' ? 'shapes-cnn' : 'mnist-cnn');
-  const spec: ModelSpec = archName in ARCHITECTURES ? ARCHITECTURES[archName as keyof typeof ARCHITECTURES]() : parseModelSpec(readJson(archName, 'train'));
-  const seed = numberValue('train', args, 'seed', { integer: true }) ?? 0;
-  const epochs = numberValue('train', args, 'epochs', { integer: true, min: 1 }) ?? (dataName === 'shapes' ? 8 : 12);
-  const batchSize = numberValue('train', args, 'batch-size', { integer: true, min: 1 }) ?? 32;
-  const lr = numberValue('train', args, 'lr', { min: 1e-8 }) ?? 3e-3;
-  const out = value(args, 'out') ?? join('models', spec.name);
+export interface TrainingRun {
+  data: 'shapes' | 'mnist';
+  spec: ModelSpec;
+  seed: number;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  trainSize?: number;
+  heldOut?: number;
+}
+
+/**
+ * Trains a model as `camlab train` does (He init from the seed, Adam with cosine decay, float32),
+ * scoring the held-out set after each epoch. Deterministic for a given run description.
+ */
+export function runTraining(run: TrainingRun, log: (s: string) => void, progress: (s: string) => void = () => {}): { model: Module; history: EpochSummary[]; trainSize: number; heldOutSize: number } {
+  const { spec, seed, epochs, batchSize, lr } = run;
   let trainSet: Dataset;
   let heldOut: Dataset;
-  if (dataName === 'shapes') {
-    trainSet = shapesTrainSet(seed, numberValue('train', args, 'train-size', { integer: true, min: 1 }) ?? 8000);
-    heldOut = shapesHeldOutSet(numberValue('train', args, 'held-out', { integer: true, min: 1 }) ?? 1000);
+  if (run.data === 'shapes') {
+    trainSet = shapesTrainSet(seed, run.trainSize ?? 8000);
+    heldOut = shapesHeldOutSet(run.heldOut ?? 1000);
   } else {
     const m = loadMnist();
-    trainSet = digitSet(m.train.images, m.train.labels, { shift: 2, seed });
-    const n = Math.min(numberValue('train', args, 'held-out', { integer: true, min: 1 }) ?? m.heldOut.images.length, m.heldOut.images.length);
+    const train = run.trainSize === undefined ? m.train : { images: m.train.images.slice(0, run.trainSize), labels: m.train.labels.slice(0, run.trainSize) };
+    trainSet = digitSet(train.images, train.labels, { shift: 2, seed });
+    const n = Math.min(run.heldOut ?? m.heldOut.images.length, m.heldOut.images.length);
     heldOut = digitSet(m.heldOut.images.slice(0, n), m.heldOut.labels.slice(0, n));
   }
   const [c, h, w] = trainSet.shape;
   if (spec.input.channels !== c || spec.input.height !== h || spec.input.width !== w) {
-    throw new CamlabError('train', `architecture ${spec.name} expects ${spec.input.channels}x${spec.input.height}x${spec.input.width} inputs but ${dataName} images are ${c}x${h}x${w}`);
+    throw new CamlabError('train', `architecture ${spec.name} expects ${spec.input.channels}x${spec.input.height}x${spec.input.width} inputs but ${run.data} images are ${c}x${h}x${w}`);
   }
   const model = buildModel({ ...spec, dtype: 'float32' }, new Rng(seed));
   heInit(model.namedParameters(), new Rng(seed + 1));
-  log(`training ${spec.name} on ${dataName}: ${model.parameterCount()} parameters, ${trainSet.size} images/epoch, ${epochs} epochs, batch ${batchSize}, seed ${seed}`);
-  const started = Date.now();
+  log(`training ${spec.name} on ${run.data}: ${model.parameterCount()} parameters, ${trainSet.size} images/epoch, ${epochs} epochs, batch ${batchSize}, seed ${seed}`);
   const history = train(model, trainSet, {
     epochs, batchSize, lr, seed, normalize: spec.input, dtype: 'float32',
     onStep: (p) => progress(`epoch ${p.epoch + 1}/${p.epochs} step ${p.step}/${p.stepsPerEpoch} loss ${p.loss.toFixed(4)} acc ${(100 * p.accuracy).toFixed(1)}% ${(((p.step + p.epoch * p.stepsPerEpoch) * batchSize) / Math.max(p.seconds, 1e-9)).toFixed(0)} img/s, time left ${duration(p.etaSeconds)}`),
@@ -73,6 +80,30 @@ export function trainCommand(argv: readonly string[], log: (s: string) => void, 
       return { heldOutAccuracy: r.accuracy, heldOutLoss: r.loss };
     },
   }, () => Date.now());
+  return { model, history, trainSize: trainSet.size, heldOutSize: heldOut.size };
+}
+
+export function trainCommand(argv: readonly string[], log: (s: string) => void, progress: (s: string) => void): void {
+  const args = parseArgs('train', argv, { values: ['data', 'arch', 'epochs', 'train-size', 'held-out', 'batch-size', 'lr', 'seed', 'out'], positional: [0, 0] });
+  const dataName = value(args, 'data');
+  if (dataName !== 'shapes' && dataName !== 'mnist') throw new CamlabError('train', `--data must be shapes or mnist, got '${dataName ?? ''}'`);
+  const archName = value(args, 'arch') ?? (dataName === 'shapes' ? 'shapes-cnn' : 'mnist-cnn');
+  const spec: ModelSpec = archName in ARCHITECTURES ? ARCHITECTURES[archName as keyof typeof ARCHITECTURES]() : parseModelSpec(readJson(archName, 'train'));
+  const run: TrainingRun = {
+    data: dataName,
+    spec,
+    seed: numberValue('train', args, 'seed', { integer: true }) ?? 0,
+    epochs: numberValue('train', args, 'epochs', { integer: true, min: 1 }) ?? (dataName === 'shapes' ? 8 : 12),
+    batchSize: numberValue('train', args, 'batch-size', { integer: true, min: 1 }) ?? 32,
+    lr: numberValue('train', args, 'lr', { min: 1e-8 }) ?? 3e-3,
+  };
+  const trainSize = numberValue('train', args, 'train-size', { integer: true, min: 1 });
+  if (trainSize !== undefined) run.trainSize = trainSize;
+  const heldOutSize = numberValue('train', args, 'held-out', { integer: true, min: 1 });
+  if (heldOutSize !== undefined) run.heldOut = heldOutSize;
+  const out = value(args, 'out') ?? join('models', spec.name);
+  const started = Date.now();
+  const { model, history, trainSize: perEpoch, heldOutSize: heldCount } = runTraining(run, log, progress);
   mkdirSync(out, { recursive: true });
   const final = history[history.length - 1]!;
   writeFileSync(join(out, 'spec.json'), `${JSON.stringify(spec, null, 2)}\n`);
@@ -81,9 +112,9 @@ export function trainCommand(argv: readonly string[], log: (s: string) => void, 
     model: spec.name,
     data: dataName,
     command: `camlab train ${argv.join(' ')}`.trim(),
-    seed, epochs, batchSize, lr,
-    trainImagesPerEpoch: trainSet.size,
-    heldOutImages: heldOut.size,
+    seed: run.seed, epochs: run.epochs, batchSize: run.batchSize, lr: run.lr,
+    trainImagesPerEpoch: perEpoch,
+    heldOutImages: heldCount,
     heldOutAccuracy: final.extra?.heldOutAccuracy ?? null,
     seconds: Math.round((Date.now() - started) / 1000),
     history,
