@@ -1,0 +1,48 @@
+/** The CAM lessons in examples/ run as documented (`npx tsx examples/…`) and print what they promise. */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+function runExample(file: string): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', file], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('examples: CAM lessons', () => {
+  it('03-grad-cam-by-hand.ts: the hand-computed map equals gradCam()', () => {
+    const r = runExample('examples/03-grad-cam-by-hand.ts');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/layer features\.14: A has 32 channels of 8x8; predicted class triangle/);
+    expect(r.stdout).toMatch(/by hand vs gradCam\(\): largest difference in the map = 0\n/);
+  });
+
+  it('04-grad-cam-plus-plus-terms.ts: α = 1/(2 + g·ΣA) on the GAP head, and the presets', () => {
+    const r = runExample('examples/04-grad-cam-plus-plus-terms.ts');
+    expect(r.status).toBe(0);
+    const m = /channel \d+: α = ([\d.]+), 1\/\(2 \+ g·ΣA\) = ([\d.]+)/.exec(r.stdout);
+    expect(m).not.toBeNull();
+    expect(m![1]).toBe(m![2]);
+    expect(r.stdout).toMatch(/preset torchcam\s+largest difference/);
+  });
+
+  it('05-exact-vs-closed-form.ts: exact equals closed form with Y = exp on piecewise-linear heads only', () => {
+    const r = runExample('examples/05-exact-vs-closed-form.ts');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/shapes-cnn \(ReLU, GAP head\)\s+Y=exp\s+∂²:\s+0\.0000\s+∂³:\s+0\.0000\s+α:\s+0\.0000/);
+    expect(r.stdout).toMatch(/conv-ReLU-pool-conv head\s+Y=exp\s+∂²:\s+\d\.\d\de-1[5-7]/);
+    expect(r.stdout).toMatch(/conv-ReLU-pool-conv head\s+Y=raw .*\(flat\)/);
+    expect(r.stdout).toMatch(/conv-tanh-pool-conv head\s+Y=exp\s+∂²:\s+\d+\.\d+/);
+  });
+
+  it('06-smooth-grad-cam-plus-plus.ts: identical at the GAP layer, different one block earlier, reproducible', () => {
+    const r = runExample('examples/06-smooth-grad-cam-plus-plus.ts');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/last layer \(features\.14\): largest difference from Grad-CAM\+\+ = (0\.0000|\d\.\d\de-1[5-7])/);
+    expect(r.stdout).toMatch(/layer features\.10, n = 25: max \|map − Grad-CAM\+\+ map\| = 0\.[1-9]/);
+    expect(r.stdout).toContain('same seed, same map: true');
+    expect(r.stdout).toMatch(/explaining only channels [\d, ]+: 3 non-zero weights/);
+  });
+});
