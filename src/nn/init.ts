@@ -31,14 +31,6 @@ export function defaultBound(fanIn: number): number {
   return 1 / Math.sqrt(fanIn);
 }
 
-/** He/Kaiming normal init for ReLU networks: N(0, 2/fan_in). */
-export function kaimingNormal(shape: readonly number[], fanIn: number, rng: Rng, dtype: DType = 'float64'): Tensor {
-  const t = zeros(shape, { dtype });
-  const std = Math.sqrt(2 / fanIn);
-  for (let i = 0; i < t.size; i++) t.data[i] = std * rng.normal();
-  return t;
-}
-
 /**
  * Re-initializes every Conv2d/Linear weight with He/Kaiming normal N(0, 2/fan_in) and zeroes
  * their biases (a better start than PyTorch's default for ReLU networks trained from scratch).
