@@ -1,4 +1,4 @@
-import { allocate, type DType } from '../tensor/dtype.js';
+import type { DType } from '../tensor/dtype.js';
 import { CamlabError, shapeStr } from '../tensor/errors.js';
 import { sizeOf } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';

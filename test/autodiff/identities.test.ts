@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { grad } from '../../src/autodiff/grad.js';
 import { requiresGrad } from '../../src/autodiff/node.js';
-import { add, mul } from '../../src/autodiff/ops/elementwise.js';
+import { add } from '../../src/autodiff/ops/elementwise.js';
 import { conv2d, conv2dInputGrad, conv2dWeightGrad, type Conv2dOptions } from '../../src/autodiff/ops/conv.js';
 import { matmul } from '../../src/autodiff/ops/linalg.js';
 import {

@@ -8,7 +8,6 @@ import { sum } from '../../src/autodiff/ops/reduce.js';
 import { tanh } from '../../src/autodiff/ops/unary.js';
 import { matmul as matmulKernel } from '../../src/tensor/matmul.js';
 import { clone, tensor } from '../../src/tensor/create.js';
-import type { Tensor } from '../../src/tensor/tensor.js';
 import { broadcastPairArb, checkAllOrders, tensorArb, values, type Shape } from '../support/ad.js';
 import { expectClose, runs } from '../support/check.js';
 

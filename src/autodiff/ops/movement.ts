@@ -51,7 +51,7 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
   return record('concat', out, xs, (g, needs) =>
     xs.map((t, k) => {
       if (!needs[k]) return null;
-      const specs = g.shape.map((d, i) => (i === a ? ([starts[k]!, starts[k]! + t.shape[a]!] as const) : null));
+      const specs = g.shape.map((_, i) => (i === a ? ([starts[k]!, starts[k]! + t.shape[a]!] as const) : null));
       return slice(g, specs);
     }),
   );
