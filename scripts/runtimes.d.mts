@@ -1,0 +1,36 @@
+// Types for scripts/runtimes.mjs (used by test/runtime/runtimes.test.ts).
+export declare const ROOT: string;
+export type Runtime = { name: 'node' | 'deno' | 'bun'; command: string[] } | { name: 'node' | 'deno' | 'bun'; missing: string };
+export interface SmokeMap {
+  /** The case name, e.g. 'smooth-gradcam++@features.10'. */
+  method: string;
+  layer: string | null;
+  class: number;
+  className: string;
+  shape: number[];
+  finite: boolean;
+  min: number;
+  max: number;
+  first: number[];
+  sha256: string;
+  weightsSha256: string | null;
+  rawMapSha256: string;
+  /** The case runs Math.exp on values other than 0 (not bit-reproducible across engines). */
+  usesMathExp: boolean;
+  /** The map's values (only for usesMathExp cases). */
+  values?: number[];
+}
+export interface SmokeReport {
+  runtime: string;
+  image: string;
+  model: string;
+  rgbaSha256: string;
+  inputSha256: string;
+  logits: number[];
+  logitsSha256: string;
+  maps: SmokeMap[];
+  ms: number;
+}
+export declare function findRuntimes(): Runtime[];
+export declare function runtimeEnv(): Record<string, string | undefined>;
+export declare function runSmoke(runtime: { name: string; command: string[] }, extraArgs?: string[]): SmokeReport;

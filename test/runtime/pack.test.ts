@@ -1,0 +1,133 @@
+/**
+ * The published package: build dist/ with tsconfig.build.json, `npm pack` it, install the
+ * tarball into a fresh project, and use it from there as a user would — `import 'camlab'`,
+ * `camlab/node`, `camlab/tensor`, the type declarations (tsc on a user's .ts file) and the
+ * `camlab` bin. Everything happens in a temporary folder: the package files are staged there
+ * (the build goes to stage/dist, not to the checkout's dist/), so concurrent work in the
+ * checkout is not disturbed.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string; files: string[] };
+
+let tmp = '';
+let packed: { filename: string; files: Array<{ path: string }> } | null = null;
+let project = '';
+
+function run(cmd: string, args: string[], cwd: string): string {
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' } });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} (in ${cwd}) exited with ${r.status}:\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+beforeAll(() => {
+  tmp = mkdtempSync(join(tmpdir(), 'camlab-pack-'));
+  const stage = join(tmp, 'stage');
+  // Stage the checkout's package files (plus src/ and test/ so `files` is seen to exclude them).
+  for (const f of ['package.json', 'README.md', 'bin', 'models', 'examples', 'src', 'tsconfig.base.json', 'tsconfig.build.json']) {
+    if (existsSync(join(ROOT, f))) cpSync(join(ROOT, f), join(stage, f), { recursive: true });
+  }
+  // `npm run build` (the prepack script) is tsc -p tsconfig.build.json; here it emits into the stage.
+  execFileSync(process.execPath, [TSC, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(stage, 'dist')], { cwd: ROOT, stdio: 'pipe' });
+  const out = run(NPM, ['pack', '--json', '--ignore-scripts', '--pack-destination', tmp], stage);
+  packed = (JSON.parse(out) as Array<{ filename: string; files: Array<{ path: string }> }>)[0]!;
+  project = join(tmp, 'project');
+  mkdirSync(project);
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'camlab-user', version: '1.0.0', private: true, type: 'module' }, null, 2));
+  // pngjs (the only runtime dependency) comes from npm's cache when it is there.
+  run(NPM, ['install', join(tmp, packed.filename), '--no-audit', '--no-fund', '--prefer-offline', '--no-package-lock', '--ignore-scripts', '--loglevel=error'], project);
+}, 120_000);
+
+afterAll(() => {
+  if (tmp !== '' && process.env.CAMLAB_KEEP_TMP !== '1') rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('npm pack + install', () => {
+  it('the tarball holds dist (JS + .d.ts), the bundled models, the sample images, bin and README — and no sources or tests', () => {
+    const files = packed!.files.map((f) => f.path);
+    for (const f of ['package.json', 'README.md', 'bin/camlab.js', 'dist/index.js', 'dist/index.d.ts', 'dist/node.js', 'dist/node.d.ts',
+      'dist/tensor/index.js', 'dist/cam/index.js', 'dist/cli/main.js', 'models/shapes-cnn/spec.json', 'models/shapes-cnn/model.safetensors',
+      'examples/images/shapes-triangle-x3.png']) {
+      expect(files, f).toContain(f);
+    }
+    for (const f of files) expect(f, 'unexpected file in the tarball').toMatch(/^(package\.json|README\.md|bin\/|dist\/|models\/|examples\/images\/)/);
+    expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
+    expect(packed!.filename).toBe(`${pkg.name}-${pkg.version}.tgz`);
+  });
+
+  it("a fresh project imports 'camlab' and 'camlab/node' and computes a Grad-CAM++ map with a bundled model", () => {
+    writeFileSync(join(project, 'use.mjs'), `
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { gradCamPlusPlus, imageToInput, loadModel } from 'camlab';
+import { Rng } from 'camlab/tensor';
+import { decodePng, loadModelFiles, readPng, sampleImages, PACKAGE_ROOT, runCli } from 'camlab/node';
+
+// 1. A bundled model through camlab/node.
+const { spec, module } = loadModelFiles('shapes-cnn');
+const image = sampleImages().find((f) => f.endsWith('shapes-triangle-x3.png'));
+const x = imageToInput(readPng(image), spec.input);
+const r = gradCamPlusPlus(module, x, { trace: true });
+// 2. The same files read with fs + the pure loadModel, from the installed package folder.
+const root = dirname(createRequire(import.meta.url).resolve('camlab/package.json'));
+const dir = join(root, 'models', 'shapes-cnn');
+const m2 = loadModel(JSON.parse(readFileSync(join(dir, 'spec.json'), 'utf8')), new Uint8Array(readFileSync(join(dir, 'model.safetensors'))));
+const x2 = imageToInput(decodePng(new Uint8Array(readFileSync(join(root, 'examples', 'images', 'shapes-triangle-x3.png')))), m2.spec.input);
+const r2 = gradCamPlusPlus(m2.module, x2);
+console.log(JSON.stringify({
+  root, packageRoot: PACKAGE_ROOT,
+  shape: r.upsampled.shape, map: Array.from(r.upsampled.data), map2: Array.from(r2.upsampled.data),
+  classes: r.classes, alphaShape: r.trace.alpha.shape, rng: new Rng(0).uniform(), runCli: typeof runCli,
+}));
+`);
+    const out = JSON.parse(run(process.execPath, ['use.mjs'], project)) as {
+      root: string; packageRoot: string; shape: number[]; map: number[]; map2: number[]; classes: number[]; alphaShape: number[]; rng: number; runCli: string;
+    };
+    expect(out.root).toBe(join(project, 'node_modules', 'camlab'));
+    expect(out.packageRoot).toBe(out.root);
+    expect(out.shape).toEqual([1, 64, 64]);
+    expect(out.map).toHaveLength(64 * 64);
+    expect(out.map.every((v) => Number.isFinite(v) && v >= 0 && v <= 1)).toBe(true);
+    expect(Math.max(...out.map)).toBe(1);
+    expect(out.map2).toEqual(out.map);
+    expect(out.alphaShape.length).toBe(4);
+    expect(out.runCli).toBe('function');
+    expect(out.rng).toBeGreaterThanOrEqual(0);
+  });
+
+  it("the type declarations work for a strict TypeScript user (NodeNext, 'camlab', 'camlab/cam', 'camlab/tensor', 'camlab/node')", () => {
+    writeFileSync(join(project, 'use.ts'), `
+import { gradCamPlusPlus, imageToInput, loadModel, type CamResult, type LoadedModel } from 'camlab';
+import { smoothGradCamPlusPlus } from 'camlab/cam';
+import { Tensor } from 'camlab/tensor';
+import { loadModelFiles, readPng } from 'camlab/node';
+
+const m: LoadedModel = loadModelFiles('shapes-cnn');
+const x: Tensor = imageToInput(readPng('x.png'), m.spec.input);
+const r: CamResult = gradCamPlusPlus(m.module, x, { trace: true });
+const s: CamResult = smoothGradCamPlusPlus(m.module, x, { samples: 2, seed: 1 });
+const n: number = r.upsampled.shape[1]! + s.upsampled.size;
+export const loaded: LoadedModel = loadModel({}, new Uint8Array(0));
+export { n };
+`);
+    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, types: [], lib: ['ES2022'], exactOptionalPropertyTypes: true, noUncheckedIndexedAccess: true },
+      files: ['use.ts'],
+    }));
+    run(process.execPath, [TSC, '-p', 'tsconfig.json'], project);
+  });
+
+  it('the installed `camlab` bin runs the built CLI', () => {
+    const out = run(join(project, 'node_modules', '.bin', 'camlab'), ['info', '--model', 'shapes-cnn'], project);
+    expect(out).toMatch(/features\.\d+/);
+  });
+});

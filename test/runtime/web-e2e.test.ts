@@ -1,0 +1,229 @@
+/**
+ * End-to-end test of the web page in headless Chromium (Debian's /usr/bin/chromium driven by
+ * playwright-core): build the page into a temporary folder, serve it on a free localhost port,
+ * pick a sample image, run Grad-CAM, Grad-CAM++ and Smooth Grad-CAM++ in the page's worker, and
+ * check that every map equals, element by element, the one Node computes from the same PNG
+ * (decoded by pngjs here, by the browser's canvas there). Saves a screenshot to out/web-e2e.png.
+ *
+ * No browser is a failure, not a skip: set CAMLAB_SKIP_BROWSER=1 to skip on purpose
+ * (CAMLAB_CHROMIUM overrides the browser path).
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildWeb, type WebManifest } from '../../scripts/build-web.mjs';
+import { serve } from '../../scripts/serve-web.mjs';
+import { explain, imageToInput, loadModel, type CamResult, type ExplainOptions, type LoadedModel } from '../../src/index.js';
+import { decodePng } from '../../src/io/png.js';
+import type { PageState } from '../../web/protocol.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const SKIP = process.env.CAMLAB_SKIP_BROWSER === '1';
+const CHROMIUM = process.env.CAMLAB_CHROMIUM ?? '/usr/bin/chromium';
+const IMAGE = 'shapes-triangle-x3.png';
+const SAMPLES = 5;
+
+if (SKIP) console.warn('web-e2e: skipped because CAMLAB_SKIP_BROWSER=1 is set (the page is not tested in a browser)');
+
+/** The page's globals as the evaluated callbacks see them (this file is type-checked without the DOM library). */
+type PageWindow = { camlab: PageState; document: { body: { dataset: Record<string, string | undefined> } } };
+
+let tmp = '';
+let server: { url: string; close(): Promise<void> } | null = null;
+let context: BrowserContext | null = null;
+let page: Page | null = null;
+let manifest: WebManifest | null = null;
+const pageErrors: string[] = [];
+
+function nodeModel(name: string): LoadedModel {
+  const dir = join(ROOT, 'models', name);
+  return loadModel(JSON.parse(readFileSync(join(dir, 'spec.json'), 'utf8')) as unknown, new Uint8Array(readFileSync(join(dir, 'model.safetensors'))));
+}
+
+/** Index and size of the first difference, for a readable failure. */
+function firstDifference(a: readonly number[], b: ArrayLike<number>): string {
+  if (a.length !== b.length) return `lengths ${a.length} vs ${b.length}`;
+  let maxAbs = 0;
+  let first = -1;
+  for (let i = 0; i < a.length; i++) {
+    if (!Object.is(a[i], b[i])) {
+      if (first < 0) first = i;
+      maxAbs = Math.max(maxAbs, Math.abs(a[i]! - b[i]!));
+    }
+  }
+  return first < 0 ? 'identical' : `first difference at ${first}: browser ${a[first]} vs node ${b[first]}; max |diff| ${maxAbs}`;
+}
+
+describe.skipIf(SKIP)('web page in headless Chromium', () => {
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`web-e2e: no browser at ${CHROMIUM}. Install Debian's chromium (apt-get install -y chromium; .ci/run does this), ` +
+        'set CAMLAB_CHROMIUM to another Chromium, or set CAMLAB_SKIP_BROWSER=1 to skip this test on purpose.');
+    }
+    tmp = mkdtempSync(join(tmpdir(), 'camlab-web-'));
+    manifest = (await buildWeb({ out: join(tmp, 'site'), quiet: true })).manifest;
+    server = await serve({ root: join(tmp, 'site'), port: 0 });
+    try {
+      context = await chromium.launchPersistentContext(join(tmp, 'profile'), {
+        executablePath: CHROMIUM,
+        headless: true,
+        timeout: 30_000,
+        viewport: { width: 1280, height: 1000 },
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+          '--disable-component-update', '--disable-sync'],
+      });
+    } catch (e) {
+      throw new Error(`web-e2e: Chromium at ${CHROMIUM} did not start (${(e as Error).message}). Set CAMLAB_SKIP_BROWSER=1 to skip on purpose.`);
+    }
+    page = await context.newPage();
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error') pageErrors.push(m.text());
+    });
+    await page.goto(server.url);
+    await page.waitForSelector('body[data-state="ready"]', { timeout: 20_000 });
+  }, 90_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await server?.close();
+    if (tmp !== '') rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('lists the bundled models and sample images; a missing model is shown as missing', async () => {
+    const p = page!;
+    const shown = await p.$$eval('#samples button', (bs) => bs.map((b) => b.getAttribute('data-file')));
+    expect(shown).toContain(IMAGE);
+    const options = await p.$$eval('#model option', (os) => os.map((o) => [o.getAttribute('value'), o.textContent]));
+    for (const m of manifest!.models) {
+      expect(options).toContainEqual([m.name, m.available ? m.name : `${m.name} (missing)`]);
+    }
+    expect(manifest!.models.find((m) => m.name === 'shapes-cnn')?.available).toBe(true);
+  });
+
+  it('Grad-CAM, Grad-CAM++ (closed form and exact) and Smooth Grad-CAM++ maps in the browser equal the ones Node computes', async () => {
+    const p = page!;
+    await p.click(`#samples button[data-file="${IMAGE}"]`);
+    await p.waitForFunction((name) => (globalThis as unknown as PageWindow).camlab.picture?.caption === name, IMAGE);
+    await p.selectOption('#model', 'shapes-cnn');
+    for (const box of await p.$$('#methods input')) await box.uncheck();
+    for (const m of ['gradcam', 'gradcam++', 'gradcam++-exact', 'smooth-gradcam++']) await p.check(`#methods input[value="${m}"]`);
+    await p.fill('#samples-n', String(SAMPLES));
+    await p.fill('#noise', '0.15');
+    await p.fill('#seed', '0');
+    await p.click('#run');
+    await p.waitForSelector('body[data-state="done"], body[data-state="error"]', { timeout: 60_000 });
+    const state = await p.evaluate(() => {
+      const s = (globalThis as unknown as PageWindow).camlab;
+      return { error: s.error, run: s.run, rgba: s.picture?.rgba() ?? [], state: (globalThis as unknown as PageWindow).document.body.dataset.state };
+    });
+    expect(state.error).toBeNull();
+    expect(state.state).toBe('done');
+    mkdirSync(join(ROOT, 'out'), { recursive: true });
+    await p.screenshot({ path: join(ROOT, 'out', 'web-e2e.png'), fullPage: true });
+
+    // The browser's PNG decode (canvas) equals pngjs's.
+    const picture = decodePng(new Uint8Array(readFileSync(join(ROOT, 'examples', 'images', IMAGE))), IMAGE);
+    expect(firstDifference(state.rgba, picture.data), 'browser RGBA vs pngjs').toBe('identical');
+
+    const { spec, module } = nodeModel('shapes-cnn');
+    const x = imageToInput(picture, spec.input);
+    const run = state.run!;
+    expect(run.outputs.map((o) => o.method)).toEqual(['gradcam', 'gradcam++', 'gradcam++-exact', 'smooth-gradcam++']);
+    for (const out of run.outputs) {
+      const opts: ExplainOptions = { target: 'predicted', samples: SAMPLES, noise: 0.15, seed: 0, trace: true };
+      const r = explain(out.method, module, x, opts) as CamResult;
+      expect([out.height, out.width]).toEqual([spec.input.height, spec.input.width]);
+      expect(out.classIndex).toBe(r.classes[0]);
+      expect(firstDifference(out.map, r.upsampled.data), `${out.method} map`).toBe('identical');
+      expect(out.map.every((v) => v >= 0 && v <= 1)).toBe(true);
+      if (out.channels !== undefined) {
+        expect(out.channels.map((c) => c.weight), `${out.method} channel weights`).toEqual(Array.from(r.weights!.data));
+      }
+    }
+    // The page shows an overlay per method, the top classes and the Grad-CAM++ channel table.
+    expect(await p.$$eval('#results .result[data-method] canvas', (cs) => cs.length)).toBe(8);
+    expect(await p.textContent('#top-classes')).toContain(spec.classes[run.outputs[0]!.classIndex]!);
+    expect(await p.$$eval('#trace-table tbody tr', (rs) => rs.length)).toBe(run.outputs[1]!.channels!.length);
+    expect(pageErrors).toEqual([]);
+  }, 90_000);
+
+  it('at layer features.10 (where the noise matters) Grad-CAM++ and Smooth Grad-CAM++ still equal Node\'s maps', async () => {
+    const p = page!;
+    await p.waitForFunction(() => (globalThis as unknown as PageWindow).camlab.layers?.names.includes('features.10') === true);
+    await p.selectOption('#layer', 'features.10');
+    for (const box of await p.$$('#methods input')) await box.uncheck();
+    for (const m of ['gradcam++', 'smooth-gradcam++']) await p.check(`#methods input[value="${m}"]`);
+    await p.click('#run');
+    await p.waitForSelector('body[data-state="done"], body[data-state="error"]', { timeout: 60_000 });
+    const run = await p.evaluate(() => (globalThis as unknown as PageWindow).camlab.run!);
+    const { spec, module } = nodeModel('shapes-cnn');
+    const x = imageToInput(decodePng(new Uint8Array(readFileSync(join(ROOT, 'examples', 'images', IMAGE))), IMAGE), spec.input);
+    expect(run.outputs.map((o) => o.method)).toEqual(['gradcam++', 'smooth-gradcam++']);
+    const maps = run.outputs.map((o) => o.map);
+    expect(maps[0], 'at features.10 the noise changes the map').not.toEqual(maps[1]);
+    for (const out of run.outputs) {
+      const r = explain(out.method, module, x, { layer: 'features.10', samples: SAMPLES, noise: 0.15, seed: 0 }) as CamResult;
+      expect(r.layer).toBe('features.10');
+      expect(firstDifference(out.map, r.upsampled.data), `${out.method} map at features.10`).toBe('identical');
+    }
+  }, 60_000);
+
+  it('a long computation runs in the worker: the page answers while it runs, shows progress and can cancel it', async () => {
+    const p = page!;
+    for (const box of await p.$$('#methods input')) await box.uncheck();
+    await p.check('#methods input[value="gradcam++-exact"]'); // 8192 exact diagonals at features.10: many seconds
+    await p.click('#run');
+    await p.waitForSelector('body[data-state="running"]');
+    await p.waitForSelector('#progress-label:has-text("computing gradcam++-exact")', { timeout: 10_000 });
+    const t0 = Date.now();
+    const answer = await p.evaluate(() => 6 * 7);
+    expect(answer).toBe(42);
+    expect(Date.now() - t0, 'the main thread answers while the worker computes').toBeLessThan(5000);
+    expect(await p.getAttribute('body', 'data-state')).toBe('running');
+    await p.click('#cancel');
+    await p.waitForSelector('body[data-state="ready"]');
+    expect(await p.textContent('#progress-label')).toBe('cancelled');
+    await p.selectOption('#layer', '');
+  }, 60_000);
+
+  it('an uploaded picture is decoded by the browser exactly as pngjs decodes it', async () => {
+    const p = page!;
+    await p.click('.tabs button[data-tab="upload"]');
+    const file = join(ROOT, 'examples', 'images', 'shapes-circle-x1.png');
+    await p.setInputFiles('#upload', file);
+    await p.waitForFunction(() => (globalThis as unknown as PageWindow).camlab.picture?.caption === 'shapes-circle-x1.png');
+    const rgba = await p.evaluate(() => (globalThis as unknown as PageWindow).camlab.picture!.rgba());
+    expect(firstDifference(rgba, decodePng(new Uint8Array(readFileSync(file))).data)).toBe('identical');
+  });
+
+  it('the digit tab: a drawn stroke becomes a centred 28×28 picture; without mnist-cnn the page says the model is missing', async () => {
+    const p = page!;
+    await p.click('.tabs button[data-tab="draw"]');
+    const box = (await p.locator('#draw').boundingBox())!;
+    await p.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.2);
+    await p.mouse.down();
+    await p.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.8, { steps: 12 });
+    await p.mouse.up();
+    await p.waitForFunction(() => (globalThis as unknown as PageWindow).camlab.picture?.caption === 'your drawing');
+    const pic = await p.evaluate(() => (globalThis as unknown as PageWindow).camlab.picture!);
+    expect([pic.width, pic.height]).toEqual([28, 28]);
+    expect(await p.inputValue('#model')).toBe('mnist-cnn');
+    const mnist = manifest!.models.find((m) => m.name === 'mnist-cnn')!;
+    if (!mnist.available) {
+      expect(await p.textContent('#model-status')).toContain('missing');
+      expect(await p.isDisabled('#run')).toBe(true);
+      return;
+    }
+    for (const b of await p.$$('#methods input')) await b.uncheck();
+    await p.check('#methods input[value="gradcam++"]');
+    await p.click('#run');
+    await p.waitForSelector('body[data-state="done"], body[data-state="error"]', { timeout: 60_000 });
+    const s = await p.evaluate(() => (globalThis as unknown as PageWindow).camlab);
+    expect(s.error).toBeNull();
+    expect(s.run!.outputs[0]!.map).toHaveLength(28 * 28);
+  }, 60_000);
+});

@@ -1,0 +1,546 @@
+/**
+ * The page: picks a picture (bundled sample, upload, or a drawn digit), a model, methods, a class
+ * and options, sends the work to the worker (web/worker.ts) and shows the overlays side by side,
+ * the top classes and the per-channel Grad-CAM++ terms. Pictures are decoded by the browser
+ * (createImageBitmap → canvas → getImageData, no colour conversion, no premultiplication), the
+ * same 8-bit RGBA that pngjs gives in Node, so the maps equal the ones Node computes.
+ *
+ * For tests the page publishes its state on `document.body.dataset.state` (loading, ready,
+ * running, done, error) and the last run on `window.camlab` (maps as plain number arrays).
+ */
+import { WEB_METHODS, type ChannelRow, type FromWorker, type Manifest, type ManifestModel, type MethodOutput, type LayerChoice, type PageState, type Prepared, type Rgba, type RunOptions, type WebMethod } from './protocol.js';
+import { centreDigit } from './digit.js';
+
+interface Picture {
+  image: Rgba;
+  caption: string;
+  /** The model that fits it (samples and drawings), if any. */
+  model?: string;
+}
+
+declare global {
+  interface Window {
+    camlab: PageState;
+  }
+}
+
+const $ = <T extends HTMLElement>(id: string): T => {
+  const el = document.getElementById(id);
+  if (el === null) throw new Error(`page element #${id} is missing`);
+  return el as T;
+};
+
+const state: PageState = { manifest: null, picture: null, run: null, layers: null, error: null };
+window.camlab = state;
+
+let picture: Picture | null = null;
+let worker: Worker | null = null;
+let runId = 0;
+let timer: number | undefined;
+
+function setState(s: 'loading' | 'ready' | 'running' | 'done' | 'error'): void {
+  document.body.dataset.state = s;
+}
+
+function showError(message: string | null): void {
+  const el = $('error');
+  el.hidden = message === null;
+  el.textContent = message ?? '';
+  state.error = message;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pictures
+
+/** Decodes a picture file to 8-bit RGBA exactly as stored (no colour management, no premultiplied alpha). */
+async function decode(blob: Blob, maxSide = 2048): Promise<Rgba> {
+  const bmp = await createImageBitmap(blob, { premultiplyAlpha: 'none', colorSpaceConversion: 'none' });
+  let w = bmp.width;
+  let h = bmp.height;
+  const scale = Math.min(1, maxSide / Math.max(w, h));
+  if (scale < 1) {
+    w = Math.max(1, Math.round(w * scale));
+    h = Math.max(1, Math.round(h * scale));
+  }
+  const canvas = document.createElement('canvas');
+  canvas.width = w;
+  canvas.height = h;
+  const ctx = canvas.getContext('2d', { willReadFrequently: true, colorSpace: 'srgb' });
+  if (ctx === null) throw new Error('this browser has no 2D canvas');
+  if (scale < 1) ctx.imageSmoothingQuality = 'high';
+  ctx.drawImage(bmp, 0, 0, w, h);
+  bmp.close();
+  const data = ctx.getImageData(0, 0, w, h, { colorSpace: 'srgb' }).data;
+  return { width: w, height: h, data: new Uint8ClampedArray(data) };
+}
+
+function putImage(canvas: HTMLCanvasElement, img: Rgba): void {
+  canvas.width = img.width;
+  canvas.height = img.height;
+  const ctx = canvas.getContext('2d');
+  if (ctx === null) return;
+  ctx.putImageData(new ImageData(img.data, img.width, img.height), 0, 0);
+}
+
+function setPicture(p: Picture): void {
+  picture = p;
+  state.picture = { caption: p.caption, width: p.image.width, height: p.image.height, rgba: () => Array.from(p.image.data) };
+  putImage($<HTMLCanvasElement>('picture'), p.image);
+  $('picture-caption').textContent = `${p.caption} (${p.image.width}×${p.image.height})`;
+  if (p.model !== undefined) selectModel(p.model);
+  updateRunButton();
+}
+
+async function loadSample(file: string, name: string, model: string, button: HTMLButtonElement): Promise<void> {
+  for (const b of document.querySelectorAll('#samples button')) b.classList.remove('selected');
+  button.classList.add('selected');
+  const res = await fetch(file);
+  if (!res.ok) throw new Error(`cannot load ${file}: HTTP ${res.status}`);
+  setPicture({ image: await decode(await res.blob()), caption: name, model });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Drawing a digit
+
+function setupDrawing(): void {
+  const canvas = $<HTMLCanvasElement>('draw');
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  if (ctx === null) return;
+  const clear = (): void => {
+    ctx.fillStyle = '#000';
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+  };
+  clear();
+  let drawing = false;
+  let last: [number, number] | null = null;
+  const pos = (e: PointerEvent): [number, number] => {
+    const r = canvas.getBoundingClientRect();
+    return [((e.clientX - r.left) / r.width) * canvas.width, ((e.clientY - r.top) / r.height) * canvas.height];
+  };
+  const stroke = (p: [number, number]): void => {
+    ctx.strokeStyle = '#fff';
+    ctx.fillStyle = '#fff';
+    ctx.lineWidth = 20;
+    ctx.lineCap = 'round';
+    ctx.lineJoin = 'round';
+    ctx.beginPath();
+    if (last === null) {
+      ctx.arc(p[0], p[1], 10, 0, 2 * Math.PI);
+      ctx.fill();
+    } else {
+      ctx.moveTo(last[0], last[1]);
+      ctx.lineTo(p[0], p[1]);
+      ctx.stroke();
+    }
+    last = p;
+  };
+  canvas.addEventListener('pointerdown', (e) => {
+    drawing = true;
+    last = null;
+    canvas.setPointerCapture(e.pointerId);
+    stroke(pos(e));
+  });
+  canvas.addEventListener('pointermove', (e) => {
+    if (drawing) stroke(pos(e));
+  });
+  const end = (): void => {
+    if (!drawing) return;
+    drawing = false;
+    last = null;
+    useDrawing();
+  };
+  canvas.addEventListener('pointerup', end);
+  canvas.addEventListener('pointercancel', end);
+  $('draw-clear').addEventListener('click', () => {
+    clear();
+    picture = null;
+    state.picture = null;
+    $('picture-caption').textContent = 'no picture yet';
+    updateRunButton();
+  });
+  $('draw-center').addEventListener('change', () => useDrawing());
+
+  function useDrawing(): void {
+    const raw = ctx!.getImageData(0, 0, canvas.width, canvas.height).data;
+    const img: Rgba = { width: canvas.width, height: canvas.height, data: new Uint8ClampedArray(raw) };
+    const centred = $<HTMLInputElement>('draw-center').checked ? centreDigit(img) : img;
+    if (centred === null) return;
+    setPicture({ image: centred, caption: 'your drawing', model: 'mnist-cnn' });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Model, methods, class
+
+function models(): ManifestModel[] {
+  return state.manifest?.models ?? [];
+}
+
+function currentModel(): ManifestModel | undefined {
+  return models().find((m) => m.name === $<HTMLSelectElement>('model').value);
+}
+
+function selectModel(name: string): void {
+  const sel = $<HTMLSelectElement>('model');
+  if ([...sel.options].some((o) => o.value === name)) sel.value = name;
+  modelChanged();
+}
+
+function modelChanged(): void {
+  const m = currentModel();
+  const status = $('model-status');
+  const target = $<HTMLSelectElement>('target');
+  const previous = target.value;
+  target.replaceChildren(new Option('predicted', 'predicted'));
+  if (m === undefined) {
+    status.textContent = '';
+  } else if (!m.available) {
+    status.textContent = `${m.name} is missing: ${m.reason ?? 'not in this build'}`;
+    status.classList.add('missing');
+  } else {
+    const i = m.input;
+    status.textContent = `${m.description ?? m.name}${i !== undefined ? ` Input ${i.channels}×${i.height}×${i.width}.` : ''}`;
+    status.classList.remove('missing');
+    (m.classes ?? []).forEach((c, k) => target.add(new Option(`${k}: ${c}`, String(k))));
+  }
+  describeModel(m);
+  if ([...target.options].some((o) => o.value === previous)) target.value = previous;
+  updateRunButton();
+}
+
+/** Asks the worker for the model's possible target layers (filled in when it answers). */
+function describeModel(m: ManifestModel | undefined): void {
+  const sel = $<HTMLSelectElement>('layer');
+  sel.replaceChildren(new Option('default', ''));
+  state.layers = null;
+  if (m === undefined || !m.available || m.spec === undefined || m.weights === undefined) return;
+  worker ??= newWorker();
+  worker.postMessage({ type: 'describe', model: { name: m.name, specUrl: new URL(m.spec, document.baseURI).href, weightsUrl: new URL(m.weights, document.baseURI).href } });
+}
+
+function showLayers(model: string, layers: LayerChoice[], defaultLayer: string): void {
+  if (currentModel()?.name !== model) return;
+  const sel = $<HTMLSelectElement>('layer');
+  const previous = sel.value;
+  sel.replaceChildren(new Option(`default (${defaultLayer})`, ''));
+  for (const l of layers) {
+    const [, k, h, w] = l.shape;
+    sel.add(new Option(`${l.name} · ${l.type} · ${k}×${h}×${w}`, l.name));
+  }
+  if (layers.some((l) => l.name === previous)) sel.value = previous;
+  state.layers = { model, names: layers.map((l) => l.name), defaultLayer };
+}
+
+function selectedMethods(): WebMethod[] {
+  return WEB_METHODS.map((m) => m.name).filter((name) => ($<HTMLInputElement>(`method-${name}`)).checked);
+}
+
+function updateRunButton(): void {
+  const m = currentModel();
+  const busy = document.body.dataset.state === 'running';
+  $<HTMLButtonElement>('run').disabled = busy || picture === null || m === undefined || !m.available || selectedMethods().length === 0;
+}
+
+function options(): RunOptions {
+  const num = (id: string, fallback: number): number => {
+    const v = Number($<HTMLInputElement>(id).value);
+    return Number.isFinite(v) ? v : fallback;
+  };
+  const t = $<HTMLSelectElement>('target').value;
+  return {
+    target: t === 'predicted' ? 'predicted' : Number(t),
+    samples: Math.max(1, Math.round(num('samples-n', 25))),
+    noise: Math.max(0, num('noise', 0.15)),
+    seed: Math.round(num('seed', 0)),
+    exact: $<HTMLInputElement>('exact').checked,
+    exactOutput: $<HTMLSelectElement>('exact-output').value as RunOptions['exactOutput'],
+    colormap: $<HTMLSelectElement>('colormap').value as RunOptions['colormap'],
+    alpha: Math.min(1, Math.max(0, num('alpha', 0.5))),
+    layer: $<HTMLSelectElement>('layer').value === '' ? null : $<HTMLSelectElement>('layer').value,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running
+
+function newWorker(): Worker {
+  const w = new Worker(new URL('worker.js', document.baseURI));
+  w.onmessage = (ev: MessageEvent<FromWorker>) => onWorkerMessage(ev.data);
+  w.onerror = (ev: ErrorEvent) => {
+    finishRun('error');
+    showError(`worker failed: ${ev.message}`);
+  };
+  return w;
+}
+
+function startRun(): void {
+  const m = currentModel();
+  if (picture === null || m === undefined || !m.available || m.spec === undefined || m.weights === undefined) return;
+  const methods = selectedMethods();
+  worker ??= newWorker();
+  runId++;
+  showError(null);
+  state.run = { model: m.name, top: null, outputs: [], failures: [], totalMs: null };
+  $('results').replaceChildren();
+  $('trace').replaceChildren();
+  $('top-classes').replaceChildren();
+  setState('running');
+  updateRunButton();
+  $<HTMLButtonElement>('cancel').disabled = false;
+  $('progress').hidden = false;
+  const t0 = performance.now();
+  clearInterval(timer);
+  timer = window.setInterval(() => {
+    $('elapsed').textContent = `${((performance.now() - t0) / 1000).toFixed(1)} s`;
+  }, 100);
+  const image: Rgba = { width: picture.image.width, height: picture.image.height, data: new Uint8ClampedArray(picture.image.data) };
+  worker.postMessage({
+    type: 'run', id: runId, methods, image, options: options(),
+    model: { name: m.name, specUrl: new URL(m.spec, document.baseURI).href, weightsUrl: new URL(m.weights, document.baseURI).href },
+  }, [image.data.buffer]);
+}
+
+function finishRun(s: 'done' | 'error' | 'ready'): void {
+  clearInterval(timer);
+  $<HTMLButtonElement>('cancel').disabled = true;
+  setState(s);
+  updateRunButton();
+}
+
+function cancelRun(): void {
+  worker?.terminate();
+  worker = null;
+  runId++;
+  $('progress-label').textContent = 'cancelled';
+  finishRun('ready');
+  describeModel(currentModel());
+}
+
+function onWorkerMessage(msg: FromWorker): void {
+  if (msg.type === 'described') {
+    showLayers(msg.model, msg.layers, msg.defaultLayer);
+    return;
+  }
+  if (msg.type === 'describe-error') {
+    if (currentModel()?.name === msg.model) showError(`cannot load ${msg.model}: ${msg.message}`);
+    return;
+  }
+  if (msg.id !== runId || state.run === null) return;
+  switch (msg.type) {
+    case 'progress':
+      $<HTMLProgressElement>('progress-bar').value = msg.done / msg.total;
+      $('progress-label').textContent = `${msg.done}/${msg.total} ${msg.label}`;
+      break;
+    case 'prepared':
+      state.run.top = msg.top;
+      showPrepared(msg);
+      break;
+    case 'method':
+      state.run.outputs.push({
+        method: msg.output.method, reported: msg.output.reported, classIndex: msg.output.classIndex, flat: msg.output.flat,
+        width: msg.output.width, height: msg.output.height, map: Array.from(msg.output.map),
+        ...(msg.output.channels !== undefined ? { channels: msg.output.channels } : {}),
+      });
+      showOutput(msg.output);
+      break;
+    case 'method-error': {
+      state.run.failures.push({ method: msg.method, message: msg.message });
+      const label = WEB_METHODS.find((m) => m.name === msg.method)?.label ?? msg.method;
+      const div = document.createElement('div');
+      div.className = 'result failed';
+      div.dataset.method = msg.method;
+      const h = document.createElement('h3');
+      h.textContent = label;
+      const p = document.createElement('p');
+      p.className = 'error';
+      p.textContent = msg.message;
+      div.append(h, p);
+      $('results').append(div);
+      break;
+    }
+    case 'done':
+      state.run.totalMs = msg.totalMs;
+      $('elapsed').textContent = '';
+      $('progress-label').textContent = `done in ${(msg.totalMs / 1000).toFixed(2)} s`;
+      finishRun('done');
+      break;
+    case 'error':
+      showError(msg.message);
+      finishRun('error');
+      break;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Showing results
+
+let classNames: string[] = [];
+
+function fmt(v: number): string {
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  return a >= 1e4 || a < 1e-3 ? v.toExponential(2) : v.toPrecision(3);
+}
+
+function tile(title: string, img: Rgba, meta: string, cls = ''): HTMLElement {
+  const div = document.createElement('div');
+  div.className = `result ${cls}`;
+  const h = document.createElement('h3');
+  h.textContent = title;
+  const c = document.createElement('canvas');
+  putImage(c, img);
+  const p = document.createElement('div');
+  p.className = 'meta';
+  p.textContent = meta;
+  div.append(h, c, p);
+  return div;
+}
+
+function showPrepared(msg: Prepared): void {
+  classNames = msg.classes;
+  const top = $('top-classes');
+  const wrap = document.createElement('div');
+  wrap.className = 'top';
+  const head = document.createElement('strong');
+  head.textContent = `${msg.model}:`;
+  wrap.append(head);
+  for (const t of msg.top.slice(0, 5)) {
+    const s = document.createElement('span');
+    s.textContent = `${t.name} ${(100 * t.probability).toFixed(1)}%`;
+    const bar = document.createElement('span');
+    bar.className = 'p';
+    bar.style.width = `${Math.max(1, Math.round(60 * t.probability))}px`;
+    s.append(bar);
+    wrap.append(s);
+  }
+  top.replaceChildren(wrap);
+  $('results').append(tile('model input', msg.input, `${msg.input.width}×${msg.input.height}`, 'input'));
+}
+
+function showOutput(o: MethodOutput): void {
+  const base = WEB_METHODS.find((m) => m.name === o.method)?.label ?? o.method;
+  const label = o.method !== 'gradcam++-exact' && o.derivatives?.startsWith('exact') === true ? `${base} (exact)` : base;
+  const cls = classNames[o.classIndex] ?? String(o.classIndex);
+  const meta = `class ${o.classIndex} (${cls}) · ${o.ms.toFixed(0)} ms${o.flat ? ' · flat map' : ''}`;
+  const t = tile(label, { width: o.width, height: o.height, data: o.overlay }, meta);
+  t.dataset.method = o.method;
+  t.title = o.derivatives ?? o.reported;
+  const heat = document.createElement('canvas');
+  putImage(heat, { width: o.width, height: o.height, data: o.heatmap });
+  heat.style.width = '64px';
+  heat.style.height = '64px';
+  t.append(heat);
+  $('results').append(t);
+  if (o.channels !== undefined && $('trace').childElementCount === 0) showTrace(label, o);
+}
+
+function showTrace(label: string, o: MethodOutput): void {
+  const rows: ChannelRow[] = [...(o.channels ?? [])].sort((a, b) => b.weight - a.weight);
+  const maxW = Math.max(...rows.map((r) => Math.abs(r.weight)), 1e-300);
+  const box = document.createElement('div');
+  const h = document.createElement('h3');
+  h.textContent = `${label}: per-channel terms at layer ${o.layer ?? '?'} (${o.derivatives ?? ''}), sorted by weight`;
+  const note = document.createElement('p');
+  note.className = 'hint';
+  note.textContent = 'α_k,ij = g² / (2g² + ΣA_k·g³) (α := 0 where the denominator is 0); w_k = Σ_ij α_k,ij·ReLU(g_k,ij); map = ReLU(Σ_k w_k A_k).';
+  const scroll = document.createElement('div');
+  scroll.className = 'trace-scroll';
+  const table = document.createElement('table');
+  table.id = 'trace-table';
+  const head = table.createTHead().insertRow();
+  for (const c of ['channel k', 'ΣA_k', 'mean α', 'max α', 'Σ ReLU(g)', 'weight w_k', '']) {
+    const th = document.createElement('th');
+    th.textContent = c;
+    head.append(th);
+  }
+  const body = table.createTBody();
+  for (const r of rows) {
+    const tr = body.insertRow();
+    for (const v of [String(r.k), fmt(r.sumA), fmt(r.alphaMean), fmt(r.alphaMax), fmt(r.reluGradSum), fmt(r.weight)]) tr.insertCell().textContent = v;
+    const bar = tr.insertCell();
+    bar.className = 'bar';
+    const span = document.createElement('span');
+    span.style.width = `${Math.round((100 * Math.abs(r.weight)) / maxW)}%`;
+    bar.append(span);
+  }
+  scroll.append(table);
+  box.append(h, note, scroll);
+  $('trace').replaceChildren(box);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Start-up
+
+function setupTabs(): void {
+  const buttons = [...document.querySelectorAll<HTMLButtonElement>('.tabs button')];
+  for (const b of buttons) {
+    b.addEventListener('click', () => {
+      for (const o of buttons) {
+        o.setAttribute('aria-selected', String(o === b));
+        $(`tab-${o.dataset.tab ?? ''}`).hidden = o !== b;
+      }
+      if (b.dataset.tab === 'draw') selectModel('mnist-cnn');
+    });
+  }
+}
+
+function setupMethods(): void {
+  const box = $('methods');
+  for (const m of WEB_METHODS) {
+    const label = document.createElement('label');
+    const input = document.createElement('input');
+    input.type = 'checkbox';
+    input.id = `method-${m.name}`;
+    input.value = m.name;
+    input.checked = m.name === 'gradcam' || m.name === 'gradcam++' || m.name === 'smooth-gradcam++';
+    input.addEventListener('change', updateRunButton);
+    label.append(input, ` ${m.label}`);
+    box.append(label);
+  }
+}
+
+async function start(): Promise<void> {
+  setupTabs();
+  setupMethods();
+  setupDrawing();
+  const res = await fetch('manifest.json');
+  if (!res.ok) throw new Error(`cannot load manifest.json: HTTP ${res.status}`);
+  const manifest = (await res.json()) as Manifest;
+  state.manifest = manifest;
+  const sel = $<HTMLSelectElement>('model');
+  for (const m of manifest.models) sel.add(new Option(m.available ? m.name : `${m.name} (missing)`, m.name));
+  sel.addEventListener('change', modelChanged);
+  if (!manifest.models.some((m) => m.name === 'mnist-cnn' && m.available)) {
+    $('draw-hint').textContent = 'The digit model mnist-cnn is missing from this build (train it with `npx camlab train --data mnist`, then rebuild): drawing works, explaining needs the model.';
+  }
+  const samples = $('samples');
+  for (const img of manifest.images) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.dataset.file = img.name;
+    b.title = `${img.name} (${img.model})`;
+    const pic = document.createElement('img');
+    pic.src = img.file;
+    pic.alt = img.name;
+    b.append(pic, img.name.replace(/\.png$/, ''));
+    b.addEventListener('click', () => {
+      loadSample(img.file, img.name, img.model, b).catch((e: unknown) => showError(String(e)));
+    });
+    samples.append(b);
+  }
+  $('upload').addEventListener('change', () => {
+    const f = $<HTMLInputElement>('upload').files?.[0];
+    if (f === undefined) return;
+    decode(f).then((image) => setPicture({ image, caption: f.name }), (e: unknown) => showError(`cannot read ${f.name}: ${String(e)}`));
+  });
+  $('run').addEventListener('click', startRun);
+  $('cancel').addEventListener('click', cancelRun);
+  modelChanged();
+  setState('ready');
+  updateRunButton();
+}
+
+start().catch((e: unknown) => {
+  showError(e instanceof Error ? e.message : String(e));
+  setState('error');
+});
