@@ -1,6 +1,7 @@
 import { fail, shapeStr } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { COLORMAP_TABLES } from './colormap-data.js';
+import { drawText, textWidth } from './font.js';
 
 /** 8-bit RGBA pixels, row-major (what PNG decoders and a canvas's getImageData use). */
 export interface RgbaImage {
@@ -86,27 +87,40 @@ export function enlarge(img: RgbaImage, factor: number): RgbaImage {
   return { width: w, height: h, data };
 }
 
-/** Tiles equal-size images into a grid (row-major) with a gap of background colour between them. */
-export function grid(images: readonly RgbaImage[], columns: number, opts: { gap?: number; background?: readonly [number, number, number] } = {}): RgbaImage {
+/**
+ * Tiles equal-size images into a grid (row-major) with a gap of background colour between them,
+ * and an optional label centred under each tile (5x7 bitmap font, scaled to the tile size).
+ */
+export function grid(
+  images: readonly RgbaImage[], columns: number,
+  opts: { gap?: number; background?: readonly [number, number, number]; labels?: readonly string[] } = {},
+): RgbaImage {
   if (images.length === 0) fail('grid', 'needs at least one image');
   const first = images[0]!;
   for (const [i, im] of images.entries()) {
     if (im.width !== first.width || im.height !== first.height) fail('grid', `image ${i} is ${im.width}x${im.height}, expected ${first.width}x${first.height}`);
   }
+  if (opts.labels !== undefined && opts.labels.length !== images.length) fail('grid', `${opts.labels.length} labels for ${images.length} images`);
   const gap = opts.gap ?? 4;
+  const scale = Math.max(1, Math.min(2, Math.floor(first.width / 120)));
+  const labelH = opts.labels === undefined ? 0 : 7 * scale + 2 * gap;
   const cols = Math.min(columns, images.length);
   const rows = Math.ceil(images.length / cols);
+  const cellH = first.height + labelH;
   const w = cols * first.width + (cols + 1) * gap;
-  const h = rows * first.height + (rows + 1) * gap;
+  const h = rows * cellH + (rows + 1) * gap;
   const bg = opts.background ?? [255, 255, 255];
   const data = new Uint8Array(w * h * 4);
   for (let i = 0; i < w * h; i++) data.set([bg[0], bg[1], bg[2], 255], 4 * i);
+  const out = { width: w, height: h, data };
   images.forEach((im, k) => {
     const ox = gap + (k % cols) * (first.width + gap);
-    const oy = gap + Math.floor(k / cols) * (first.height + gap);
+    const oy = gap + Math.floor(k / cols) * (cellH + gap);
     for (let y = 0; y < im.height; y++) {
       data.set(im.data.subarray(4 * y * im.width, 4 * (y + 1) * im.width), 4 * ((oy + y) * w + ox));
     }
+    const label = opts.labels?.[k];
+    if (label !== undefined) drawText(out, label, ox + Math.max(0, Math.floor((first.width - textWidth(label, scale)) / 2)), oy + first.height + gap, [0, 0, 0], scale);
   });
-  return { width: w, height: h, data };
+  return out;
 }

@@ -60,7 +60,7 @@ export function demoCommand(argv: readonly string[], log: (s: string) => void): 
       row.methods.push({ method: m, ms, overlay: relative(out, files.overlayFile), heatmap: relative(out, files.heatmapFile), flat: r.flat[0]!, className: spec.classes[c] ?? String(c) });
     }
     row.grid = `${stem}-grid.png`;
-    writeGrid(join(out, row.grid), shown, overlays);
+    writeGrid(join(out, row.grid), shown, overlays, methods);
     rows.push(row);
   }
   writeFileSync(join(out, 'index.html'), html(rows, methods));

@@ -63,7 +63,7 @@ export function explainCommand(argv: readonly string[], log: (s: string) => void
   let gridFile: string | null = null;
   if (runs.length > 1) {
     gridFile = join(outDir, `${stem}-grid.png`);
-    writeGrid(gridFile, shown, overlays);
+    writeGrid(gridFile, shown, overlays, runs.map((r) => r.method));
   }
   if (args.switches.has('json')) {
     log(JSON.stringify(jsonReport(imagePath, spec.name, spec.classes, top, runs, gridFile)));

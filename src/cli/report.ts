@@ -31,11 +31,11 @@ export function writeMapImages(dir: string, stem: string, result: AnyResult, pic
   return { heatmapFile, overlayFile, overlay: over };
 }
 
-/** The input picture and the overlays side by side in one PNG. */
-export function writeGrid(file: string, picture: RgbaImage, overlays: readonly RgbaImage[]): void {
+/** The input picture and the overlays side by side in one PNG, each labelled. */
+export function writeGrid(file: string, picture: RgbaImage, overlays: readonly RgbaImage[], labels: readonly string[]): void {
   const k = displayFactor(picture.width);
   const tiles = [enlarge(picture, k), ...overlays];
-  writeFileSync(file, encodePng(grid(tiles, Math.min(tiles.length, 5))));
+  writeFileSync(file, encodePng(grid(tiles, Math.min(tiles.length, 5), { labels: ['input', ...labels] })));
 }
 
 /** Top-k classes of image 0 with softmax probabilities. */

@@ -50,4 +50,16 @@ describe('heatmap, overlay, grid', () => {
     expect([g.width, g.height]).toEqual([2 * 2 + 3, 2 * 2 + 3]);
     expect(() => grid([h, big], 2)).toThrow(/image 1 is 6x6, expected 2x2/);
   });
+
+  it('labels each tile under it in the bitmap font', () => {
+    const tile = { width: 40, height: 10, data: new Uint8Array(40 * 10 * 4).fill(255) };
+    const g = grid([tile, tile], 2, { gap: 2, labels: ['A', 'I'] });
+    expect([g.width, g.height]).toEqual([2 * 40 + 3 * 2, 10 + (7 + 4) + 2 * 2]);
+    // The 'I' glyph's top bar (row 0 = 01110) sits centred under the second tile.
+    const y = 2 + 10 + 2;
+    const x0 = 2 + 40 + 2 + Math.floor((40 - 5) / 2);
+    const row = Array.from({ length: 5 }, (_, c) => g.data[4 * (y * g.width + x0 + c)]);
+    expect(row).toEqual([255, 0, 0, 0, 255]);
+    expect(() => grid([tile], 1, { labels: ['a', 'b'] })).toThrow(/2 labels for 1 images/);
+  });
 });
