@@ -15,10 +15,6 @@ export interface SmokeMap {
   sha256: string;
   weightsSha256: string | null;
   rawMapSha256: string;
-  /** The case runs Math.exp on values other than 0 (not bit-reproducible across engines). */
-  usesMathExp: boolean;
-  /** The map's values (only for usesMathExp cases). */
-  values?: number[];
 }
 export interface SmokeReport {
   runtime: string;

@@ -14,6 +14,7 @@ export * from './reduce.js';
 export * from './movement.js';
 export * from './indexing.js';
 export { erfScalar } from './special.js';
+export { detExp, detExpm1, detLogAny, detLog1p, detTanh } from './detmath.js';
 export { gemm, GEMM_BLOCKING } from './gemm.js';
 export { matmul, type MatmulOptions } from './matmul.js';
 export { conv2d, conv2dInputGrad, conv2dWeightGrad, conv2dOutputShape, type Conv2dOptions } from './conv.js';

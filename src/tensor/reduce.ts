@@ -1,3 +1,4 @@
+import { detExp, detLogAny } from './detmath.js';
 import { allocate } from './dtype.js';
 import { fail, shapeStr } from './errors.js';
 import { permute } from './movement.js';
@@ -185,8 +186,8 @@ export function logsumexp(x: Tensor, axes?: Axes, opts?: ReduceOptions): Tensor 
         continue;
       }
       let s = 0;
-      for (let k = 0; k < r; k++) s += Math.exp(data[(o * r + k) * inner + i]! - m);
-      out[o * inner + i] = m + Math.log(s);
+      for (let k = 0; k < r; k++) s += detExp(data[(o * r + k) * inner + i]! - m);
+      out[o * inner + i] = m + detLogAny(s);
     }
   }
   return new Tensor(out, outShape);
@@ -209,13 +210,13 @@ function softmaxLike(op: string, x: Tensor, axis: number, log: boolean): Tensor 
         if (v > m) m = v;
       }
       let s = 0;
-      for (let k = 0; k < r; k++) s += Math.exp(src[base + k * inner]! - m);
+      for (let k = 0; k < r; k++) s += detExp(src[base + k * inner]! - m);
       if (log) {
         // (x − m) − log s, not x − (m + log s): the latter rounds m + log s at the scale of m.
-        const ls = Math.log(s);
+        const ls = detLogAny(s);
         for (let k = 0; k < r; k++) out[base + k * inner] = src[base + k * inner]! - m - ls;
       } else {
-        for (let k = 0; k < r; k++) out[base + k * inner] = Math.exp(src[base + k * inner]! - m) / s;
+        for (let k = 0; k < r; k++) out[base + k * inner] = detExp(src[base + k * inner]! - m) / s;
       }
     }
   }

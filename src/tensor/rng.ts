@@ -1,3 +1,4 @@
+import { detLogAny } from './detmath.js';
 import { fail } from './errors.js';
 
 /**
@@ -105,53 +106,12 @@ function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));
 }
 
-const LN2_HI = 6.93147180369123816490e-1; // 3fe62e42 fee00000
-const LN2_LO = 1.90821492927058770002e-10; // 3dea39ef 35793c76
-const LG1 = 6.666666666666735130e-1;
-const LG2 = 3.999999999940941908e-1;
-const LG3 = 2.857142874366239149e-1;
-const LG4 = 2.222219843214978396e-1;
-const LG5 = 1.818357216161805012e-1;
-const LG6 = 1.531383769920937332e-1;
-const LG7 = 1.479819860511658591e-1;
-const bits = new DataView(new ArrayBuffer(8));
-
 /**
- * Natural logarithm of a positive finite double using only IEEE-exact arithmetic (no Math.log,
- * whose last bit may differ between JS engines). A port of fdlibm's __ieee754_log: x = 2^k·(1+f)
- * with 1+f in [√½, √2), s = f/(2+f), ln(1+f) = f − (f²/2 − s·(f²/2 + R(s²))) with a minimax
- * polynomial R. Error below 1 ulp.
+ * Natural logarithm of a positive finite double, identical in every JS engine (fdlibm's log from
+ * ./detmath.ts, not Math.log, whose last bit may differ between engines). Throws for other input,
+ * which would be a bug in the sampler.
  */
 export function detLog(x: number): number {
   if (!(x > 0) || !Number.isFinite(x)) fail('detLog', `argument must be positive and finite, got ${x}`);
-  let k = 0;
-  if (x < 2.2250738585072014e-308) {
-    x *= 18014398509481984; // 2^54: lift subnormals
-    k -= 54;
-  }
-  bits.setFloat64(0, x);
-  let hx = bits.getUint32(0);
-  k += (hx >>> 20) - 1023;
-  hx &= 0x000fffff;
-  const i = (hx + 0x95f64) & 0x100000;
-  bits.setUint32(0, hx | (i ^ 0x3ff00000)); // normalize x or x/2
-  k += i >>> 20;
-  const f = bits.getFloat64(0) - 1;
-  if ((0x000fffff & (2 + hx)) < 3) {
-    // -2^-20 <= f < 2^-20
-    if (f === 0) return k === 0 ? 0 : k * LN2_HI + k * LN2_LO;
-    const r = f * f * (0.5 - 0.33333333333333333 * f);
-    return k === 0 ? f - r : k * LN2_HI - (r - k * LN2_LO - f);
-  }
-  const s = f / (2 + f);
-  const z = s * s;
-  const w = z * z;
-  const t1 = w * (LG2 + w * (LG4 + w * LG6));
-  const t2 = z * (LG1 + w * (LG3 + w * (LG5 + w * LG7)));
-  const r = t2 + t1;
-  if (((hx - 0x6147a) | (0x6b851 - hx)) > 0) {
-    const hfsq = 0.5 * f * f;
-    return k === 0 ? f - (hfsq - s * (hfsq + r)) : k * LN2_HI - (hfsq - (s * (hfsq + r) + k * LN2_LO) - f);
-  }
-  return k === 0 ? f - s * (f - r) : k * LN2_HI - (s * (f - r) - k * LN2_LO - f);
+  return detLogAny(x);
 }

@@ -1,3 +1,5 @@
+import { detExp } from './detmath.js';
+
 const TWO_OVER_SQRT_PI = 1.1283791670955126;
 
 /**
@@ -43,5 +45,5 @@ function erfcLarge(x: number): number {
     f *= delta;
     if (Math.abs(delta - 1) < 1e-16) break;
   }
-  return Math.exp(-x * x) / (f * Math.sqrt(Math.PI));
+  return detExp(-x * x) / (f * Math.sqrt(Math.PI));
 }

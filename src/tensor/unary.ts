@@ -1,4 +1,5 @@
 import { allocate } from './dtype.js';
+import { detExp, detLog1p, detLogAny, detTanh } from './detmath.js';
 import { erfScalar } from './special.js';
 import { Tensor } from './tensor.js';
 
@@ -41,7 +42,7 @@ export function exp(x: Tensor): Tensor {
   const o = allocate(x.dtype, a.length);
   for (let i = 0; i < a.length; i++) {
     const v = a[i]!;
-    o[i] = Math.exp(v);
+    o[i] = detExp(v);
   }
   return new Tensor(o, x.shape);
 }
@@ -52,7 +53,7 @@ export function log(x: Tensor): Tensor {
   const o = allocate(x.dtype, a.length);
   for (let i = 0; i < a.length; i++) {
     const v = a[i]!;
-    o[i] = Math.log(v);
+    o[i] = detLogAny(v);
   }
   return new Tensor(o, x.shape);
 }
@@ -107,7 +108,7 @@ export function sigmoid(x: Tensor): Tensor {
   const o = allocate(x.dtype, a.length);
   for (let i = 0; i < a.length; i++) {
     const v = a[i]!;
-    o[i] = v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v));
+    o[i] = v >= 0 ? 1 / (1 + detExp(-v)) : detExp(v) / (1 + detExp(v));
   }
   return new Tensor(o, x.shape);
 }
@@ -118,7 +119,7 @@ export function tanh(x: Tensor): Tensor {
   const o = allocate(x.dtype, a.length);
   for (let i = 0; i < a.length; i++) {
     const v = a[i]!;
-    o[i] = Math.tanh(v);
+    o[i] = detTanh(v);
   }
   return new Tensor(o, x.shape);
 }
@@ -129,7 +130,7 @@ export function softplus(x: Tensor): Tensor {
   const o = allocate(x.dtype, a.length);
   for (let i = 0; i < a.length; i++) {
     const v = a[i]!;
-    o[i] = (v > 0 ? v : 0) + Math.log1p(Math.exp(-Math.abs(v)));
+    o[i] = (v > 0 ? v : 0) + detLog1p(detExp(-Math.abs(v)));
   }
   return new Tensor(o, x.shape);
 }
