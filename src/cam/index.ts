@@ -1,4 +1,4 @@
-/** camlab/cam: CAM methods, their formulas, post-processing and rendering. */
+/** camlab/cam: CAM methods, their formulas, post-processing, rendering, evaluation metrics and SVG plots. */
 export * from './target.js';
 export * from './split.js';
 export * from './gradients.js';
@@ -12,3 +12,5 @@ export * from './scorecam.js';
 export * from './noise.js';
 export * from './methods.js';
 export * from './render.js';
+export * from './metrics.js';
+export * from './plots.js';
