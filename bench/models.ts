@@ -152,14 +152,17 @@ register({
   ours: () => gradCamPlusPlus(camModel().model, camModel().x, { exact: true }),
   costIn: [closedForm],
 });
+// At the last layer of a GAP + linear head the noise changes nothing (g is constant), so the
+// smoothing rows explain features.10 and are compared with Grad-CAM at the same layer.
+const gradCamF10: Baseline = { key: 'ours-shapes-gradcam-f10', label: 'Grad-CAM at features.10', run: () => gradCam(camModel().model, camModel().x, { layer: 'features.10' }) };
 for (const n of [5, 25]) {
   register({
     name: `Smooth Grad-CAM++ n=${n}`,
-    shape: 'shapes-cnn 1x3x64x64',
+    shape: 'shapes-cnn 1x3x64x64, features.10',
     dtype: 'float64',
     flops: 0,
     ours: () => smoothGradCamPlusPlus(camModel().model, camModel().x, { samples: n, layer: 'features.10' }),
-    costIn: [oneGradCam],
+    costIn: [gradCamF10],
   });
 }
 

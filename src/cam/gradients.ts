@@ -10,7 +10,7 @@ import type { Module } from '../nn/module.js';
 import { zeros } from '../tensor/create.js';
 import { fail, shapeStr } from '../tensor/errors.js';
 import { IndexTensor, type Tensor } from '../tensor/tensor.js';
-import { activationLeaf, defaultLayer, splitAt, type Split } from './split.js';
+import { activationLeaf, splitAt, type Split } from './split.js';
 import { targetsFor, totalScore, type ResolvedTarget, type Target } from './target.js';
 
 export interface CamTargetOptions {
@@ -31,11 +31,9 @@ export interface CamContext {
 
 export function prepare(model: Module, input: Tensor, opts: CamTargetOptions = {}): CamContext {
   if (input.ndim !== 4) fail('cam', `input must be a batch of images [N,C,H,W], got ${shapeStr(input.shape)}`);
-  const layer = opts.layer ?? defaultLayer(model, input);
-  model.get(layer); // throws listing the valid layer names
-  const split = splitAt(model, input, layer);
+  const split = splitAt(model, input, opts.layer);
   const targets = targetsFor(opts.target, split.output);
-  return { model, input, layer, split, targets };
+  return { model, input, layer: split.layer, split, targets };
 }
 
 /** A = the layer's activation [N,K,h,w] and g = ∂S/∂A, S = Σ_n target_n (one backward pass). */

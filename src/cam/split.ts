@@ -15,11 +15,14 @@ export interface LayerInfo {
 
 /** Runs one forward pass (no graph) and records every named submodule's output shape and call count. */
 export function probeLayers(model: Module, x: Tensor): LayerInfo[] {
-  return probe(model, x).map(({ out: _out, ...info }) => info);
+  return probe(model, x).layers.map(({ out: _out, ...info }) => info);
 }
 
-function probe(model: Module, x: Tensor): Array<LayerInfo & { out: Tensor }> {
-  const seen = new Map<string, LayerInfo & { out: Tensor }>();
+type Probed = LayerInfo & { out: Tensor };
+
+/** One forward pass recording every named submodule's first output, call count, and the model output. */
+function probe(model: Module, x: Tensor): { layers: Probed[]; output: Tensor } {
+  const seen = new Map<string, Probed>();
   const handles = model.namedModules().filter(([n]) => n !== '').map(([name, m]) =>
     m.registerForwardHook((out) => {
       const prev = seen.get(name);
@@ -27,12 +30,13 @@ function probe(model: Module, x: Tensor): Array<LayerInfo & { out: Tensor }> {
       else seen.set(name, { name, type: m.constructor.name, shape: [...out.shape], calls: 1, out });
     }),
   );
+  let output: Tensor;
   try {
-    withEval(model, () => noGrad(() => model.call(x)));
+    output = withEval(model, () => noGrad(() => model.call(x)));
   } finally {
     for (const h of handles) h.remove();
   }
-  return [...seen.values()];
+  return { layers: [...seen.values()], output };
 }
 
 /**
@@ -43,15 +47,18 @@ function probe(model: Module, x: Tensor): Array<LayerInfo & { out: Tensor }> {
  * `layer4.1.relu`), the usual choice in pytorch-grad-cam.
  */
 export function defaultLayer(model: Module, x: Tensor): string {
-  const infos = probe(model, x);
-  const fourD = infos.filter((i) => i.shape.length === 4 && i.shape[2]! * i.shape[3]! > 1);
+  return pickDefault(model, probe(model, x).layers).name;
+}
+
+function pickDefault(model: Module, layers: readonly Probed[]): Probed {
+  const fourD = layers.filter((i) => i.shape.length === 4 && i.shape[2]! * i.shape[3]! > 1);
   const last = fourD[fourD.length - 1];
   if (last === undefined) fail('cam', 'the model has no layer with a 4-D [N,C,H,W] output larger than 1x1 to explain');
   const same = fourD.filter((i) => i.out === last.out);
   const ok = same.filter((i) => !(model.get(i.name) instanceof Sequential) && i.calls === 1);
   const pool = ok.length > 0 ? ok : [last];
   pool.sort((a, b) => a.name.split('.').length - b.name.split('.').length);
-  return pool[0]!.name;
+  return pool[0]!;
 }
 
 /** Runs fn with the model in eval mode (batch norm on running statistics, no dropout), restoring modes after. */
@@ -77,14 +84,23 @@ export interface Split {
   head: (a: Tensor) => Tensor;
 }
 
-export function splitAt(model: Module, x: Tensor, layer: string): Split {
+/**
+ * Cuts the network at `layer` (default: `defaultLayer`'s choice) with one forward pass: without a
+ * layer the pass that finds the default also captures its activation.
+ */
+export function splitAt(model: Module, x: Tensor, layer?: string): Split {
   if (x.ndim !== 4) fail('cam', `input must be a batch of images [N,C,H,W], got ${shapeStr(x.shape)}`);
+  if (layer === undefined) {
+    const { layers, output } = probe(model, x);
+    const chosen = pickDefault(model, layers);
+    return finishSplit(model, x, chosen.name, chosen.out, chosen.calls, output);
+  }
   const target = model.get(layer);
   let activation: Tensor | null = null;
   let calls = 0;
   const capture = target.registerForwardHook((out) => {
     calls++;
-    activation = out;
+    activation ??= out;
   });
   let output: Tensor;
   try {
@@ -92,21 +108,24 @@ export function splitAt(model: Module, x: Tensor, layer: string): Split {
   } finally {
     capture.remove();
   }
+  return finishSplit(model, x, layer, activation, calls, output);
+}
+
+function finishSplit(model: Module, x: Tensor, layer: string, activation: Tensor | null, calls: number, output: Tensor): Split {
   if (activation === null || calls === 0) fail('cam', `layer '${layer}' did not run in the forward pass`);
   if (calls > 1) fail('cam', `layer '${layer}' runs ${calls} times per forward pass (a shared module); choose its parent block instead`);
-  const a = activation as Tensor;
-  if (a.ndim !== 4) fail('cam', `layer '${layer}' outputs ${shapeStr(a.shape)}; CAM needs a 4-D [N,C,H,W] feature map`);
-  const fast = sequentialHead(model, layer);
-  const head = fast ?? ((h: Tensor): Tensor => {
+  if (activation.ndim !== 4) fail('cam', `layer '${layer}' outputs ${shapeStr(activation.shape)}; CAM needs a 4-D [N,C,H,W] feature map`);
+  const target = model.get(layer);
+  const head = sequentialHead(model, layer) ?? ((h: Tensor): Tensor => {
     // General path: run the model again with the layer's output replaced by h.
     const swap = target.registerForwardHook(() => h);
     try {
-      return withEval(model, () => model.call(x));
+      return model.call(x);
     } finally {
       swap.remove();
     }
   });
-  return { layer, activation: a, output, head: (h) => withEval(model, () => head(h)) };
+  return { layer, activation, output, head: (h) => withEval(model, () => head(h)) };
 }
 
 /**
