@@ -1,4 +1,4 @@
-import { cast as castKernel, full, zeros } from '../tensor/create.js';
+import { full, zeros } from '../tensor/create.js';
 import { fail, shapeStr } from '../tensor/errors.js';
 import { sameShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -135,8 +135,10 @@ function backpropagate(outs: Tensor[], seeds: Tensor[], targets: Set<Tensor>, re
     const prev = grads.get(t);
     grads.set(t, prev === undefined ? g : add(prev, g));
   };
+  // The differentiable cast (a no-op for equal dtypes), so that with createGraph the gradients
+  // stay functions of gradOutputs that require grad (as gradgradcheck's random v do).
   outs.forEach((o, k) => {
-    if (leads.has(o)) accumulate(o, seeds[k]!.dtype === o.dtype ? seeds[k]! : castKernel(seeds[k]!, o.dtype));
+    if (leads.has(o)) accumulate(o, cast(seeds[k]!, o.dtype));
   });
   for (let i = order.length - 1; i >= 0; i--) {
     const t = order[i]!;
@@ -157,7 +159,7 @@ function backpropagate(outs: Tensor[], seeds: Tensor[], targets: Set<Tensor>, re
       if (!sameShape(gk.shape, p.shape)) {
         fail('grad', `internal: VJP of '${node.op}' returned a gradient of shape ${shapeStr(gk.shape)} for input ${k} of shape ${shapeStr(p.shape)}`);
       }
-      accumulate(p, gk.dtype === p.dtype ? gk : cast(gk, p.dtype));
+      accumulate(p, cast(gk, p.dtype));
     });
     // Free the gradient of a tensor that is not a requested input once it has been propagated.
     if (!targets.has(t)) grads.delete(t);

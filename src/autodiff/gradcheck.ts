@@ -94,15 +94,18 @@ export function gradcheckOrder(f: CheckedFunction, inputs: readonly Tensor[], or
     const vs = outs0.map((o) => randomLike(o, rng));
     fn = (xs: Tensor[]): Tensor[] => {
       const base = xs.slice(0, nPrev);
-      const v = xs.slice(nPrev);
-      const outs = prev(base);
-      const live = outs.map((o, i) => [o, v[i]!] as const).filter(([o]) => o.requiresGrad);
-      if (live.length === 0) return base.map((x) => zeros(x.shape, { dtype: x.dtype }));
-      return grad(live.map(([o]) => o), base, { gradOutputs: live.map(([, vi]) => vi), createGraph: true, onUnused: 'zeros' });
+      return vjp(prev(base), xs.slice(nPrev), base, { createGraph: true });
     };
     args = [...args, ...vs];
   }
   return checkFunction(op, order, fn, args, rng, opts);
+}
+
+/** ∂⟨vs, outs⟩/∂wrt, with zeros for an output that is constant or an input that is unused. */
+function vjp(outs: readonly Tensor[], vs: readonly Tensor[], wrt: Tensor[], opts: { createGraph?: boolean; retainGraph?: boolean }): Tensor[] {
+  const live = outs.map((o, i) => [o, vs[i]!] as const).filter(([o]) => o.requiresGrad);
+  if (live.length === 0) return wrt.map((x) => zeros(x.shape, { dtype: x.dtype }));
+  return grad(live.map(([o]) => o), wrt, { ...opts, gradOutputs: live.map(([, v]) => v), onUnused: 'zeros' });
 }
 
 function asList(r: Tensor | readonly Tensor[]): Tensor[] {
@@ -143,8 +146,13 @@ class Stats {
   }
 }
 
+/** The largest |analytic − numeric| accepted: atol + rtol·|numeric|. */
+function allowed(tol: Tolerance, numeric: number): number {
+  return tol.atol + tol.rtol * Math.abs(numeric);
+}
+
 function within(tol: Tolerance, analytic: number, numeric: number): boolean {
-  return Math.abs(analytic - numeric) <= tol.atol + tol.rtol * Math.abs(numeric);
+  return Math.abs(analytic - numeric) <= allowed(tol, numeric);
 }
 
 function checkFunction(op: string, order: number, fn: (xs: Tensor[]) => Tensor[], args: Tensor[], rng: Rng, opts: GradcheckOptions): GradcheckReport {
@@ -187,9 +195,13 @@ function evalShifted(ctx: Ctx, k: number, dir: number | Tensor, delta: number): 
 
 /** Analytic gradients of ⟨v, outs⟩ w.r.t. every leaf (zeros where an output is constant). */
 function analyticVjp(ctx: Ctx, vs: Tensor[]): Tensor[] {
-  const live = ctx.outs.map((o, i) => [o, vs[i]!] as const).filter(([o]) => o.requiresGrad);
-  if (live.length === 0) return ctx.leaves.map((x) => zeros(x.shape, { dtype: x.dtype }));
-  return grad(live.map(([o]) => o), ctx.leaves, { gradOutputs: live.map(([, v]) => v), retainGraph: true, onUnused: 'zeros' });
+  return vjp(ctx.outs, vs, ctx.leaves, { retainGraph: true });
+}
+
+/** Central difference of ⟨vs, fn⟩ along `dir` of input k: (⟨vs, fn(x + εu)⟩ − ⟨vs, fn(x − εu)⟩) / 2ε. */
+function numericVjp(ctx: Ctx, k: number, dir: number | Tensor, vs: Tensor[]): number {
+  const { eps } = ctx.tol;
+  return (dot(evalShifted(ctx, k, dir, eps), vs) - dot(evalShifted(ctx, k, dir, -eps), vs)) / (2 * eps);
 }
 
 function dot(outs: Tensor[], vs: Tensor[]): number {
@@ -244,7 +256,7 @@ function checkRandom(ctx: Ctx, rng: Rng, directions: number): void {
       let analytic = 0;
       const gk = grads[k]!;
       for (let j = 0; j < x.size; j++) analytic += gk.data[j]! * u.data[j]!;
-      const numeric = (dot(evalShifted(ctx, k, u, tol.eps), vs) - dot(evalShifted(ctx, k, u, -tol.eps), vs)) / (2 * tol.eps);
+      const numeric = numericVjp(ctx, k, u, vs);
       ctx.stats.add(analytic, numeric);
       if (!within(tol, analytic, numeric)) {
         locateWorst(ctx, k, vs, gk);
@@ -263,9 +275,9 @@ function locateWorst(ctx: Ctx, k: number, vs: Tensor[], gk: Tensor): void {
   let wa = 0;
   let wn = 0;
   for (let j = 0; j < n; j++) {
-    const numeric = (dot(evalShifted(ctx, k, j, ctx.tol.eps), vs) - dot(evalShifted(ctx, k, j, -ctx.tol.eps), vs)) / (2 * ctx.tol.eps);
+    const numeric = numericVjp(ctx, k, j, vs);
     const analytic = gk.data[j]!;
-    const excess = Math.abs(analytic - numeric) - (ctx.tol.atol + ctx.tol.rtol * Math.abs(numeric));
+    const excess = Math.abs(analytic - numeric) - allowed(ctx.tol, numeric);
     if (excess > worstExcess || (Number.isNaN(excess) && worst < 0)) {
       worst = j;
       worstExcess = excess;
@@ -280,9 +292,8 @@ function locateWorst(ctx: Ctx, k: number, vs: Tensor[], gk: Tensor): void {
 
 function mismatch(ctx: Ctx, where: string, analytic: number, numeric: number): GradcheckError {
   const err = Math.abs(analytic - numeric);
-  const allowed = ctx.tol.atol + ctx.tol.rtol * Math.abs(numeric);
   const what = ctx.order === 1 ? 'gradient' : `order-${ctx.order} derivative`;
-  return new GradcheckError(ctx.op, `${what} mismatch at ${where}: analytic ${analytic} vs numeric ${numeric} (|error| ${err.toExponential(3)} > tolerance ${allowed.toExponential(3)})`, analytic, numeric);
+  return new GradcheckError(ctx.op, `${what} mismatch at ${where}: analytic ${analytic} vs numeric ${numeric} (|error| ${err.toExponential(3)} > tolerance ${allowed(ctx.tol, numeric).toExponential(3)})`, analytic, numeric);
 }
 
 function multiIndex(shape: readonly number[], flat: number): string {

@@ -32,6 +32,7 @@ export class Node implements GradNode {
   }
 }
 
+/** The autodiff node that produced t, or null for a leaf or a constant. */
 export function nodeOf(t: Tensor): Node | null {
   return t.node instanceof Node ? t.node : null;
 }

@@ -42,7 +42,8 @@ function fmt(v: unknown): string {
   return Array.isArray(v) ? `[${v.map((x) => String(x)).join(',')}]` : String(v);
 }
 
-function check4d(op: string, what: string, shape: readonly number[], layout: string): void {
+/** Checks a 4-D shape of positive integers (`layout` names its axes in the error). Shared with pooling and resizing. */
+export function check4d(op: string, what: string, shape: readonly number[], layout = '[N,C,H,W]'): void {
   if (!Array.isArray(shape) || shape.length !== 4) {
     fail(op, `${what} must be 4-D ${layout}, got ${Array.isArray(shape) ? shapeStr(shape) : String(shape)}`);
   }

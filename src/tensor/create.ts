@@ -14,15 +14,23 @@ function dt(op: string, opts?: DTypeOption): DType {
   return d;
 }
 
+/** A tensor of `shape` filled with 0. */
 export function zeros(shape: readonly number[], opts?: DTypeOption): Tensor {
-  const s = checkShape('zeros', shape);
-  return new Tensor(allocate(dt('zeros', opts), sizeOf(s)), s);
+  return zerosAs('zeros', shape, opts);
 }
 
+/** zeros, with errors (shape, dtype) naming `op`. */
+function zerosAs(op: string, shape: readonly number[], opts?: DTypeOption): Tensor {
+  const s = checkShape(op, shape);
+  return new Tensor(allocate(dt(op, opts), sizeOf(s)), s);
+}
+
+/** A tensor of `shape` filled with 1. */
 export function ones(shape: readonly number[], opts?: DTypeOption): Tensor {
   return full(shape, 1, opts);
 }
 
+/** A tensor of `shape` filled with `value`. */
 export function full(shape: readonly number[], value: number, opts?: DTypeOption): Tensor {
   const s = checkShape('full', shape);
   if (typeof value !== 'number') fail('full', `value must be a number, got ${String(value)}`);
@@ -31,14 +39,17 @@ export function full(shape: readonly number[], value: number, opts?: DTypeOption
   return new Tensor(data, s);
 }
 
+/** A 0-d tensor holding `value`. */
 export function scalar(value: number, opts?: DTypeOption): Tensor {
   return full([], value, opts);
 }
 
+/** Zeros with x's shape and dtype. */
 export function zerosLike(x: Tensor): Tensor {
   return new Tensor(allocate(x.dtype, x.size), x.shape);
 }
 
+/** `value` everywhere, with x's shape and dtype. */
 export function fullLike(x: Tensor, value: number): Tensor {
   return full(x.shape, value, { dtype: x.dtype });
 }
@@ -80,20 +91,27 @@ function isArrayLike(x: unknown): x is ArrayLike<unknown> {
 
 function flattenNested(values: NestedNumbers | ArrayLike<number>, shape?: number[]): number[] {
   const out: number[] = [];
-  const walk = (v: unknown, dim: number, path: string): void => {
+  // The index path of the element being visited, formatted (`[1][0]`) only for an error message.
+  const at: number[] = [];
+  const path = (): string => at.map((i) => `[${i}]`).join('');
+  const walk = (v: unknown, dim: number): void => {
     if (isArrayLike(v)) {
-      if (shape !== undefined && dim >= shape.length) fail('tensor', `nested array is ragged: element ${path} is an array where a number was expected`);
+      if (shape !== undefined && dim >= shape.length) fail('tensor', `nested array is ragged: element ${path()} is an array where a number was expected`);
       if (shape !== undefined && v.length !== shape[dim]) {
-        fail('tensor', `nested array is ragged: element ${path || '[]'} has length ${v.length}, expected ${String(shape[dim])}`);
+        fail('tensor', `nested array is ragged: element ${path() || '[]'} has length ${v.length}, expected ${String(shape[dim])}`);
       }
-      for (let i = 0; i < v.length; i++) walk(v[i], dim + 1, `${path}[${i}]`);
+      for (let i = 0; i < v.length; i++) {
+        at.push(i);
+        walk(v[i], dim + 1);
+        at.pop();
+      }
       return;
     }
-    if (shape !== undefined && dim !== shape.length) fail('tensor', `nested array is ragged at ${path}`);
-    if (typeof v !== 'number') fail('tensor', `value at ${path || 'root'} is not a number: ${String(v)}`);
+    if (shape !== undefined && dim !== shape.length) fail('tensor', `nested array is ragged at ${path()}`);
+    if (typeof v !== 'number') fail('tensor', `value at ${path() || 'root'} is not a number: ${String(v)}`);
     out.push(v);
   };
-  walk(values, 0, '');
+  walk(values, 0);
   return out;
 }
 
@@ -124,9 +142,9 @@ export function linspace(start: number, stop: number, n: number, opts?: DTypeOpt
 /** Identity matrix n x m (m defaults to n). */
 export function eye(n: number, m = n, opts?: DTypeOption): Tensor {
   const s = checkShape('eye', [n, m]);
-  const t = zeros(s, opts);
-  for (let i = 0; i < Math.min(n, m); i++) t.data[i * m + i] = 1;
-  return t;
+  const data = allocate(dt('eye', opts), n * m);
+  for (let i = 0; i < Math.min(n, m); i++) data[i * m + i] = 1;
+  return new Tensor(data, s);
 }
 
 export interface RandomOptions extends DTypeOption {
@@ -140,7 +158,7 @@ function rngOf(r: Rng | number): Rng {
 
 /** Uniform samples in [low, high). */
 export function rand(shape: readonly number[], opts: RandomOptions & { low?: number; high?: number }): Tensor {
-  const t = zeros(checkShape('rand', shape), opts);
+  const t = zerosAs('rand', shape, opts);
   const g = rngOf(opts.rng);
   const lo = opts.low ?? 0;
   const hi = opts.high ?? 1;
@@ -158,7 +176,7 @@ export function rand(shape: readonly number[], opts: RandomOptions & { low?: num
 
 /** Normal samples N(mean, std²). */
 export function randn(shape: readonly number[], opts: RandomOptions & { mean?: number; std?: number }): Tensor {
-  const t = zeros(checkShape('randn', shape), opts);
+  const t = zerosAs('randn', shape, opts);
   const g = rngOf(opts.rng);
   const mean = opts.mean ?? 0;
   const std = opts.std ?? 1;

@@ -9,6 +9,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   return new Tensor(x.data, resolveReshape('reshape', x.shape, shape));
 }
 
+/** The target shape of a reshape of `from` (a -1 inferred), checked to hold the same number of elements. */
 export function resolveReshape(op: string, from: Shape, shape: readonly number[]): number[] {
   const size = sizeOf(from);
   const inferAt = shape.indexOf(-1);
@@ -37,16 +38,25 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
   if (p.every((v, i) => v === i)) return x;
   const outShape = p.map((i) => x.shape[i]!);
   const inStrides = stridesOf(x.shape);
-  const src = p.map((i) => inStrides[i]!);
-  const out = allocate(x.dtype, x.size);
-  const data = x.data;
-  const { dims, sa } = collapse(outShape, src, src);
-  walk(dims, sa, sa, (oo, ao, _bo, n, as) => {
-    for (let i = 0; i < n; i++) out[oo + i] = data[ao + i * as]!;
-  });
-  return new Tensor(out, outShape);
+  return copyView(x, 0, outShape, p.map((i) => inStrides[i]!));
 }
 
+/**
+ * A contiguous copy of the strided view of x's data: element (i₀, i₁, …) of the result, of
+ * `shape`, is x.data[base + Σ iₖ·strides[k]] (a stride 0 repeats a value, as in a broadcast).
+ */
+function copyView(x: Tensor, base: number, shape: number[], strides: number[]): Tensor {
+  const out = allocate(x.dtype, sizeOf(shape));
+  const data = x.data;
+  const { dims, sa } = collapse(shape, strides, strides);
+  walk(dims, sa, sa, (oo, ao, _bo, n, as) => {
+    const from = base + ao;
+    for (let i = 0; i < n; i++) out[oo + i] = data[from + i * as]!;
+  });
+  return new Tensor(out, shape);
+}
+
+/** Checks that perm is a permutation of nd axes (negative axes count from the end); returns it normalized. */
 export function checkPerm(op: string, perm: readonly number[], nd: number): number[] {
   if (perm.length !== nd) fail(op, `permutation [${perm.join(',')}] has ${perm.length} entries for ${nd} dimensions`);
   const p = perm.map((a) => normAxis(op, a, nd));
@@ -54,6 +64,7 @@ export function checkPerm(op: string, perm: readonly number[], nd: number): numb
   return p;
 }
 
+/** The inverse permutation q, with q[p[i]] = i. */
 export function inversePerm(p: readonly number[]): number[] {
   const inv = new Array<number>(p.length);
   p.forEach((v, i) => (inv[v] = i));
@@ -65,6 +76,7 @@ export function transpose(x: Tensor, dim0 = -2, dim1 = -1): Tensor {
   return permute(x, transposePerm('transpose', x.ndim, dim0, dim1));
 }
 
+/** The permutation of nd axes that swaps dim0 and dim1. */
 export function transposePerm(op: string, nd: number, dim0: number, dim1: number): number[] {
   const a = normAxis(op, dim0, nd);
   const b = normAxis(op, dim1, nd);
@@ -104,20 +116,10 @@ export function resolveSlice(op: string, shape: Shape, specs: readonly SliceSpec
 /** The sub-tensor x[begin : begin + size] along every axis. */
 export function slice(x: Tensor, specs: readonly SliceSpec[]): Tensor {
   const { begin, size } = resolveSlice('slice', x.shape, specs);
-  return copyBlock(x, begin, size);
-}
-
-function copyBlock(x: Tensor, begin: number[], size: number[]): Tensor {
   const st = stridesOf(x.shape);
   let base = 0;
   for (let i = 0; i < begin.length; i++) base += begin[i]! * st[i]!;
-  const out = allocate(x.dtype, sizeOf(size));
-  const data = x.data;
-  const { dims, sa } = collapse(size, st, st);
-  walk(dims, sa, sa, (oo, ao, _bo, n, as) => {
-    for (let i = 0; i < n; i++) out[oo + i] = data[base + ao + i * as]!;
-  });
-  return new Tensor(out, size);
+  return copyView(x, base, size, st);
 }
 
 /** Writes x into `target` at offset `begin` (target must be contiguous and large enough). */
@@ -177,18 +179,24 @@ export function squeeze(x: Tensor, axis?: number): Tensor {
 
 /** Stacks equal-shape tensors along a new axis. */
 export function stack(xs: readonly Tensor[], axis = 0): Tensor {
-  if (xs.length === 0) fail('stack', 'needs at least one tensor');
+  const a = resolveStack('stack', xs, axis);
+  return concat(xs.map((t) => unsqueeze(t, a)), a);
+}
+
+/** Checks stack's operands (at least one, all of one shape) and returns the new axis, normalized. */
+export function resolveStack(op: string, xs: readonly Tensor[], axis: number): number {
+  if (xs.length === 0) fail(op, 'needs at least one tensor');
   const first = xs[0]!;
   for (const [k, t] of xs.entries()) {
-    if (!sameShape(t.shape, first.shape)) fail('stack', `tensor ${k} has shape ${shapeStr(t.shape)}, expected ${shapeStr(first.shape)}`);
+    if (!sameShape(t.shape, first.shape)) fail(op, `tensor ${k} has shape ${shapeStr(t.shape)}, expected ${shapeStr(first.shape)}`);
   }
-  const a = normAxis('stack', axis, first.ndim + 1);
-  return concat(xs.map((t) => unsqueeze(t, a)), a);
+  return normAxis(op, axis, first.ndim + 1);
 }
 
 /** Per-axis [before, after] padding amounts (shorter lists pad the leading axes by nothing). */
 export type Padding = readonly (readonly [number, number])[];
 
+/** Per-axis [before, after] padding for every axis of `shape` (the pairs given apply to the trailing axes). */
 export function resolvePad(op: string, shape: Shape, pads: Padding): Array<[number, number]> {
   if (pads.length > shape.length) fail(op, `${pads.length} padding pairs given for shape ${shapeStr(shape)}`);
   const full: Array<[number, number]> = shape.map(() => [0, 0]);
@@ -218,14 +226,7 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
   const s = broadcastShapes('expand', x.shape, target);
   if (!sameShape(s, target)) fail('expand', `cannot expand ${shapeStr(x.shape)} to ${shapeStr(target)}`);
   if (sameShape(x.shape, target)) return x;
-  const st = broadcastStrides(x.shape, target);
-  const out = allocate(x.dtype, sizeOf(target));
-  const data = x.data;
-  const { dims, sa } = collapse(target, st, st);
-  walk(dims, sa, sa, (oo, ao, _bo, n, as) => {
-    for (let i = 0; i < n; i++) out[oo + i] = data[ao + i * as]!;
-  });
-  return new Tensor(out, target);
+  return copyView(x, 0, target, broadcastStrides(x.shape, target));
 }
 
 /** Flattens dimensions from `start` to `end` (inclusive) into one. */

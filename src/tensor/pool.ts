@@ -1,6 +1,6 @@
 import { allocate } from './dtype.js';
 import { fail, shapeStr } from './errors.js';
-import { resolvePair } from './conv.js';
+import { check4d, resolvePair } from './conv.js';
 import { IndexTensor, Tensor } from './tensor.js';
 
 /** Pooling hyper-parameters as in PyTorch's F.max_pool2d / F.avg_pool2d. */
@@ -20,15 +20,6 @@ interface PoolGeometry {
   N: number; C: number; H: number; W: number;
   kh: number; kw: number; sh: number; sw: number; ph: number; pw: number; dh: number; dw: number;
   OH: number; OW: number;
-}
-
-function check4d(op: string, what: string, shape: readonly number[]): void {
-  if (!Array.isArray(shape) || shape.length !== 4) {
-    fail(op, `${what} must be 4-D [N,C,H,W], got ${Array.isArray(shape) ? shapeStr(shape) : String(shape)}`);
-  }
-  for (const d of shape) {
-    if (!Number.isInteger(d) || d < 1) fail(op, `${what} ${shapeStr(shape)} must have positive integer dimensions`);
-  }
 }
 
 /** PyTorch's pooling_output_shape for one dimension. */
@@ -239,10 +230,6 @@ export function avgPool2dAdjoint(g: Tensor, inputShape: readonly number[], opts:
   return new Tensor(dx, [N, C, H, W]);
 }
 
-function adaptiveSize(op: string, outSize: number | readonly [number, number]): [number, number] {
-  return resolvePair(op, 'output size', outSize, 1, 1);
-}
-
 /** PyTorch's adaptive bins along one axis: start = ⌊i·n/o⌋, end = ⌈(i+1)·n/o⌉, as [start, end) pairs. */
 function adaptiveBins(n: number, o: number): Int32Array {
   const r = new Int32Array(2 * o);
@@ -257,7 +244,7 @@ function adaptiveBins(n: number, o: number): Int32Array {
 export function adaptiveAvgPool2d(x: Tensor, outSize: number | readonly [number, number]): Tensor {
   const op = 'adaptiveAvgPool2d';
   check4d(op, 'input', x.shape);
-  const [OH, OW] = adaptiveSize(op, outSize);
+  const [OH, OW] = resolvePair(op, 'output size', outSize, 1, 1);
   const [N, C, H, W] = x.shape as [number, number, number, number];
   const bh = adaptiveBins(H, OH);
   const bw = adaptiveBins(W, OW);

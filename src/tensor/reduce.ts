@@ -2,7 +2,7 @@ import { detExp, detLogAny } from './detmath.js';
 import { allocate } from './dtype.js';
 import { fail, shapeStr } from './errors.js';
 import { permute } from './movement.js';
-import { normAxes, normAxis, sizeOf } from './shape.js';
+import { normAxes, normAxis, sameShape, sizeOf } from './shape.js';
 import { IndexTensor, Tensor } from './tensor.js';
 
 export type Axes = number | readonly number[];
@@ -12,33 +12,37 @@ export interface ReduceOptions {
   keepdims?: boolean;
 }
 
-/**
- * Views x as [outer, R, inner] with the reduced axes in the middle block. Axes that are not
- * adjacent are first moved to the end by one permuting copy.
- */
 interface Layout {
   data: Tensor['data'];
   outer: number;
   r: number;
   inner: number;
   outShape: number[];
+  /** The permutation `data` was copied with, or null when `data` is x's own storage. */
+  perm: number[] | null;
 }
 
+/**
+ * Views x as [outer, R, inner] with the reduced axes in the middle block. Axes that are not
+ * adjacent are first moved to the end by one permuting copy.
+ */
 function layout(op: string, x: Tensor, axesIn: Axes | undefined, keepdims: boolean): Layout {
   const nd = x.ndim;
   const axes = normAxes(op, axesIn, nd);
   const outShape = keepdims
     ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
     : x.shape.filter((_, i) => !axes.includes(i));
-  if (axes.length === 0) return { data: x.data, outer: x.size, r: 1, inner: 1, outShape };
+  if (axes.length === 0) return { data: x.data, outer: x.size, r: 1, inner: 1, outShape, perm: null };
   const first = axes[0]!;
   const last = axes[axes.length - 1]!;
   let t = x;
   let lo = first;
   let hi = last + 1;
+  let perm: number[] | null = null;
   if (last - first + 1 !== axes.length) {
     const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
-    t = permute(x, [...kept, ...axes]);
+    perm = [...kept, ...axes];
+    t = permute(x, perm);
     lo = kept.length;
     hi = nd;
   }
@@ -49,6 +53,7 @@ function layout(op: string, x: Tensor, axesIn: Axes | undefined, keepdims: boole
     r: sizeOf(s.slice(lo, hi)),
     inner: sizeOf(s.slice(hi)),
     outShape,
+    perm,
   };
 }
 
@@ -101,14 +106,16 @@ export function extremeWithIndices(
   axes?: Axes,
   opts?: ReduceOptions,
 ): { values: Tensor; indices: IndexTensor } {
-  const nd = x.ndim;
-  const ax = normAxes(op, axes, nd);
-  const keep = opts?.keepdims ?? false;
-  // Flat index of every element, permuted the same way as the data, so winners map back to x.
-  const positions = new Tensor(Float64Array.from({ length: x.size }, (_, i) => i), x.shape);
-  const L = layout(op, x, ax, keep);
-  const P = layout(op, positions, ax, keep);
+  const L = layout(op, x, axes, opts?.keepdims ?? false);
   const { outer, r, inner, outShape } = L;
+  // Where layout copied x with a permutation, the flat index in x of every element of that copy
+  // (the same permutation applied to 0, 1, 2, ...), so winners map back to x.
+  let pos: Tensor['data'] | null = null;
+  if (L.perm !== null) {
+    const flat = new Float64Array(x.size);
+    for (let i = 0; i < flat.length; i++) flat[i] = i;
+    pos = permute(new Tensor(flat, x.shape), L.perm).data;
+  }
   const out = allocate(x.dtype, outer * inner);
   const idx = new Int32Array(outer * inner);
   const isMax = op === 'max';
@@ -130,18 +137,20 @@ export function extremeWithIndices(
           }
         }
       }
+      const at = (o * r + bestK) * inner + i;
       out[o * inner + i] = best;
-      idx[o * inner + i] = P.data[(o * r + bestK) * inner + i]!;
+      idx[o * inner + i] = pos === null ? at : pos[at]!;
     }
   }
-  const s = outShape.length === 0 ? [] : outShape;
-  return { values: new Tensor(out, s), indices: new IndexTensor(idx, s) };
+  return { values: new Tensor(out, outShape), indices: new IndexTensor(idx, outShape) };
 }
 
+/** max over the given axes (all by default); a NaN propagates. */
 export function max(x: Tensor, axes?: Axes, opts?: ReduceOptions): Tensor {
   return extremeWithIndices('max', x, axes, opts).values;
 }
 
+/** min over the given axes (all by default); a NaN propagates. */
 export function min(x: Tensor, axes?: Axes, opts?: ReduceOptions): Tensor {
   return extremeWithIndices('min', x, axes, opts).values;
 }
@@ -151,6 +160,7 @@ export function argmax(x: Tensor, axis?: number, opts?: ReduceOptions): IndexTen
   return argExtreme('argmax', 'max', x, axis, opts);
 }
 
+/** Position of the minimum along one axis (or over the flattened tensor); first minimum wins. */
 export function argmin(x: Tensor, axis?: number, opts?: ReduceOptions): IndexTensor {
   return argExtreme('argmin', 'min', x, axis, opts);
 }
@@ -201,6 +211,8 @@ function softmaxLike(op: string, x: Tensor, axis: number, log: boolean): Tensor 
   const outer = x.size / (r * inner);
   const src = x.data;
   const out = allocate(x.dtype, x.size);
+  // exp(x − m) of the current row, kept in float64 so softmax divides the very terms it summed.
+  const ex = new Float64Array(r);
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
       const base = o * r * inner + i;
@@ -210,13 +222,17 @@ function softmaxLike(op: string, x: Tensor, axis: number, log: boolean): Tensor 
         if (v > m) m = v;
       }
       let s = 0;
-      for (let k = 0; k < r; k++) s += detExp(src[base + k * inner]! - m);
+      for (let k = 0; k < r; k++) {
+        const e = detExp(src[base + k * inner]! - m);
+        ex[k] = e;
+        s += e;
+      }
       if (log) {
         // (x − m) − log s, not x − (m + log s): the latter rounds m + log s at the scale of m.
         const ls = detLogAny(s);
         for (let k = 0; k < r; k++) out[base + k * inner] = src[base + k * inner]! - m - ls;
       } else {
-        for (let k = 0; k < r; k++) out[base + k * inner] = detExp(src[base + k * inner]! - m) / s;
+        for (let k = 0; k < r; k++) out[base + k * inner] = ex[k]! / s;
       }
     }
   }
@@ -238,7 +254,7 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
  * broadcast). Leading extra axes and axes where `shape` has 1 are summed.
  */
 export function sumTo(x: Tensor, shape: readonly number[]): Tensor {
-  if (x.shape.length === shape.length && x.shape.every((d, i) => d === shape[i])) return x;
+  if (sameShape(x.shape, shape)) return x;
   const off = x.ndim - shape.length;
   if (off < 0) fail('sumTo', `cannot sum ${shapeStr(x.shape)} down to the larger rank ${shapeStr(shape)}`);
   const axes: number[] = [];
@@ -247,6 +263,5 @@ export function sumTo(x: Tensor, shape: readonly number[]): Tensor {
     else if (shape[i - off] === 1 && x.shape[i] !== 1) axes.push(i);
     else if (shape[i - off] !== x.shape[i]) fail('sumTo', `shape ${shapeStr(x.shape)} does not broadcast from ${shapeStr(shape)}`);
   }
-  const s = sum(x, axes, { keepdims: true });
-  return new Tensor(s.data, shape.length === 0 ? [] : shape.slice());
+  return new Tensor(sum(x, axes, { keepdims: true }).data, shape);
 }

@@ -1,3 +1,4 @@
+import { check4d } from './conv.js';
 import { allocate } from './dtype.js';
 import { fail, shapeStr } from './errors.js';
 import { Tensor } from './tensor.js';
@@ -20,15 +21,6 @@ function axisTaps(inSize: number, outSize: number): { i0: Int32Array; i1: Int32A
     l1[d] = src - a;
   }
   return { i0, i1, l1 };
-}
-
-function check4d(op: string, what: string, shape: readonly number[]): void {
-  if (!Array.isArray(shape) || shape.length !== 4) {
-    fail(op, `${what} must be 4-D [N,C,H,W], got ${Array.isArray(shape) ? shapeStr(shape) : String(shape)}`);
-  }
-  for (const d of shape) {
-    if (!Number.isInteger(d) || d < 1) fail(op, `${what} ${shapeStr(shape)} must have positive integer dimensions`);
-  }
 }
 
 function checkSize(op: string, size: readonly [number, number]): [number, number] {

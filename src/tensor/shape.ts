@@ -23,6 +23,7 @@ function fmtUnknownShape(shape: readonly unknown[]): string {
   return `[${shape.map((d) => String(d)).join(',')}]`;
 }
 
+/** Number of elements of a shape: the product of its dimensions (1 for []). */
 export function sizeOf(shape: Shape): number {
   let n = 1;
   for (const d of shape) n *= d;
@@ -40,6 +41,7 @@ export function stridesOf(shape: Shape): number[] {
   return s;
 }
 
+/** True when a and b have the same rank and dimensions. */
 export function sameShape(a: Shape, b: Shape): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;

@@ -39,10 +39,12 @@ export class Tensor {
     this.dtype = dtypeOf(data);
   }
 
+  /** Number of elements. */
   get size(): number {
     return this.data.length;
   }
 
+  /** Number of dimensions (0 for a scalar). */
   get ndim(): number {
     return this.shape.length;
   }

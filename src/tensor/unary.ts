@@ -108,7 +108,12 @@ export function sigmoid(x: Tensor): Tensor {
   const o = allocate(x.dtype, a.length);
   for (let i = 0; i < a.length; i++) {
     const v = a[i]!;
-    o[i] = v >= 0 ? 1 / (1 + detExp(-v)) : detExp(v) / (1 + detExp(v));
+    if (v >= 0) {
+      o[i] = 1 / (1 + detExp(-v));
+    } else {
+      const e = detExp(v); // NaN lands here too
+      o[i] = e / (1 + e);
+    }
   }
   return new Tensor(o, x.shape);
 }

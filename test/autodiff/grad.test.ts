@@ -83,6 +83,18 @@ describe('grad: results', () => {
     expect(values(gz!)).toEqual([2]);
   });
 
+  it('with createGraph, a seed cast to the output dtype stays differentiable w.r.t. gradOutputs', () => {
+    const x = requiresGrad(tensor([0.5, -1.5], { dtype: 'float32' }));
+    const v = requiresGrad(tensor([2, 3]));
+    const [g] = grad(mul(x, x), x, { gradOutputs: v, createGraph: true });
+    expect(g!.dtype).toBe('float32');
+    expect(values(g!)).toEqual([2, -9]);
+    // ∂Σ(2·x·v)/∂v = 2x, back in v's dtype.
+    const [h] = grad(sum(g!), v);
+    expect(h!.dtype).toBe('float64');
+    expect(values(h!)).toEqual([1, -3]);
+  });
+
   it('handles a 20 000-op chain without recursion', () => {
     const x = leaf(1);
     let y: Tensor = x;

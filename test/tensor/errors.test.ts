@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { arange, full, ones, rand, scalar, tensor, zeros } from '../../src/tensor/create.js';
+import { arange, eye, full, ones, rand, randn, scalar, tensor, zeros } from '../../src/tensor/create.js';
 import type { DType } from '../../src/tensor/dtype.js';
 import { add, mul, where } from '../../src/tensor/elementwise.js';
 import { CamlabError, fail, shapeStr } from '../../src/tensor/errors.js';
@@ -55,6 +55,9 @@ describe('shapes', () => {
   it('data length mismatch and unknown dtype', () => {
     expectError(() => new Tensor(new Float32Array(5), [2, 3]), 'Tensor', 'shape [2,3] needs 6 elements but the data holds 5');
     expectError(() => zeros([2], { dtype: 'float16' as DType }), 'zeros', "unknown dtype float16 (use 'float64' or 'float32')");
+    expectError(() => rand([2], { rng: 1, dtype: 'int8' as DType }), 'rand', "unknown dtype int8 (use 'float64' or 'float32')");
+    expectError(() => randn([2], { rng: 1, dtype: 'int8' as DType }), 'randn', "unknown dtype int8 (use 'float64' or 'float32')");
+    expectError(() => eye(2, 3, { dtype: 'int8' as DType }), 'eye', "unknown dtype int8 (use 'float64' or 'float32')");
     expectError(() => full([2], '1' as never), 'full', 'value must be a number, got 1');
   });
 

@@ -7,6 +7,7 @@ import { log, neg } from './unary.js';
 /** A tensor or a plain number (a constant of the other operand's dtype). */
 export type Operand = Tensor | number;
 
+/** x as a tensor: a number becomes a 0-d constant of like's dtype (float64 without `like`). */
 export function lift(x: Operand, like?: Tensor): Tensor {
   return typeof x === 'number' ? K.scalar(x, { dtype: like?.dtype ?? 'float64' }) : x;
 }
@@ -97,22 +98,5 @@ export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
   ]);
 }
 
-// Comparisons give constant 0/1 masks: they have no gradient.
-export function gt(a: Operand, b: Operand): Tensor {
-  return K.gt(a, b);
-}
-export function ge(a: Operand, b: Operand): Tensor {
-  return K.ge(a, b);
-}
-export function lt(a: Operand, b: Operand): Tensor {
-  return K.lt(a, b);
-}
-export function le(a: Operand, b: Operand): Tensor {
-  return K.le(a, b);
-}
-export function eq(a: Operand, b: Operand): Tensor {
-  return K.eq(a, b);
-}
-export function ne(a: Operand, b: Operand): Tensor {
-  return K.ne(a, b);
-}
+// Comparisons give constant 0/1 masks: they have no gradient, so the kernels serve unchanged.
+export { gt, ge, lt, le, eq, ne } from '../../tensor/elementwise.js';

@@ -1,5 +1,5 @@
 import * as K from '../../tensor/index.js';
-import { resolvePad, resolveSlice, type Padding, type SliceSpec } from '../../tensor/movement.js';
+import { resolvePad, resolveSlice, resolveStack, type Padding, type SliceSpec } from '../../tensor/movement.js';
 import { normAxis, sameShape } from '../../tensor/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { record } from '../node.js';
@@ -57,25 +57,23 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
   );
 }
 
+/** Inserts a size-1 dimension at `axis` (a reshape). */
 export function unsqueeze(x: Tensor, axis: number): Tensor {
   return reshape(x, K.unsqueeze(x, axis).shape);
 }
 
+/** Removes size-1 dimensions, all or the given one (a reshape). */
 export function squeeze(x: Tensor, axis?: number): Tensor {
   return reshape(x, K.squeeze(x, axis).shape);
 }
 
+/** Flattens dimensions `start`..`end` (inclusive) into one (a reshape). */
 export function flatten(x: Tensor, start = 0, end = -1): Tensor {
   return reshape(x, K.flatten(x, start, end).shape);
 }
 
 /** Stacks equal-shape tensors along a new axis. */
 export function stack(xs: readonly Tensor[], axis = 0): Tensor {
-  if (xs.length === 0) K.fail('stack', 'needs at least one tensor');
-  const first = xs[0]!;
-  for (const [k, t] of xs.entries()) {
-    if (!sameShape(t.shape, first.shape)) K.fail('stack', `tensor ${k} has shape ${K.shapeStr(t.shape)}, expected ${K.shapeStr(first.shape)}`);
-  }
-  const a = normAxis('stack', axis, first.ndim + 1);
+  const a = resolveStack('stack', xs, axis);
   return concat(xs.map((t) => unsqueeze(t, a)), a);
 }

@@ -20,6 +20,7 @@ export function avgPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
   return record('avgPool2d', KP.avgPool2d(x, opts), [x], (g) => [avgPool2dAdjoint(g, x.shape, opts)]);
 }
 
+/** Aᵀg, the transpose of avgPool2d for inputs of `inputShape`; its VJP is avgPool2d. */
 export function avgPool2dAdjoint(g: Tensor, inputShape: readonly number[], opts: Pool2dOptions): Tensor {
   return record('avgPool2dAdjoint', KP.avgPool2dAdjoint(g, inputShape, opts), [g], (h) => [avgPool2d(h, opts)]);
 }
@@ -29,6 +30,7 @@ export function adaptiveAvgPool2d(x: Tensor, outSize: number | readonly [number,
   return record('adaptiveAvgPool2d', KP.adaptiveAvgPool2d(x, outSize), [x], (g) => [adaptiveAvgPool2dAdjoint(g, x.shape)]);
 }
 
+/** The transpose of adaptiveAvgPool2d to g's size, for inputs of `inputShape`; its VJP is adaptiveAvgPool2d. */
 export function adaptiveAvgPool2dAdjoint(g: Tensor, inputShape: readonly number[]): Tensor {
   const outSize: [number, number] = [g.shape[2]!, g.shape[3]!];
   return record('adaptiveAvgPool2dAdjoint', KP.adaptiveAvgPool2dAdjoint(g, inputShape), [g], (h) => [adaptiveAvgPool2d(h, outSize)]);
@@ -39,6 +41,7 @@ export function resizeBilinear(x: Tensor, size: readonly [number, number]): Tens
   return record('resizeBilinear', KR.resizeBilinear(x, size), [x], (g) => [resizeBilinearAdjoint(g, x.shape)]);
 }
 
+/** The transpose of resizeBilinear to g's size, for inputs of `inputShape`; its VJP is resizeBilinear. */
 export function resizeBilinearAdjoint(g: Tensor, inputShape: readonly number[]): Tensor {
   const size: [number, number] = [g.shape[2]!, g.shape[3]!];
   return record('resizeBilinearAdjoint', KR.resizeBilinearAdjoint(g, inputShape), [g], (h) => [resizeBilinear(h, size)]);

@@ -35,14 +35,12 @@ export function mean(x: Tensor, axes?: Axes, opts?: ReduceOptions): Tensor {
 
 /** Max over axes, as a gather of the winners: the gradient goes to the first maximum. */
 export function max(x: Tensor, axes?: Axes, opts?: ReduceOptions): Tensor {
-  const { indices } = K.extremeWithIndices('max', x, axes, opts);
-  return reshape(gather(x, indices), indices.shape);
+  return gather(x, K.extremeWithIndices('max', x, axes, opts).indices);
 }
 
 /** Min over axes (gradient to the first minimum). */
 export function min(x: Tensor, axes?: Axes, opts?: ReduceOptions): Tensor {
-  const { indices } = K.extremeWithIndices('min', x, axes, opts);
-  return reshape(gather(x, indices), indices.shape);
+  return gather(x, K.extremeWithIndices('min', x, axes, opts).indices);
 }
 
 /** log Σ exp over axes. ∂ = g·exp(x − lse), the softmax, on the live output. */
