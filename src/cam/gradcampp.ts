@@ -36,9 +36,8 @@ export interface GradCamPlusPlusOptions extends CamOptions, AlphaOptions {
 /** The α options a preset plus explicit overrides amount to. */
 export function alphaOptions(opts: GradCamPlusPlusOptions): AlphaOptions {
   const preset = opts.preset ?? 'camlab';
-  const base: AlphaOptions | undefined = GRAD_CAM_PP_PRESETS[preset];
-  if (base === undefined) fail('gradcam++', `unknown preset '${String(preset)}'; known: ${Object.keys(GRAD_CAM_PP_PRESETS).join(', ')}`);
-  const out: AlphaOptions = { ...base };
+  if (!Object.hasOwn(GRAD_CAM_PP_PRESETS, preset)) fail('gradcam++', `unknown preset '${String(preset)}'; known: ${Object.keys(GRAD_CAM_PP_PRESETS).join(', ')}`);
+  const out: AlphaOptions = { ...GRAD_CAM_PP_PRESETS[preset] };
   if (opts.eps !== undefined) out.eps = opts.eps;
   if (opts.denominator !== undefined) out.denominator = opts.denominator;
   if (opts.normalizeAlpha !== undefined) out.normalizeAlpha = opts.normalizeAlpha;

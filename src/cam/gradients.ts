@@ -2,7 +2,7 @@ import { grad } from '../autodiff/grad.js';
 import { noGrad } from '../autodiff/mode.js';
 import { sub } from '../autodiff/ops/elementwise.js';
 import { gather } from '../autodiff/ops/indexing.js';
-import { concat, reshape, slice } from '../autodiff/ops/movement.js';
+import { slice } from '../autodiff/ops/movement.js';
 import { softmax, sum } from '../autodiff/ops/reduce.js';
 import { exp } from '../autodiff/ops/unary.js';
 import { expand } from '../autodiff/ops/reduce.js';
@@ -11,7 +11,7 @@ import { zeros } from '../tensor/create.js';
 import { fail, shapeStr } from '../tensor/errors.js';
 import { IndexTensor, type Tensor } from '../tensor/tensor.js';
 import { activationLeaf, splitAt, type Split } from './split.js';
-import { targetsFor, totalScore, type ResolvedTarget, type Target } from './target.js';
+import { resolveTarget, targetOutputs, targetsFor, totalScore, type ResolvedTarget, type Target } from './target.js';
 
 export interface CamTargetOptions {
   /** Target layer by state-dict name (default: the last layer with a 4-D output). */
@@ -29,6 +29,10 @@ export interface CamContext {
   targets: ResolvedTarget[];
 }
 
+/**
+ * Cuts the model at the target layer ({@link splitAt}: one forward pass) and resolves one target
+ * per image against that pass's output ({@link targetsFor}).
+ */
 export function prepare(model: Module, input: Tensor, opts: CamTargetOptions = {}): CamContext {
   if (input.ndim !== 4) fail('cam', `input must be a batch of images [N,C,H,W], got ${shapeStr(input.shape)}`);
   const split = splitAt(model, input, opts.layer);
@@ -68,6 +72,7 @@ export function exactDerivatives(ctx: CamContext, opts: ExactOptions = {}): { d1
   if (!['exp', 'softmax', 'raw'].includes(output)) fail('exact Grad-CAM++', `output must be 'exp', 'softmax' or 'raw', got '${output}'`);
   const batch = opts.batchSize ?? 256;
   if (!Number.isInteger(batch) || batch < 1) fail('exact Grad-CAM++', `batchSize must be a positive integer, got ${batch}`);
+  if (output === 'softmax' && ctx.targets.some((t) => t.classIndex < 0)) fail('exact Grad-CAM++', "output 'softmax' needs a class target, not a custom function");
   const [n, k, h, w] = ctx.split.activation.shape as [number, number, number, number];
   const d1 = zeros([n, k, h, w], { dtype: ctx.split.activation.dtype });
   const d2 = zeros([n, k, h, w], { dtype: ctx.split.activation.dtype });
@@ -75,10 +80,8 @@ export function exactDerivatives(ctx: CamContext, opts: ExactOptions = {}): { d1
   const per = k * h * w;
   for (let img = 0; img < n; img++) {
     const split = n === 1 ? ctx.split : splitAt(ctx.model, sliceImage(ctx.input, img), ctx.layer);
-    const target = ctx.targets[img]!;
-    if (output === 'softmax' && target.classIndex < 0) fail('exact Grad-CAM++', "output 'softmax' needs a class target, not a custom function");
     const a = split.activation;
-    const y = outputFunction(split, a, target, output);
+    const y = outputFunction(split, ctx.targets[img]!, output);
     // d1 from one plain backward pass.
     const leaf = activationLeaf(a);
     const y0 = y(split.head(leaf));
@@ -108,26 +111,17 @@ function sliceImage(x: Tensor, i: number): Tensor {
   return slice(x, [[i, i + 1], null, null, null]);
 }
 
-/** Y summed over a batch of rows: Σ_b Y(out_b) for the chosen output kind. */
-function outputFunction(split: Split, a: Tensor, target: ResolvedTarget, output: ExactOutput): (out: Tensor) => Tensor {
-  const rowScores = (out: Tensor): Tensor => {
-    const rows = out.shape[0]!;
-    if (target.kind === 'custom') {
-      return concat(Array.from({ length: rows }, (_, b) => reshape(target.fn(reshape(slice(out, [[b, b + 1], null]), [out.shape[1]!])), [1])));
-    }
-    const c = out.shape[1]!;
-    const src = target.kind === 'probability' ? softmax(out, -1) : out;
-    return gather(src, new IndexTensor(Int32Array.from({ length: rows }, (_, b) => b * c + target.classIndex), [rows]));
-  };
-  if (output === 'raw') return (out) => sum(rowScores(out));
-  if (output === 'softmax') {
-    return (out) => {
-      const c = out.shape[1]!;
-      return sum(gather(softmax(out, -1), new IndexTensor(Int32Array.from({ length: out.shape[0]! }, (_, b) => b * c + target.classIndex), [out.shape[0]!])));
-    };
-  }
-  const s0 = noGrad(() => rowScores(split.head(a)).data[0]!);
-  return (out) => sum(exp(sub(rowScores(out), s0)));
+/**
+ * Y summed over a batch of rows, Σ_b Y(out_b), for one image's target: S itself ('raw'), the
+ * softmax probability of the target's class ('softmax'), or exp(S − S₀) with S₀ the target's
+ * output on the clean image ('exp').
+ */
+function outputFunction(split: Split, target: ResolvedTarget, output: ExactOutput): (out: Tensor) => Tensor {
+  const t = output === 'softmax' ? resolveTarget({ class: target.classIndex, output: 'probability' }, split.output, 0) : target;
+  const scores = (out: Tensor): Tensor => targetOutputs(out, Array.from({ length: out.shape[0]! }, () => t));
+  if (output !== 'exp') return (out) => sum(scores(out));
+  const s0 = noGrad(() => scores(split.output).data[0]!);
+  return (out) => sum(exp(sub(scores(out), s0)));
 }
 
 /** The target scores and softmax probabilities of the explained classes, per image. */
@@ -135,20 +129,18 @@ export function targetScores(ctx: CamContext): { scores: number[]; probabilities
   return scoresOf(ctx.split.output, ctx.targets);
 }
 
-/** Target scores and probabilities from a model output [N, C] (no graph). */
+/**
+ * Target outputs ({@link targetOutputs}: the score, the probability or the custom function's
+ * value, as each target says) and softmax probabilities of the explained classes, from a model
+ * output [N, C] (no graph).
+ */
 export function scoresOf(out: Tensor, targets: readonly ResolvedTarget[]): { scores: number[]; probabilities: Array<number | null> } {
   const c = out.shape[1]!;
-  const probs = noGrad(() => softmax(out, -1));
-  const scores: number[] = [];
-  const probabilities: Array<number | null> = [];
-  targets.forEach((t, i) => {
-    if (t.classIndex < 0) {
-      scores.push(noGrad(() => t.fn(reshape(slice(out, [[i, i + 1], null]), [c]))).data[0]!);
-      probabilities.push(null); // a custom target names no class
-    } else {
-      scores.push(out.data[i * c + t.classIndex]!);
-      probabilities.push(probs.data[i * c + t.classIndex]!);
-    }
+  return noGrad(() => {
+    const probs = softmax(out, -1);
+    return {
+      scores: Array.from(targetOutputs(out, targets).data),
+      probabilities: targets.map((t, i) => (t.classIndex < 0 ? null : probs.data[i * c + t.classIndex]!)), // a custom target names no class
+    };
   });
-  return { scores, probabilities };
 }

@@ -22,7 +22,7 @@ export const METHODS = {
   cam: (m: Module, x: Tensor, o: ExplainOptions): CamResult => cam(m, x, o),
   gradcam: (m: Module, x: Tensor, o: ExplainOptions): CamResult => gradCam(m, x, o),
   'gradcam++': (m: Module, x: Tensor, o: ExplainOptions): CamResult => gradCamPlusPlus(m, x, o as GradCamPlusPlusOptions),
-  'gradcam++-exact': (m: Module, x: Tensor, o: ExplainOptions): CamResult => gradCamPlusPlus(m, x, { ...(o as GradCamPlusPlusOptions), exact: o.exact === undefined || o.exact === false ? true : o.exact }),
+  'gradcam++-exact': (m: Module, x: Tensor, o: ExplainOptions): CamResult => gradCamPlusPlus(m, x, { ...(o as GradCamPlusPlusOptions), exact: o.exact || true }),
   xgradcam: (m: Module, x: Tensor, o: ExplainOptions): CamResult => xGradCam(m, x, o),
   layercam: (m: Module, x: Tensor, o: ExplainOptions): CamResult => layerCam(m, x, o),
   scorecam: (m: Module, x: Tensor, o: ExplainOptions): CamResult => scoreCam(m, x, o),
@@ -31,8 +31,10 @@ export const METHODS = {
 } as const;
 
 export type MethodName = keyof typeof METHODS;
+/** The command-line names of every method, in the order of {@link METHODS}. */
 export const METHOD_NAMES = Object.keys(METHODS) as MethodName[];
 
+/** Whether `s` is the name of a method in {@link METHODS} (own keys only). */
 export function isMethodName(s: string): s is MethodName {
   return Object.prototype.hasOwnProperty.call(METHODS, s);
 }

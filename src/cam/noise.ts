@@ -13,6 +13,10 @@ export interface NoiseOptions {
   seed?: number;
 }
 
+/**
+ * Validates the noise options of a smoothed method `op` and applies the defaults (n = 25,
+ * level 0.15, σ relative to the image's range, seed 0); returns them with the seeded generator.
+ */
 export function checkNoise(op: string, opts: NoiseOptions): { samples: number; noise: number; rng: Rng; scale: 'range' | 'absolute' } {
   const samples = opts.samples ?? 25;
   const noise = opts.noise ?? 0.15;

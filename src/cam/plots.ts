@@ -224,7 +224,7 @@ export function barsSvg(panels: readonly BarPanel[], opts: FigureOptions = {}): 
   const titleH = opts.title ? 30 : 0;
   const body: string[] = [];
   if (opts.title) body.push(`<text x="${n((cols * cellW) / 2)}" y="20" text-anchor="middle" font-size="16" font-weight="bold">${escapeXml(opts.title)}</text>`);
-  const seriesLabels = panels.length > 0 ? panels[0]!.series.map((s) => s.label) : [];
+  const seriesLabels = panels[0]!.series.map((s) => s.label);
   panels.forEach((p, idx) => {
     p.series.forEach((s) => {
       if (s.values.length !== p.categories.length) fail(op, `panel '${p.title}', series '${s.label}': ${s.values.length} values for ${p.categories.length} categories`);

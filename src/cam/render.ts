@@ -11,6 +11,7 @@ export interface RgbaImage {
 }
 
 export type ColormapName = 'jet' | 'viridis' | 'inferno' | 'gray';
+/** The names {@link colormap} accepts. */
 export const COLORMAPS: readonly ColormapName[] = ['jet', 'viridis', 'inferno', 'gray'];
 
 const luts = new Map<ColormapName, Uint8Array>();

@@ -12,7 +12,7 @@ import { prepare } from './gradients.js';
 import { minMaxNormalize, upsampleMaps } from './postprocess.js';
 import { finish, type CamResult } from './result.js';
 import { withEval } from './split.js';
-import { totalScore } from './target.js';
+import { targetOutputs } from './target.js';
 
 export interface ScoreCamOptions extends CamOptions {
   /** Masked images per forward pass (default 16). The result does not depend on it. */
@@ -44,8 +44,7 @@ export function scoreCam(model: Module, input: Tensor, opts: ScoreCamOptions = {
         const m = reshape(slice(masks, [[start, start + b], null, null]), [b, 1, hh, ww]);
         const masked = mul(xi, m); // [b, C, H, W]
         const out = withEval(model, () => model.call(masked));
-        const target = ctx.targets[img]!;
-        scores.push(concat(Array.from({ length: b }, (_, j) => reshape(totalScore(slice(out, [[j, j + 1], null]), [target]), [1]))));
+        scores.push(targetOutputs(out, Array.from({ length: b }, () => ctx.targets[img]!)));
       }
       const wi = softmax(concat(scores), 0);
       weights.data.set(wi.data, img * k);

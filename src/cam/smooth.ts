@@ -111,9 +111,9 @@ const SMOOTH_PRESETS = {
  * With n = 1 and zero noise this is exactly Grad-CAM++.
  */
 export function smoothGradCamPlusPlus(model: Module, input: Tensor, opts: SmoothGradCamPlusPlusOptions = {}): CamResult {
-  const preset = SMOOTH_PRESETS[opts.preset ?? 'camlab'] as (typeof SMOOTH_PRESETS)[keyof typeof SMOOTH_PRESETS] | undefined;
-  if (preset === undefined) fail('smooth gradcam++', `unknown preset '${String(opts.preset)}'; known: ${Object.keys(SMOOTH_PRESETS).join(', ')}`);
-  const o = { ...preset, ...definedOnly(opts) } as SmoothGradCamPlusPlusOptions;
+  const preset = opts.preset ?? 'camlab';
+  if (!Object.hasOwn(SMOOTH_PRESETS, preset)) fail('smooth gradcam++', `unknown preset '${String(preset)}'; known: ${Object.keys(SMOOTH_PRESETS).join(', ')}`);
+  const o = { ...SMOOTH_PRESETS[preset], ...definedOnly(opts) } as SmoothGradCamPlusPlusOptions;
   const { samples, noise, rng, scale } = checkNoise('smooth gradcam++', o);
   const ctx = prepare(model, input, o);
   const fixed = fixedTargets(ctx.targets);

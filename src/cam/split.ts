@@ -1,6 +1,6 @@
 import { noGrad } from '../autodiff/mode.js';
 import { detach, requiresGrad } from '../autodiff/node.js';
-import { Module } from '../nn/module.js';
+import { Module, type ForwardHook } from '../nn/module.js';
 import { Sequential } from '../nn/layers.js';
 import { fail, shapeStr } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -23,20 +23,22 @@ type Probed = LayerInfo & { out: Tensor };
 /** One forward pass recording every named submodule's first output, call count, and the model output. */
 function probe(model: Module, x: Tensor): { layers: Probed[]; output: Tensor } {
   const seen = new Map<string, Probed>();
-  const handles = model.namedModules().filter(([n]) => n !== '').map(([name, m]) =>
-    m.registerForwardHook((out) => {
-      const prev = seen.get(name);
-      if (prev !== undefined) prev.calls++;
-      else seen.set(name, { name, type: m.constructor.name, shape: [...out.shape], calls: 1, out });
-    }),
-  );
-  let output: Tensor;
+  const output = hookedForward(model, x, model.namedModules().filter(([n]) => n !== '').map(([name, m]) => [m, (out) => {
+    const prev = seen.get(name);
+    if (prev !== undefined) prev.calls++;
+    else seen.set(name, { name, type: m.constructor.name, shape: [...out.shape], calls: 1, out });
+  }] as const));
+  return { layers: [...seen.values()], output };
+}
+
+/** The model's output for x (eval mode, no graph), with forward hooks attached for that pass only. */
+function hookedForward(model: Module, x: Tensor, hooks: ReadonlyArray<readonly [Module, ForwardHook]>): Tensor {
+  const handles = hooks.map(([m, hook]) => m.registerForwardHook(hook));
   try {
-    output = withEval(model, () => noGrad(() => model.call(x)));
+    return withEval(model, () => noGrad(() => model.call(x)));
   } finally {
     for (const h of handles) h.remove();
   }
-  return { layers: [...seen.values()], output };
 }
 
 /**
@@ -95,24 +97,17 @@ export function splitAt(model: Module, x: Tensor, layer?: string): Split {
     const chosen = pickDefault(model, layers);
     return finishSplit(model, x, chosen.name, chosen.out, chosen.calls, output);
   }
-  const target = model.get(layer);
   let activation: Tensor | null = null;
   let calls = 0;
-  const capture = target.registerForwardHook((out) => {
+  const output = hookedForward(model, x, [[model.get(layer), (out) => {
     calls++;
     activation ??= out;
-  });
-  let output: Tensor;
-  try {
-    output = withEval(model, () => noGrad(() => model.call(x)));
-  } finally {
-    capture.remove();
-  }
+  }]]);
   return finishSplit(model, x, layer, activation, calls, output);
 }
 
 function finishSplit(model: Module, x: Tensor, layer: string, activation: Tensor | null, calls: number, output: Tensor): Split {
-  if (activation === null || calls === 0) fail('cam', `layer '${layer}' did not run in the forward pass`);
+  if (activation === null) fail('cam', `layer '${layer}' did not run in the forward pass`);
   if (calls > 1) fail('cam', `layer '${layer}' runs ${calls} times per forward pass (a shared module); choose its parent block instead`);
   if (activation.ndim !== 4) fail('cam', `layer '${layer}' outputs ${shapeStr(activation.shape)}; CAM needs a 4-D [N,C,H,W] feature map`);
   const target = model.get(layer);

@@ -1,7 +1,6 @@
 import { gather } from '../autodiff/ops/indexing.js';
-import { add } from '../autodiff/ops/elementwise.js';
 import { softmax, sum } from '../autodiff/ops/reduce.js';
-import { reshape, slice } from '../autodiff/ops/movement.js';
+import { concat, reshape, slice } from '../autodiff/ops/movement.js';
 import { fail, shapeStr } from '../tensor/errors.js';
 import { argmax } from '../tensor/reduce.js';
 import { IndexTensor, type Tensor } from '../tensor/tensor.js';
@@ -30,25 +29,17 @@ export interface ResolvedTarget {
 /** Resolves one target for image n, given the model's (non-graph) output [N, C]. */
 export function resolveTarget(target: Target, output: Tensor, n: number): ResolvedTarget {
   if (output.ndim !== 2) fail('cam target', `model output must be [N, classes], got ${shapeStr(output.shape)}`);
-  const numClasses = output.shape[1]!;
-  const pick = (c: number | 'predicted'): number => {
-    if (c === 'predicted') return argmax(slice(output, [[n, n + 1], null]), 1).data[0]!;
-    if (!Number.isInteger(c) || c < 0 || c >= numClasses) fail('cam target', `class ${c} is out of range: the model has ${numClasses} classes (0-${numClasses - 1})`);
-    return c;
-  };
   if (typeof target === 'function') return { classIndex: -1, kind: 'custom', fn: target, description: 'custom function' };
-  if (typeof target === 'number' || target === 'predicted') {
-    const c = pick(target);
-    return { classIndex: c, kind: 'score', fn: (row) => classScore(row, c), description: `score of class ${c}` };
-  }
-  if (typeof target === 'object' && target !== null) {
-    const c = pick(target.class);
-    if ((target.output ?? 'score') === 'probability') {
-      return { classIndex: c, kind: 'probability', fn: (row) => classScore(softmax(row, -1), c), description: `softmax probability of class ${c}` };
-    }
-    return { classIndex: c, kind: 'score', fn: (row) => classScore(row, c), description: `score of class ${c}` };
-  }
-  return fail('cam target', `unknown target ${String(target)}`);
+  const spec = typeof target === 'number' || target === 'predicted' ? { class: target } : target;
+  if (typeof spec !== 'object' || spec === null) fail('cam target', `unknown target ${String(target)}`);
+  const kind = spec.output ?? 'score';
+  if (kind !== 'score' && kind !== 'probability') fail('cam target', `output must be 'score' or 'probability', got '${String(kind)}'`);
+  const cls = spec.class;
+  const numClasses = output.shape[1]!;
+  if (cls !== 'predicted' && (!Number.isInteger(cls) || cls < 0 || cls >= numClasses)) fail('cam target', `class ${cls} is out of range: the model has ${numClasses} classes (0-${numClasses - 1})`);
+  const c = cls === 'predicted' ? argmax(slice(output, [[n, n + 1], null]), 1).data[0]! : cls;
+  if (kind === 'probability') return { classIndex: c, kind, fn: (row) => classScore(softmax(row, -1), c), description: `softmax probability of class ${c}` };
+  return { classIndex: c, kind, fn: (row) => classScore(row, c), description: `score of class ${c}` };
 }
 
 function classScore(row: Tensor, c: number): Tensor {
@@ -64,26 +55,31 @@ export function targetsFor(target: Target | readonly Target[] | undefined, outpu
 }
 
 /**
- * Σ_n target_n(out[n]) for a batch output [B, C] where row b belongs to image `imageOf(b)`.
+ * The target's output for every row of a batch output [B, C], targets[b] applying to row b:
+ * a [B] tensor (differentiable) of out[b, c_b], softmax(out[b])[c_b] or target_b(out[b]).
+ */
+export function targetOutputs(out: Tensor, targets: readonly ResolvedTarget[]): Tensor {
+  const rows = out.shape[0]!;
+  const c = out.shape[1]!;
+  if (targets.length !== rows) fail('cam target', `${targets.length} targets given for ${rows} output rows (output ${shapeStr(out.shape)})`);
+  const kinds = new Set(targets.map((t) => t.kind));
+  if (kinds.size === 1 && !kinds.has('custom')) {
+    // One gather of every row's class: O(B·C) work, where per-row slices would cost O(B²·C) in backward.
+    const flat = Int32Array.from(targets, (t, b) => b * c + t.classIndex);
+    return gather(kinds.has('probability') ? softmax(out, -1) : out, new IndexTensor(flat, [rows]));
+  }
+  return concat(targets.map((t, b) => {
+    const s = t.fn(reshape(slice(out, [[b, b + 1], null]), [c]));
+    if (s.size !== 1) fail('cam target', `a target function must return a scalar, got shape ${shapeStr(s.shape)}`);
+    return reshape(s, [1]);
+  }));
+}
+
+/**
+ * Σ_b target_b(out[b]) for a batch output [B, C] with one target per row ({@link targetOutputs}).
  * The images are independent, so the gradient of this sum w.r.t. a batched activation holds
  * each image's own gradient.
  */
-export function totalScore(out: Tensor, targets: readonly ResolvedTarget[], imageOf: (b: number) => number = (b) => b): Tensor {
-  const rows = out.shape[0]!;
-  const c = out.shape[1]!;
-  const kinds = new Set(Array.from({ length: rows }, (_, b) => targets[imageOf(b)]!.kind));
-  if (kinds.size === 1 && !kinds.has('custom')) {
-    // One gather of every row's class: O(B·C) work, where per-row slices would cost O(B²·C) in backward.
-    const flat = Int32Array.from({ length: rows }, (_, b) => b * c + targets[imageOf(b)]!.classIndex);
-    const src = kinds.has('probability') ? softmax(out, -1) : out;
-    return sum(gather(src, new IndexTensor(flat, [rows])));
-  }
-  let total: Tensor | null = null;
-  for (let b = 0; b < rows; b++) {
-    const row = reshape(slice(out, [[b, b + 1], null]), [c]);
-    const s = targets[imageOf(b)]!.fn(row);
-    if (s.size !== 1) fail('cam target', `a target function must return a scalar, got shape ${shapeStr(s.shape)}`);
-    total = total === null ? reshape(s, []) : add(total, reshape(s, []));
-  }
-  return total!;
+export function totalScore(out: Tensor, targets: readonly ResolvedTarget[]): Tensor {
+  return sum(targetOutputs(out, targets));
 }

@@ -223,20 +223,11 @@ function drawPlacement(rng: Rng, maxR: number): Placement {
   const span = W - 2 * lo;
   const cx = lo + span * rng.uniform();
   const cy = lo + (H - 2 * lo) * rng.uniform();
-  // Uniform direction: a point uniform in the unit disk (rejection), normalized.
-  let u = 0;
-  let v = 0;
-  let s = 0;
-  do {
-    u = 2 * rng.uniform() - 1;
-    v = 2 * rng.uniform() - 1;
-    s = u * u + v * v;
-  } while (s >= 1 || s < 1e-6);
-  const norm = Math.sqrt(s);
+  const [dirC, dirS] = unitVector(rng);
   // Small tilt via tan(theta/2) = t: cos = (1-t^2)/(1+t^2), sin = 2t/(1+t^2).
   const t = (2 * rng.uniform() - 1) * TAN_HALF_MAX_TILT;
   const d = 1 + t * t;
-  return { cx, cy, r, dirC: u / norm, dirS: v / norm, tiltC: (1 - t * t) / d, tiltS: (2 * t) / d };
+  return { cx, cy, r, dirC, dirS, tiltC: (1 - t * t) / d, tiltS: (2 * t) / d };
 }
 
 function apart(p: Placement, q: Placement): boolean {
@@ -254,6 +245,16 @@ const SQRT1_2 = Math.SQRT1_2;
 const CROSS_ARM = 3 / Math.sqrt(10);
 const SQRT3 = Math.sqrt(3);
 
+/** The pixels (inclusive column range xa..xb, row range ya..yb) of the extent disk's bounding square, clipped to the image. */
+function extentSquare(p: Placement): { xa: number; xb: number; ya: number; yb: number } {
+  return {
+    xa: Math.max(0, Math.floor(p.cx - p.r)),
+    xb: Math.min(W - 1, Math.ceil(p.cx + p.r)),
+    ya: Math.max(0, Math.floor(p.cy - p.r)),
+    yb: Math.min(H - 1, Math.ceil(p.cy + p.r)),
+  };
+}
+
 /** Rasterize one instance (pixel centre inside test), paint it and return its mask and box. */
 function paint(
   image: Float32Array,
@@ -262,11 +263,8 @@ function paint(
   color: [number, number, number],
 ): { mask: Uint8Array; box: ShapeInstance['box'] } {
   const mask = new Uint8Array(N);
-  const { cx, cy, r } = p;
-  const xa = Math.max(0, Math.floor(cx - r));
-  const xb = Math.min(W - 1, Math.ceil(cx + r));
-  const ya = Math.max(0, Math.floor(cy - r));
-  const yb = Math.min(H - 1, Math.ceil(cy + r));
+  const { cx, cy } = p;
+  const { xa, xb, ya, yb } = extentSquare(p);
   const inside = insideTest(cls, p);
   let x0 = W;
   let y0 = H;
@@ -348,10 +346,7 @@ function insideTest(cls: ShapeClass, p: Placement): (dx: number, dy: number) => 
 
 /** Mean background colour over the pixels of the instance's extent disk's bounding square. */
 function localMean(image: Float32Array, p: Placement): [number, number, number] {
-  const xa = Math.max(0, Math.floor(p.cx - p.r));
-  const xb = Math.min(W - 1, Math.ceil(p.cx + p.r));
-  const ya = Math.max(0, Math.floor(p.cy - p.r));
-  const yb = Math.min(H - 1, Math.ceil(p.cy + p.r));
+  const { xa, xb, ya, yb } = extentSquare(p);
   let r = 0;
   let g = 0;
   let b = 0;
@@ -501,6 +496,7 @@ function blend(buf: Float64Array, weight: Float64Array, color: [number, number, 
   }
 }
 
+/** A uniform direction: a point uniform in the unit disk (rejection sampling), normalized. */
 function unitVector(rng: Rng): [number, number] {
   for (;;) {
     const u = 2 * rng.uniform() - 1;

@@ -1,7 +1,5 @@
-import { cast } from '../tensor/create.js';
 import type { Module } from '../nn/module.js';
 import { buildModel, parseModelSpec, type ModelSpec } from '../nn/spec.js';
-import type { Tensor } from '../tensor/tensor.js';
 import { parseSafetensors, serializeSafetensors } from './safetensors.js';
 
 /** A model ready to run: its spec (classes, input format) and the module with weights loaded, in eval mode. */
@@ -17,11 +15,8 @@ export interface LoadedModel {
 export function loadModel(spec: ModelSpec | unknown, weights: Uint8Array): LoadedModel {
   const s = parseModelSpec(spec);
   const module = buildModel(s);
-  const { tensors } = parseSafetensors(weights);
-  const dtype = s.dtype ?? 'float64';
-  const dict = new Map<string, Tensor>();
-  for (const [k, t] of tensors) dict.set(k, cast(t, dtype));
-  module.loadStateDict(dict);
+  // loadStateDict copies the values into the parameters' own storage, converting to their dtype.
+  module.loadStateDict(parseSafetensors(weights).tensors);
   module.eval();
   return { spec: s, module };
 }

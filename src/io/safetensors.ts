@@ -157,9 +157,9 @@ export function serializeSafetensors(tensors: ReadonlyMap<string, Tensor> | Iter
     offset += t.size * width;
     return width;
   });
-  let json = utf8Encode(JSON.stringify(header));
-  const pad = (8 - (json.length % 8)) % 8;
-  if (pad > 0) json = utf8Encode(JSON.stringify(header) + ' '.repeat(pad));
+  const raw = utf8Encode(JSON.stringify(header));
+  const json = new Uint8Array(raw.length + ((8 - (raw.length % 8)) % 8)).fill(0x20); // padded with spaces
+  json.set(raw);
   const out = new Uint8Array(8 + json.length + offset);
   const view = new DataView(out.buffer);
   view.setUint32(0, json.length, true);

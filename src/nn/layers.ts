@@ -138,31 +138,35 @@ export class Linear extends Module {
   }
 }
 
-/** Stateless elementwise activations. */
+/** ReLU(x) = max(x, 0), element-wise (relu'(0) = 0). */
 export class ReLU extends Module {
   forward(x: Tensor): Tensor {
     return relu(x);
   }
 }
 
+/** σ(x) = 1/(1 + e^(−x)), element-wise. */
 export class Sigmoid extends Module {
   forward(x: Tensor): Tensor {
     return sigmoid(x);
   }
 }
 
+/** tanh x, element-wise. */
 export class Tanh extends Module {
   forward(x: Tensor): Tensor {
     return tanh(x);
   }
 }
 
+/** GELU(x) = x·Φ(x) = x/2·(1 + erf(x/√2)), element-wise (the exact erf form, PyTorch's default). */
 export class GELU extends Module {
   forward(x: Tensor): Tensor {
     return gelu(x);
   }
 }
 
+/** softmax(x)_i = e^(x_i) / Σ_j e^(x_j) along `dim` (default the last). */
 export class Softmax extends Module {
   constructor(readonly dim = -1) {
     super();
@@ -175,6 +179,7 @@ export class Softmax extends Module {
   }
 }
 
+/** y = x (a placeholder that keeps state-dict indices, as torch.nn.Identity). */
 export class Identity extends Module {
   forward(x: Tensor): Tensor {
     return x;
@@ -201,6 +206,7 @@ export class MaxPool2d extends Module {
   }
 }
 
+/** Average pooling: each output is the mean of its kernel window (PyTorch's F.avg_pool2d, padding counted in the divisor). */
 export class AvgPool2d extends Module {
   constructor(readonly options: Pool2dOptions) {
     super();
@@ -213,6 +219,7 @@ export class AvgPool2d extends Module {
   }
 }
 
+/** Adaptive average pooling to a fixed output size: output (i, j) is the mean of input rows ⌊iH/OH⌋..⌈(i+1)H/OH⌉ − 1 and the same for columns (PyTorch's bins). */
 export class AdaptiveAvgPool2d extends Module {
   constructor(readonly outputSize: Pair) {
     super();
@@ -376,11 +383,8 @@ export class BasicBlock extends Module {
 
   constructor(inChannels: number, outChannels: number, opts: LayerInit & { stride?: number } = {}) {
     super();
-    const stride = opts.stride ?? 1;
-    const init: LayerInit = {};
-    if (opts.rng !== undefined) init.rng = opts.rng;
-    if (opts.dtype !== undefined) init.dtype = opts.dtype;
-    const bn = opts.dtype === undefined ? {} : { dtype: opts.dtype };
+    const { stride = 1, ...init } = opts;
+    const bn = init.dtype === undefined ? {} : { dtype: init.dtype };
     this.conv1 = this.registerModule('conv1', new Conv2d(inChannels, outChannels, 3, { ...init, stride, padding: 1, bias: false }));
     this.bn1 = this.registerModule('bn1', new BatchNorm2d(outChannels, bn));
     this.relu = this.registerModule('relu', new ReLU());

@@ -33,6 +33,7 @@ export function shapesCnnSpec(): ModelSpec {
   };
 }
 
+/** The bundled `mnist-cnn`: four 3x3 conv + ReLU layers (two max-pools) on 28x28 digits, GAP, one linear layer to 10 classes. */
 export function mnistCnnSpec(): ModelSpec {
   return {
     format: 'camlab-model',
@@ -73,4 +74,5 @@ export function resnet18Spec(numClasses = 1000): ModelSpec {
   };
 }
 
+/** The specs above by model name (fresh objects on every call). */
 export const ARCHITECTURES = { 'shapes-cnn': shapesCnnSpec, 'mnist-cnn': mnistCnnSpec, resnet18: () => resnet18Spec() } as const;

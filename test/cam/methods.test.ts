@@ -44,6 +44,23 @@ describe('every method', () => {
     }
   });
 
+  it('scores hold each target output: the logit, the softmax probability, or the function value', () => {
+    const logits = model.call(x);
+    const r = gradCam(model, x, { target: [1, { class: 2, output: 'probability' }] });
+    expect(r.scores[0]).toBe(logits.data[1]);
+    expect(r.scores[1]).toBeCloseTo(r.probabilities[1]!, 15);
+    expect(r.scores[1]).not.toBeCloseTo(logits.data[6 + 2]!, 6);
+    const c = gradCam(model, x, { target: scaled(1, 3.5) });
+    expect(c.scores[0]).toBeCloseTo(3.5 * logits.data[1]!, 12);
+    expect(c.probabilities).toEqual([null, null]);
+  });
+
+  it('rejects an unknown target output and presets named like Object.prototype members', () => {
+    expect(() => gradCam(model, x, { target: { class: 1, output: 'prob' as never } })).toThrow(/cam target: output must be 'score' or 'probability', got 'prob'/);
+    expect(() => gradCamPlusPlus(model, x, { preset: 'constructor' as never })).toThrow(/unknown preset 'constructor'/);
+    expect(() => smoothGradCamPlusPlus(model, x, { preset: 'toString' as never })).toThrow(/unknown preset 'toString'/);
+  });
+
   it('exact Grad-CAM++ with Y = exp(S − S0) is invariant to shifting S (S0 absorbs it)', () => {
     const a = gradCamPlusPlus(model, x, { target: 1, exact: true });
     const b = gradCamPlusPlus(model, x, { target: scaled(1, 1, 7), exact: true });

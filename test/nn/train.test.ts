@@ -155,6 +155,11 @@ describe('evaluate', () => {
     expect(evaluate(m.eval(), data).count).toBe(7);
     expect(m.training).toBe(false);
   });
+
+  it('rejects a batch size or limit that is not a positive integer, naming it', () => {
+    for (const b of [0, -1, 1.5]) expect(() => evaluate(thresholdNet(), data, { batchSize: b })).toThrow(`evaluate: batchSize must be a positive integer, got ${b}`);
+    expect(() => evaluate(thresholdNet(), data, { limit: 2.5 })).toThrow('evaluate: limit must be an integer, got 2.5');
+  });
 });
 
 describe('makeBatch', () => {
