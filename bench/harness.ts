@@ -67,12 +67,14 @@ export function register(row: Row): void {
   registry.push(row);
 }
 
-export function registeredRows(): readonly Row[] {
-  return registry;
+/** A value made on first use (so rows that are filtered out never build their inputs). */
+export function lazy<T>(make: () => T): () => T {
+  let v: T | undefined;
+  return () => (v ??= make());
 }
 
 /** Times in ms of repeated calls of `fn` after warm-up, with adaptive repetitions. */
-export function sample(fn: () => unknown, opts: TimingOptions = {}): number[] {
+function sample(fn: () => unknown, opts: TimingOptions = {}): number[] {
   const warmup = opts.warmup ?? 3;
   const minReps = opts.minReps ?? 5;
   const maxReps = opts.maxReps ?? 200;
@@ -88,15 +90,10 @@ export function sample(fn: () => unknown, opts: TimingOptions = {}): number[] {
   return times;
 }
 
-export function median(xs: readonly number[]): number {
+function median(xs: readonly number[]): number {
   const t = [...xs].sort((a, b) => a - b);
   const mid = t.length >> 1;
   return t.length % 2 === 1 ? t[mid]! : (t[mid - 1]! + t[mid]!) / 2;
-}
-
-/** Median time in ms of `fn` after warm-up, with adaptive repetitions. */
-export function measure(fn: () => unknown, opts: TimingOptions = {}): number {
-  return median(sample(fn, opts));
 }
 
 export interface RunOptions {

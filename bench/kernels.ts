@@ -10,7 +10,7 @@ import { randn } from '../src/tensor/create.js';
 import type { DType } from '../src/tensor/dtype.js';
 import { matmul } from '../src/tensor/matmul.js';
 import type { Tensor } from '../src/tensor/tensor.js';
-import { register, type Baseline } from './harness.js';
+import { lazy, register, type Baseline } from './harness.js';
 
 export const NOTES = [
   'baseline = @tensorflow/tfjs-core + @tensorflow/tfjs-backend-cpu (float32 only: it is the baseline of the float64 rows too), same process, prod mode.',
@@ -22,11 +22,6 @@ export const NOTES = [
 export async function initTfjs(): Promise<void> {
   tf.enableProdMode();
   await tf.setBackend('cpu');
-}
-
-function lazy<T>(make: () => T): () => T {
-  let v: T | undefined;
-  return () => (v ??= make());
 }
 
 /** Runs a tfjs op on prepared inputs, reads the result back and frees it. */

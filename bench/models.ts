@@ -28,14 +28,9 @@ import { clone, randn } from '../src/tensor/create.js';
 import { indices } from '../src/tensor/indexing.js';
 import { Rng } from '../src/tensor/rng.js';
 import type { Tensor } from '../src/tensor/tensor.js';
-import { register, type Baseline } from './harness.js';
+import { lazy, register, type Baseline } from './harness.js';
 import { registerHeadGradients } from './tfjs-grads.js';
 import { tfResnet18, tfSmallCnn } from './tfjs-nets.js';
-
-function lazy<T>(make: () => T): () => T {
-  let v: T | undefined;
-  return () => (v ??= make());
-}
 
 // ---- the small CNN (issue 3) ---------------------------------------------------------------------
 

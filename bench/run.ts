@@ -3,7 +3,7 @@
  *   --json              one JSON object per row on stdout (keys: name, shape, dtype, oursMs,
  *                       baselineMs, gflops, ratio), nothing else; progress goes to stderr
  *   --filter <substr>   only rows whose "name shape dtype" contains substr (case-insensitive)
- * Rows are registered by the imported row files (bench/kernels.ts); add more files there.
+ * Rows are registered by the imported row files (bench/kernels.ts, bench/models.ts); add more files there.
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';

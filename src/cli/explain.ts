@@ -1,14 +1,14 @@
 import { basename, extname, join } from 'node:path';
+import { GRAD_CAM_PP_PRESETS } from '../cam/gradcampp.js';
 import { isMethodName, METHOD_NAMES, explain, type ExplainOptions } from '../cam/methods.js';
 import type { CamResult } from '../cam/result.js';
 import { COLORMAPS, type ColormapName } from '../cam/render.js';
 import type { Target } from '../cam/target.js';
 import { imageToInput, inputToImage } from '../io/image.js';
-import { decodePng } from '../io/png.js';
 import { CamlabError } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { numberValue, parseArgs, value, type ParsedArgs } from './args.js';
-import { readBytes, resolveModel } from './models.js';
+import { readPng, resolveModel } from './models.js';
 import { fmt, table, topClasses, writeGrid, writeMapImages, type AnyResult } from './report.js';
 
 export const EXPLAIN_HELP = `camlab explain IMAGE.png [options]
@@ -22,9 +22,11 @@ alpha; it is converted to the model's input as described in the README).
   --class C                class index or name to explain (default: the predicted class)
   --layer L                target layer by state-dict name (default: last 4-D layer)
   --samples N --noise S --seed K   noise for smoothgrad / smooth-gradcam++ (default 25, 0.15, 0)
-  --exact                  Grad-CAM++ with exact higher-order derivatives
-  --output exp|softmax|raw the Y whose derivatives --exact uses (default exp)
-  --preset P               Grad-CAM++ variant: camlab, paper, pytorch-grad-cam, torchcam, official, tf-keras-vis
+  --exact                  Grad-CAM++ / Smooth Grad-CAM++ with exact higher-order derivatives
+  --output exp|softmax|raw the Y whose derivatives --exact uses (default exp; implies --exact)
+  --batch-size N           diagonal entries per batched pass of --exact (default 256; implies --exact)
+  --preset P               Grad-CAM++ variant: ${Object.keys(GRAD_CAM_PP_PRESETS).join(', ')};
+                           Smooth Grad-CAM++ variant: camlab, paper, torchcam
   --colormap C             ${COLORMAPS.join(', ')} (default jet)
   --out DIR                where PNGs go (default out)
   --json                   print maps, weights and terms as JSON instead of text
@@ -43,8 +45,7 @@ export function explainCommand(argv: readonly string[], log: (s: string) => void
   const cmap = (value(args, 'colormap') ?? 'jet') as ColormapName;
   if (!COLORMAPS.includes(cmap)) throw new CamlabError('explain', `unknown colormap '${cmap}'; known: ${COLORMAPS.join(', ')}`);
   const { spec, module } = resolveModel(value(args, 'model') ?? 'shapes-cnn', value(args, 'weights'));
-  const picture = decodePng(readBytes(imagePath, 'image'), imagePath);
-  const x = imageToInput(picture, spec.input);
+  const x = imageToInput(readPng(imagePath), spec.input);
   const opts = explainOptions(args, spec.classes);
   const top = topClasses(module, x, spec.classes);
   const stem = basename(imagePath, extname(imagePath));

@@ -1,7 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { RgbaImage } from '../cam/render.js';
 import { loadModel, type LoadedModel } from '../io/model.js';
+import { decodePng } from '../io/png.js';
 import { CamlabError } from '../tensor/errors.js';
 
 /** The repository (or installed package) root: where `models/` and `examples/` live. */
@@ -17,6 +19,23 @@ export function readBytes(path: string, what: string): Uint8Array {
     const code = (e as NodeJS.ErrnoException).code;
     throw new CamlabError(what, code === 'ENOENT' ? `file not found: ${path}` : `cannot read ${path} (${(e as Error).message})`);
   }
+}
+
+/** Reads and decodes a PNG file to 8-bit RGBA (any bit depth, grey, colour or palette). */
+export function readPng(path: string): RgbaImage {
+  return decodePng(readBytes(path, 'image'), path);
+}
+
+/** The names of the PNG files in a folder, sorted; a missing folder is a one-line camlab error. */
+export function pngFiles(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CamlabError('images', code === 'ENOENT' ? `folder not found: ${dir}` : `cannot read ${dir} (${(e as Error).message})`);
+  }
+  return names.filter((f) => f.endsWith('.png')).sort();
 }
 
 export function readJson(path: string, what: string): unknown {

@@ -59,3 +59,11 @@ export function fmt(v: number, digits = 4): string {
   const a = Math.abs(v);
   return a >= 1e4 || a < 1e-3 ? v.toExponential(digits - 1) : v.toPrecision(digits);
 }
+
+/** A duration in seconds as `42s` or `3m07s` (`?` when unknown). */
+export function duration(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  const t = Math.round(s); // round first, so 119.7 s is 2m00s, not 1m60s
+  const m = Math.floor(t / 60);
+  return m > 0 ? `${m}m${String(t % 60).padStart(2, '0')}s` : `${t}s`;
+}

@@ -5,6 +5,17 @@ import { EXPLAIN_HELP, explainCommand } from './explain.js';
 import { infoCommand, INFO_HELP } from './info.js';
 import { TRAIN_HELP, trainCommand } from './train.js';
 
+type Log = (s: string) => void;
+
+/** Every command: its help text and how to run it (`progress` draws a status line on stderr). */
+const COMMANDS: Record<string, { help: string; run: (argv: readonly string[], log: Log, progress: Log) => void }> = {
+  demo: { help: DEMO_HELP, run: demoCommand },
+  eval: { help: EVAL_HELP, run: evalCommand },
+  explain: { help: EXPLAIN_HELP, run: explainCommand },
+  info: { help: INFO_HELP, run: infoCommand },
+  train: { help: TRAIN_HELP, run: trainCommand },
+};
+
 const HELP = `camlab: Grad-CAM, Grad-CAM++ (exact higher-order terms), SmoothGrad and Smooth Grad-CAM++ in pure TypeScript
 
 usage: camlab <command> [options]
@@ -15,14 +26,18 @@ commands:
   explain    explain one PNG with one or more methods
   info       describe a model: layers, output shapes, parameters
   train      train a classifier (shapes or MNIST) and write its weights
-  help CMD   details of a command`;
-
-const HELPS: Record<string, string> = { demo: DEMO_HELP, eval: EVAL_HELP, explain: EXPLAIN_HELP, info: INFO_HELP, train: TRAIN_HELP };
+  help CMD   details of a command (also: camlab CMD --help)`;
 
 /** Where the CLI writes: the process's streams by default, anything with `write` in tests. */
 export interface CliIo {
   stdout: { write(s: string): unknown };
   stderr: { write(s: string): unknown; isTTY?: boolean };
+}
+
+function command(name: string): (typeof COMMANDS)[string] {
+  const c = Object.prototype.hasOwnProperty.call(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (c === undefined) throw new CamlabError('command', `unknown command '${name}'; commands: ${Object.keys(COMMANDS).join(', ')}, help`);
+  return c;
 }
 
 /** Runs the CLI; returns the exit code (0 ok, 2 bad input or data; internal errors propagate). */
@@ -31,48 +46,41 @@ export function run(argv: readonly string[], io: CliIo = process): number {
   const log = (s: string): void => void io.stdout.write(`${s}\n`);
   const tty = io.stderr.isTTY === true;
   let lastProgress = 0;
+  let progressLine = false; // a status line is open on a terminal
   const progress = (s: string): void => {
     const now = Date.now();
-    if (tty) io.stderr.write(`\r${s}\x1b[K`);
-    else if (now - lastProgress > 10_000) {
+    if (tty) {
+      io.stderr.write(`\r${s}\x1b[K`);
+      progressLine = true;
+    } else if (now - lastProgress > 10_000) {
       io.stderr.write(`${s}\n`);
       lastProgress = now;
     }
   };
+  const endProgress = (): void => {
+    if (progressLine) io.stderr.write('\n');
+    progressLine = false;
+  };
   try {
-    switch (cmd) {
-      case undefined:
-      case 'help':
-      case '--help':
-      case '-h':
-        log(rest[0] !== undefined && HELPS[rest[0]] !== undefined ? HELPS[rest[0]]! : HELP);
-        return 0;
-      case 'explain':
-        explainCommand(rest, log);
-        return 0;
-      case 'demo':
-        demoCommand(rest, log);
-        return 0;
-      case 'eval':
-        evalCommand(rest, log, progress);
-        if (tty) io.stderr.write('\n');
-        return 0;
-      case 'info':
-        infoCommand(rest, log);
-        return 0;
-      case 'train':
-        trainCommand(rest, log, progress);
-        if (tty) io.stderr.write('\n');
-        return 0;
-      default:
-        throw new CamlabError('command', `unknown command '${cmd}'; commands: demo, eval, explain, info, train, help`);
+    if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
+      log(rest[0] === undefined ? HELP : command(rest[0]).help);
+      return 0;
     }
+    const c = command(cmd);
+    if (rest.includes('--help') || rest.includes('-h')) {
+      log(c.help);
+      return 0;
+    }
+    c.run(rest, log, progress);
+    endProgress();
+    return 0;
   } catch (e) {
+    endProgress();
     if (e instanceof CamlabError) {
-      io.stderr.write(`camlab: ${e.message}\n`);
+      // One line, whatever the message holds (e.g. JSON.parse quoting a file's first lines).
+      io.stderr.write(`camlab: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
       return 2;
     }
     throw e;
   }
 }
-

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { shapesHeldOutSet, shapesTrainSet, digitSet } from '../data/datasets.js';
 import { loadMnist } from '../data/mnist.js';
@@ -12,6 +12,7 @@ import { Rng } from '../tensor/rng.js';
 import { CamlabError } from '../tensor/errors.js';
 import { numberValue, parseArgs, value } from './args.js';
 import { readJson } from './models.js';
+import { duration } from './report.js';
 
 export const TRAIN_HELP = `camlab train --data shapes|mnist [options]
 
@@ -28,12 +29,6 @@ Same seed, same weights.
   --lr X                   Adam learning rate, cosine-decayed to 0 (default 0.003)
   --seed K                 default 0
   --out DIR                default models/<arch>`;
-
-function duration(s: number): string {
-  if (!Number.isFinite(s)) return '?';
-  const m = Math.floor(s / 60);
-  return m > 0 ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`;
-}
 
 export interface TrainingRun {
   data: 'shapes' | 'mnist';
@@ -88,7 +83,11 @@ export function trainCommand(argv: readonly string[], log: (s: string) => void, 
   const dataName = value(args, 'data');
   if (dataName !== 'shapes' && dataName !== 'mnist') throw new CamlabError('train', `--data must be shapes or mnist, got '${dataName ?? ''}'`);
   const archName = value(args, 'arch') ?? (dataName === 'shapes' ? 'shapes-cnn' : 'mnist-cnn');
-  const spec: ModelSpec = archName in ARCHITECTURES ? ARCHITECTURES[archName as keyof typeof ARCHITECTURES]() : parseModelSpec(readJson(archName, 'train'));
+  const known = Object.prototype.hasOwnProperty.call(ARCHITECTURES, archName);
+  if (!known && !archName.endsWith('.json') && !existsSync(archName)) {
+    throw new CamlabError('train', `unknown architecture '${archName}': use ${Object.keys(ARCHITECTURES).join(', ')} or a spec .json file`);
+  }
+  const spec: ModelSpec = known ? ARCHITECTURES[archName as keyof typeof ARCHITECTURES]() : parseModelSpec(readJson(archName, 'train'));
   const run: TrainingRun = {
     data: dataName,
     spec,

@@ -97,12 +97,26 @@ describe('camlab explain', () => {
     [['explain'], /^camlab: explain: expects 1 argument, got 0\n$/],
     [['explain', image, '--samples', 'x'], /^camlab: explain: --samples must be an integer, got 'x'\n$/],
     [['nope'], /^camlab: command: unknown command 'nope'/],
+    [['help', 'nope'], /^camlab: command: unknown command 'nope'/],
+    [['explain', image, '--model', join(root, 'README.md')], /^camlab: model: .*README\.md is not valid JSON \(/],
+    [['demo', '--images', '/nonexistent/images'], /^camlab: images: folder not found: \/nonexistent\/images\n$/],
+    [['train', '--data', 'shapes', '--arch', 'nope'], /^camlab: train: unknown architecture 'nope': use shapes-cnn, /],
   ])('bad input %j: one line on stderr and exit code 2', (argv, message) => {
     const r = cli(argv[0] === 'explain' ? [...argv, '--out', tmp()] : argv);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(message);
     expect(r.err.trim().split('\n')).toHaveLength(1);
     expect(r.out).toBe('');
+  });
+
+  it('`camlab CMD --help` and `camlab help CMD` print the command\'s help', () => {
+    for (const argv of [['explain', '--help'], ['explain', image, '-h'], ['help', 'explain']]) {
+      const r = cli(argv);
+      expect(r.code).toBe(0);
+      expect(r.err).toBe('');
+      expect(r.out).toMatch(/^camlab explain IMAGE\.png \[options\]/);
+      expect(r.out).toContain('--batch-size N');
+    }
   });
 
   it('the camlab bin runs as a command: exit code 2 and one line for a missing file', () => {
