@@ -3,7 +3,7 @@ import type { Module } from '../nn/module.js';
 import { allocate } from '../tensor/dtype.js';
 import { fail, shapeStr } from '../tensor/errors.js';
 import { softmax } from '../tensor/reduce.js';
-import { Rng } from '../tensor/rng.js';
+import { fmix32, Rng } from '../tensor/rng.js';
 import { Tensor } from '../tensor/tensor.js';
 import { withEval } from './split.js';
 
@@ -706,15 +706,6 @@ export function pearsonCorrelation(a: ArrayLike<number>, b: ArrayLike<number>): 
   return Math.max(-1, Math.min(1, sab / Math.sqrt(saa * sbb)));
 }
 
-/** fmix32 of MurmurHash3. */
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /**
  * A seed for item `index` of a run seeded with `seed` (both safe integers, index ≥ 0), mixed

@@ -1,5 +1,5 @@
 import { fail } from '../tensor/errors.js';
-import { Rng } from '../tensor/rng.js';
+import { fmix32, Rng } from '../tensor/rng.js';
 
 /**
  * A seeded synthetic "shapes" dataset with exact ground truth, for training a small CNN and
@@ -507,11 +507,4 @@ function unitVector(rng: Rng): [number, number] {
       return [u / n, v / n];
     }
   }
-}
-
-/** MurmurHash3's 32-bit finalizer (a bijection on 32-bit words). */
-function fmix32(z: number): number {
-  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-  return (z ^ (z >>> 16)) >>> 0;
 }

@@ -95,8 +95,8 @@ export class Rng {
   }
 }
 
-/** MurmurHash3's 32-bit finalizer (a bijection with fmix32(0) = 0). */
-function fmix32(z: number): number {
+/** MurmurHash3's 32-bit finalizer: a bijection on 32-bit integers with fmix32(0) = 0 (used to mix seeds). */
+export function fmix32(z: number): number {
   z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
   z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
   return (z ^ (z >>> 16)) >>> 0;
