@@ -4,6 +4,8 @@
  * big typed arrays transferred.
  */
 
+import type { RankedClass } from '../src/cam/classify.js';
+
 /** Methods the page offers, in display order (names as in camlab's `explain`). */
 export const WEB_METHODS = [
   { name: 'gradcam', label: 'Grad-CAM' },
@@ -133,12 +135,8 @@ export interface MethodOutput {
   layer?: string;
 }
 
-export interface TopClass {
-  index: number;
-  name: string;
-  probability: number;
-  score: number;
-}
+/** A ranked class, as camlab's `topClasses` returns it. */
+export type TopClass = RankedClass;
 
 export interface Progress {
   type: 'progress';

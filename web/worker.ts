@@ -5,10 +5,10 @@
  * stays responsive and shows progress. Pure camlab: the same code as in Node, Deno and Bun.
  */
 import {
-  defaultLayer, explain, heatmap, imageToInput, inputToImage, loadModel, noGrad, overlay, probeLayers, softmax, zeros,
-  type CamResult, type ExplainOptions, type LoadedModel, type RgbaImage, type SaliencyResult, type Tensor,
+  defaultLayer, explain, heatmap, imageToInput, inputToImage, loadModel, overlay, probeLayers, topClasses, zeros,
+  type CamResult, type ExplainOptions, type LoadedModel, type RgbaImage, type SaliencyResult,
 } from '../src/index.js';
-import type { ChannelRow, DescribeRequest, FromWorker, MethodOutput, Rgba, RunRequest, ToWorker, TopClass } from './protocol.js';
+import type { ChannelRow, DescribeRequest, FromWorker, MethodOutput, Rgba, RunRequest, ToWorker } from './protocol.js';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 const models = new Map<string, Promise<LoadedModel>>();
@@ -43,13 +43,6 @@ function toRgba(img: RgbaImage): Rgba {
   return { width: img.width, height: img.height, data };
 }
 
-function topClasses(model: LoadedModel, x: Tensor): TopClass[] {
-  const out = noGrad(() => model.module.call(x));
-  const p = softmax(out, -1);
-  const rows: TopClass[] = [];
-  for (let i = 0; i < out.shape[1]!; i++) rows.push({ index: i, name: model.spec.classes[i] ?? String(i), probability: p.data[i]!, score: out.data[i]! });
-  return rows.sort((a, b) => b.probability - a.probability);
-}
 
 /** Per-channel Grad-CAM++ terms of image 0 from a trace: ΣA_k, w_k, mean and max α, Σ ReLU(g). */
 function channelRows(r: CamResult): ChannelRow[] | undefined {
@@ -96,7 +89,7 @@ async function run(req: RunRequest): Promise<void> {
   const x = imageToInput(req.image, model.spec.input);
   const shown = inputToImage(x, model.spec.input);
   const input = toRgba(shown);
-  post({ type: 'prepared', id: req.id, model: req.model.name, input, top: topClasses(model, x), classes: model.spec.classes }, [input.data.buffer]);
+  post({ type: 'prepared', id: req.id, model: req.model.name, input, top: topClasses(model.module, x, model.spec.classes), classes: model.spec.classes }, [input.data.buffer]);
   for (const [i, method] of req.methods.entries()) {
     post({ type: 'progress', id: req.id, done: i + 1, total, label: `computing ${method}` + (method.startsWith('smooth') ? ` (${req.options.samples} noisy samples)` : '') });
     const m0 = performance.now();

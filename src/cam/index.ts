@@ -14,3 +14,4 @@ export * from './methods.js';
 export * from './render.js';
 export * from './metrics.js';
 export * from './plots.js';
+export * from './classify.js';

@@ -5,10 +5,11 @@ import { escapeXml as esc } from '../cam/plots.js';
 import { enlarge } from '../cam/render.js';
 import { imageToInput, inputToImage } from '../io/image.js';
 import { encodePng } from '../io/png.js';
+import { topClasses } from '../cam/classify.js';
 import { CamlabError } from '../tensor/errors.js';
 import { numberValue, parseArgs, value } from './args.js';
 import { pngFiles, readPng, resolveModel, ROOT } from './models.js';
-import { displayFactor, table, topClasses, writeGrid, writeMapImages } from './report.js';
+import { displayFactor, table, writeGrid, writeMapImages } from './report.js';
 
 export const DEMO_HELP = `camlab demo [--out DIR] [--method M]... [--samples N] [--images DIR]
 

@@ -5,11 +5,12 @@ import type { CamResult } from '../cam/result.js';
 import { COLORMAPS, type ColormapName } from '../cam/render.js';
 import type { Target } from '../cam/target.js';
 import { imageToInput, inputToImage } from '../io/image.js';
+import { topClasses } from '../cam/classify.js';
 import { CamlabError } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { numberValue, parseArgs, value, type ParsedArgs } from './args.js';
 import { readPng, resolveModel } from './models.js';
-import { fmt, table, topClasses, writeGrid, writeMapImages, type AnyResult } from './report.js';
+import { fmt, table, writeGrid, writeMapImages, type AnyResult } from './report.js';
 
 export const EXPLAIN_HELP = `camlab explain IMAGE.png [options]
 
@@ -47,7 +48,7 @@ export function explainCommand(argv: readonly string[], log: (s: string) => void
   const { spec, module } = resolveModel(value(args, 'model') ?? 'shapes-cnn', value(args, 'weights'));
   const x = imageToInput(readPng(imagePath), spec.input);
   const opts = explainOptions(args, spec.classes);
-  const top = topClasses(module, x, spec.classes);
+  const top = topClasses(module, x, spec.classes, 3);
   const stem = basename(imagePath, extname(imagePath));
   const outDir = value(args, 'out') ?? 'out';
   const shown = inputToImage(x, spec.input);

@@ -4,11 +4,7 @@ import type { CamResult } from '../cam/result.js';
 import type { SaliencyResult } from '../cam/smooth.js';
 import { enlarge, grid, heatmap, overlay, type ColormapName, type RgbaImage } from '../cam/render.js';
 import { encodePng } from '../io/png.js';
-import { noGrad } from '../autodiff/mode.js';
-import { softmax } from '../tensor/reduce.js';
 import { slice, reshape } from '../tensor/movement.js';
-import type { Module } from '../nn/module.js';
-import type { Tensor } from '../tensor/tensor.js';
 
 export type AnyResult = CamResult | SaliencyResult;
 
@@ -38,14 +34,6 @@ export function writeGrid(file: string, picture: RgbaImage, overlays: readonly R
   writeFileSync(file, encodePng(grid(tiles, Math.min(tiles.length, 5), { labels: ['input', ...labels] })));
 }
 
-/** Top-k classes of image 0 with softmax probabilities. */
-export function topClasses(model: Module, x: Tensor, classes: readonly string[], k = 3): Array<{ index: number; name: string; probability: number; score: number }> {
-  const out = noGrad(() => model.call(x));
-  const p = softmax(out, -1);
-  const c = out.shape[1]!;
-  const rows = Array.from({ length: c }, (_, i) => ({ index: i, name: classes[i] ?? String(i), probability: p.data[i]!, score: out.data[i]! }));
-  return rows.sort((a, b) => b.probability - a.probability).slice(0, k);
-}
 
 /** A fixed-width text table. */
 export function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
