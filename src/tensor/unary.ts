@@ -31,7 +31,7 @@ export function sign(x: Tensor): Tensor {
   const o = allocate(x.dtype, a.length);
   for (let i = 0; i < a.length; i++) {
     const v = a[i]!;
-    o[i] = v > 0 ? 1 : v < 0 ? -1 : 0;
+    o[i] = +(v > 0) - +(v < 0); // branch-free (random signs would mispredict)
   }
   return new Tensor(o, x.shape);
 }
@@ -97,7 +97,9 @@ export function relu(x: Tensor): Tensor {
   const o = allocate(x.dtype, a.length);
   for (let i = 0; i < a.length; i++) {
     const v = a[i]!;
-    o[i] = v > 0 || v !== v ? v : 0;
+    // Branch-free v·[v > 0] (+0 turns −0 into 0; −∞ would give −∞·0 = NaN, so it is mapped first,
+    // a branch that is always predicted). NaN stays NaN.
+    o[i] = (v === -Infinity ? 0 : v) * +(v > 0) + 0;
   }
   return new Tensor(o, x.shape);
 }
