@@ -17,6 +17,7 @@ import {
   axisArb, checkAllOrders, numel, permutationArb, shapeArb, tensorArb, values, type Shape,
 } from '../support/ad.js';
 import { expectClose, runs } from '../support/check.js';
+import { primeFactors } from '../support/reference.js';
 
 /** Checks op and, for a non-trivial Hessian, x ↦ op(x)² ⊙ exp(op(x)) at orders 1–3. */
 function checkLinearOp(op: (...xs: Tensor[]) => Tensor, inputs: Tensor[]): void {
@@ -27,16 +28,6 @@ function checkLinearOp(op: (...xs: Tensor[]) => Tensor, inputs: Tensor[]): void 
   }, inputs);
 }
 
-function primeFactors(n: number): number[] {
-  const out: number[] = [];
-  for (let p = 2; n > 1; p++) {
-    while (n % p === 0) {
-      out.push(p);
-      n /= p;
-    }
-  }
-  return out;
-}
 
 /** A target shape with n elements: the prime factors regrouped, some 1s inserted, maybe one -1. */
 function reshapeTargetArb(n: number): fc.Arbitrary<number[]> {

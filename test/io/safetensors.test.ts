@@ -10,7 +10,7 @@ import { randn, tensor } from '../../src/tensor/create.js';
 import { CamlabError } from '../../src/tensor/errors.js';
 import { Rng } from '../../src/tensor/rng.js';
 import { Tensor } from '../../src/tensor/tensor.js';
-import { runs } from '../support/check.js';
+import { errorOf, runs } from '../support/check.js';
 
 /** ASCII text as bytes (the test builds files without camlab's UTF-8 codec). */
 function ascii(s: string): number[] {
@@ -34,15 +34,6 @@ function fileOf(header: number[], data: number[] = []): Uint8Array {
   return out;
 }
 
-function errorOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CamlabError);
-    return (e as Error).message;
-  }
-  throw new Error('expected an error');
-}
 
 describe('parseSafetensors on a file built byte by byte', () => {
   // Data section layout (offsets relative to its start), deliberately not in key order:

@@ -9,18 +9,9 @@ import type { Module } from '../../src/nn/module.js';
 import { buildModel, buildModule, parseModelSpec, resnet18Architecture, type LayerSpec, type ModelSpec } from '../../src/nn/spec.js';
 import { ARCHITECTURES } from '../../src/nn/zoo.js';
 import { randn, zeros } from '../../src/tensor/create.js';
-import { CamlabError } from '../../src/tensor/errors.js';
 import { Rng } from '../../src/tensor/rng.js';
+import { errorOf } from '../support/check.js';
 
-function errorOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CamlabError);
-    return (e as Error).message;
-  }
-  throw new Error('expected an error');
-}
 
 const build = (spec: unknown, path?: string): Module => buildModule(spec as LayerSpec, {}, path);
 

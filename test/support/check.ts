@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { expect } from 'vitest';
-import type { Tensor } from '../../src/tensor/index.js';
+import { CamlabError, type Tensor } from '../../src/tensor/index.js';
 
 /** One fixed seed for every property in the suite: a failing case replays with the same run. */
 export const SEED = 20261126;
@@ -34,4 +34,15 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
 export function expectTensorClose(actual: Tensor, expectedShape: readonly number[], expected: ArrayLike<number>, atol = 1e-12, rtol = 1e-12): void {
   expect([...actual.shape]).toEqual([...expectedShape]);
   expectClose(actual.data, expected, atol, rtol);
+}
+
+/** The message of the CamlabError that f throws (fails the test if f throws something else or nothing). */
+export function errorOf(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(CamlabError);
+    return (e as Error).message;
+  }
+  throw new Error('expected an error');
 }

@@ -268,3 +268,15 @@ export function axesArgArb(ndim: number): fc.Arbitrary<number | number[] | undef
   if (ndim > 0) options.push(fc.integer({ min: -ndim, max: ndim - 1 }));
   return fc.oneof(...options);
 }
+
+/** The prime factors of n in increasing order, with repeats (for generating reshapes). */
+export function primeFactors(n: number): number[] {
+  const out: number[] = [];
+  for (let p = 2; n > 1; p++) {
+    while (n % p === 0) {
+      out.push(p);
+      n /= p;
+    }
+  }
+  return out;
+}

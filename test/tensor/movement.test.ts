@@ -11,7 +11,7 @@ import type { Tensor } from '../../src/tensor/tensor.js';
 import { expectClose, runs } from '../support/check.js';
 import {
   allIndices, broadcastRead, broadcastShapesArb, dtypeArb, numel, partnerShapeArb, ravel, refArb, refBroadcastShape,
-  refOf, refOfShape, rounder, shapeArb, toTensor, type Ref,
+  primeFactors, refOf, refOfShape, rounder, shapeArb, toTensor, type Ref,
 } from '../support/reference.js';
 
 function checkTensor(out: Tensor, ref: Ref, dtype: DType): void {
@@ -27,16 +27,6 @@ function build(shape: number[], read: (idx: number[]) => number): Ref {
 
 const tensorCase = (shape = shapeArb()) => refArb(shape).chain((a) => fc.record({ a: fc.constant(a), dtype: dtypeArb }));
 
-function primeFactors(n: number): number[] {
-  const out: number[] = [];
-  for (let p = 2; n > 1; p++) {
-    while (n % p === 0) {
-      out.push(p);
-      n /= p;
-    }
-  }
-  return out;
-}
 
 describe('reshape', () => {
   /** A random shape with the same number of elements (prime factors dealt into up to 4 groups), maybe with a -1. */
