@@ -46,3 +46,17 @@ export function errorOf(f: () => unknown): string {
   }
   throw new Error('expected an error');
 }
+
+/** Σ a_i·b_i (for adjoint identities ⟨g, A x⟩ = ⟨Aᵀ g, x⟩). */
+export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
+}
+
+/** Σ |a_i·b_i|: the scale against which a dot product's rounding error is judged. */
+export function absSum(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += Math.abs(a[i]! * b[i]!);
+  return s;
+}

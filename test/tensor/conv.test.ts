@@ -4,7 +4,7 @@ import { conv2d, conv2dInputGrad, conv2dOutputShape, conv2dWeightGrad, type Conv
 import { randn, tensor } from '../../src/tensor/create.js';
 import type { DType } from '../../src/tensor/dtype.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
-import { expectClose, runs } from '../support/check.js';
+import { dot, expectClose, runs } from '../support/check.js';
 
 interface Case {
   N: number; groups: number; Cg: number; Og: number; KH: number; KW: number;
@@ -142,11 +142,6 @@ function expectMatch(t: Tensor, shape: readonly number[], ref: number[], dtype: 
   expectClose(t.data, dtype === 'float32' ? ref.map(Math.fround) : ref, atol, rtol);
 }
 
-function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
-}
 
 function abs(t: Tensor): Tensor {
   return tensor(Array.from(t.data, Math.abs), { shape: t.shape, dtype: t.dtype });

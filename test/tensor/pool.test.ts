@@ -12,7 +12,7 @@ import {
   type Pool2dOptions,
 } from '../../src/tensor/pool.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
-import { expectClose, runs } from '../support/check.js';
+import { absSum, dot, expectClose, runs } from '../support/check.js';
 
 interface PoolCase {
   N: number; C: number; H: number; W: number;
@@ -146,17 +146,7 @@ function refAdaptive(x: Tensor, OH: number, OW: number): number[] {
   return out;
 }
 
-function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
-}
 
-function absSum(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += Math.abs(a[i]! * b[i]!);
-  return s;
-}
 
 /** Small integers so that windows are full of ties. */
 function tiesTensor(shape: number[], seed: number, dtype: DType): Tensor {

@@ -5,7 +5,7 @@ import type { DType } from '../../src/tensor/dtype.js';
 import { reshape } from '../../src/tensor/movement.js';
 import { resizeBilinear, resizeBilinearAdjoint } from '../../src/tensor/resize.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
-import { expectClose, runs } from '../support/check.js';
+import { absSum, dot, expectClose, runs } from '../support/check.js';
 
 /** PyTorch's upsample_bilinear2d (align_corners=False, output size given), one element at a time. */
 function refResize(x: Tensor, OH: number, OW: number): number[] {
@@ -29,17 +29,7 @@ function refResize(x: Tensor, OH: number, OW: number): number[] {
   return out;
 }
 
-function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
-}
 
-function absSum(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += Math.abs(a[i]! * b[i]!);
-  return s;
-}
 
 describe('resizeBilinear', () => {
   it('reproduces PyTorch F.interpolate(mode="bilinear", align_corners=False)', () => {
