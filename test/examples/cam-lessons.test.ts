@@ -1,14 +1,6 @@
 /** The CAM lessons in examples/ run as documented (`npx tsx examples/…`) and print what they promise. */
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-
-const root = fileURLToPath(new URL('../../', import.meta.url));
-
-function runExample(file: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', file], { cwd: root, encoding: 'utf8', timeout: 120_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { runExample } from '../support/examples.js';
 
 describe('examples: CAM lessons', () => {
   it('03-grad-cam-by-hand.ts: the hand-computed map equals gradCam()', () => {
