@@ -2,13 +2,9 @@ import { fail, shapeStr } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { COLORMAP_TABLES } from './colormap-data.js';
 import { drawText, textWidth } from './font.js';
+import type { RgbaImage } from '../io/rgba.js';
 
-/** 8-bit RGBA pixels, row-major (what PNG decoders and a canvas's getImageData use). */
-export interface RgbaImage {
-  width: number;
-  height: number;
-  data: Uint8Array | Uint8ClampedArray;
-}
+export type { RgbaImage } from '../io/rgba.js';
 
 export type ColormapName = 'jet' | 'viridis' | 'inferno' | 'gray';
 /** The names {@link colormap} accepts. */

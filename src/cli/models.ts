@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { RgbaImage } from '../cam/render.js';
+import type { RgbaImage } from '../io/rgba.js';
 import { loadModel, type LoadedModel } from '../io/model.js';
 import { decodePng } from '../io/png.js';
 import { CamlabError } from '../tensor/errors.js';

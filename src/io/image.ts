@@ -2,9 +2,9 @@ import { zeros } from '../tensor/create.js';
 import { fail } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { InputSpec } from '../nn/spec.js';
-import type { RgbaImage } from '../cam/render.js';
+import type { RgbaImage } from './rgba.js';
 
-export type { RgbaImage } from '../cam/render.js';
+export type { RgbaImage } from './rgba.js';
 
 /**
  * Converts any RGBA picture to a model input [1, C, H, W]:
