@@ -15,3 +15,4 @@ export * from './render.js';
 export * from './metrics.js';
 export * from './plots.js';
 export * from './classify.js';
+export * from './rollout/index.js';

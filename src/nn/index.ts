@@ -7,3 +7,8 @@ export * from './optim.js';
 export * from './spec.js';
 export * from './train.js';
 export * from './zoo.js';
+export * from './layernorm.js';
+export * from './attention.js';
+export * from './init-vit.js';
+export * from './tokens.js';
+export * from './vit.js';

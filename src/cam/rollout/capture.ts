@@ -1,0 +1,82 @@
+/**
+ * Capturing a transformer's attention probabilities and their derivatives through the
+ * `AttentionProbabilities` taps (`….self_attention.attn`) of its MultiheadAttention modules.
+ */
+import { grad } from '../../autodiff/grad.js';
+import { noGrad } from '../../autodiff/mode.js';
+import { detach } from '../../autodiff/node.js';
+import { AttentionProbabilities } from '../../nn/attention.js';
+import type { Module } from '../../nn/module.js';
+import { fail, shapeStr } from '../../tensor/errors.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { exactDerivatives, type CamContext, type ExactOptions } from '../gradients.js';
+import { splitAt, withEval } from '../split.js';
+import { targetsFor, totalScore, type ResolvedTarget, type Target } from '../target.js';
+
+/** State-dict names of the model's attention taps, in forward (block) order. */
+export function attentionLayers(model: Module): string[] {
+  const names = model.namedModules().filter(([, m]) => m instanceof AttentionProbabilities).map(([n]) => n);
+  if (names.length === 0) fail('rollout', `the model (${model.describe()}) has no attention layers; rollout needs a transformer with MultiheadAttention blocks`);
+  return names;
+}
+
+/** Runs fn with a forward hook on each tap that records the probabilities it sees (once per tap). */
+function withCapture<T>(model: Module, layers: readonly string[], fn: () => T): { attentions: Tensor[]; result: T } {
+  const seen = layers.map((): Tensor | null => null);
+  const handles = layers.map((name, l) => model.get(name).registerForwardHook((p) => {
+    if (seen[l] !== null) fail('rollout', `attention layer '${name}' runs more than once per forward pass (a shared module)`);
+    seen[l] = p;
+  }));
+  let result: T;
+  try {
+    result = withEval(model, fn);
+  } finally {
+    for (const h of handles) h.remove();
+  }
+  const attentions = seen.map((p, l) => {
+    if (p === null) fail('rollout', `attention layer '${layers[l]}' did not run in the forward pass`);
+    if (p.ndim !== 4) fail('rollout', `attention layer '${layers[l]}' produced ${shapeStr(p.shape)}, expected [N,H,S,S]`);
+    return p;
+  });
+  return { attentions, result };
+}
+
+/** Every block's attention probabilities A_l [N, H, S, S] and the model output, from one forward pass (eval mode, no graph). */
+export function captureAttention(model: Module, input: Tensor): { attentions: Tensor[]; output: Tensor } {
+  const { attentions, result } = withCapture(model, attentionLayers(model), () => noGrad(() => model.call(input)));
+  return { attentions, output: result };
+}
+
+export interface AttentionGradients {
+  /** A_l [N, H, S, S] per block. */
+  attentions: Tensor[];
+  /** ∂S/∂A_l per block, S = Σ_n target_n: the total derivative through every later block. */
+  grads: Tensor[];
+  output: Tensor;
+  targets: ResolvedTarget[];
+}
+
+/**
+ * Attention and ∂S/∂A_l for every block from one forward and one backward pass. `fixedTargets`
+ * (resolved on a clean image) take precedence over `target`, so noisy copies explain the same class.
+ */
+export function attentionGradients(model: Module, input: Tensor, target: Target | readonly Target[] = 'predicted', fixedTargets?: readonly ResolvedTarget[]): AttentionGradients {
+  const { attentions, result: output } = withCapture(model, attentionLayers(model), () => model.call(input));
+  const targets = fixedTargets === undefined ? targetsFor(target, output) : [...fixedTargets];
+  const s = totalScore(output, targets);
+  const live = attentions.filter((a) => a.requiresGrad);
+  if (!s.requiresGrad || live.length !== attentions.length) fail('rollout', 'the class score does not depend on the attention through the graph (were the parameters frozen and the forward run without grad?)');
+  const grads = grad(s, attentions, { onUnused: 'zeros' });
+  return { attentions: attentions.map(detach), grads, output: detach(output), targets };
+}
+
+/**
+ * The exact derivative terms of one block's attention (layer = its tap's name) for Grad-CAM++
+ * rollout: d1 = ∂Y/∂A, and the diagonals d2 = ∂²Y/∂A_e², d3 = ∂³Y/∂A_e³ of Y (exp(S − S₀) by
+ * default) for every attention probability e, with the rest of the network (every later block
+ * included) a function of A. Diagonals come from exactDerivatives' batched extraction.
+ */
+export function attentionDiagonals(model: Module, input: Tensor, layer: string, targets: readonly ResolvedTarget[], opts: ExactOptions = {}): { d1: Tensor; d2: Tensor; d3: Tensor } {
+  const ctx: CamContext = { model, input, layer, split: splitAt(model, input, layer), targets: [...targets] };
+  return exactDerivatives(ctx, opts);
+}

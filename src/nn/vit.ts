@@ -1,0 +1,186 @@
+import { add } from '../autodiff/ops/elementwise.js';
+import { reshape, slice } from '../autodiff/ops/movement.js';
+import { zeros } from '../tensor/create.js';
+import type { DType } from '../tensor/dtype.js';
+import { fail, shapeStr } from '../tensor/errors.js';
+import type { Rng } from '../tensor/rng.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { MultiheadAttention } from './attention.js';
+import { initRng } from './init.js';
+import { normalInit, truncNormalInit, xavierUniformInit } from './init-vit.js';
+import { LayerNorm } from './layernorm.js';
+import { Conv2d, Dropout, GELU, Linear, Sequential, type LayerInit } from './layers.js';
+import { Module } from './module.js';
+import { patchesToTokens, prependClassToken } from './tokens.js';
+
+/** Vision Transformer (Dosovitskiy et al., "An Image is Worth 16x16 Words", ICLR 2021), laid out as torchvision 0.14. */
+
+export interface EncoderOptions extends LayerInit {
+  /** Dropout after attention, in the MLP and on the embedded tokens (default 0). */
+  dropout?: number;
+  /** Dropout on the attention probabilities (default 0). */
+  attentionDropout?: number;
+  /** LayerNorm eps (default 1e-6, torchvision's ViT). */
+  eps?: number;
+}
+
+function lnOptions(opts: EncoderOptions): { eps: number; dtype: DType } {
+  return { eps: opts.eps ?? 1e-6, dtype: opts.dtype ?? 'float64' };
+}
+
+/** A Linear with torchvision's MLPBlock init: Xavier-uniform weight, N(0, 1e-12) bias. */
+function mlpLinear(inFeatures: number, outFeatures: number, rng: Rng, dtype: DType): Linear {
+  const lin = new Linear(inFeatures, outFeatures, { rng, dtype });
+  lin.weight.data.set(xavierUniformInit([outFeatures, inFeatures], rng, dtype).data);
+  lin.bias!.data.set(normalInit([outFeatures], 1e-6, rng, dtype).data);
+  return lin;
+}
+
+/**
+ * Pre-norm transformer encoder block (torchvision EncoderBlock):
+ *   x = dropout(MHA(ln_1(input))) + input,  out = x + mlp(ln_2(x)),
+ *   mlp = Linear(D, M) → GELU → Dropout → Linear(M, D) → Dropout  (keys mlp.0, mlp.3).
+ */
+export class EncoderBlock extends Module {
+  readonly kind = 'EncoderBlock';
+  readonly ln1: LayerNorm;
+  readonly selfAttention: MultiheadAttention;
+  readonly dropout: Dropout;
+  readonly ln2: LayerNorm;
+  readonly mlp: Sequential;
+
+  constructor(numHeads: number, hiddenDim: number, mlpDim: number, opts: EncoderOptions = {}) {
+    super();
+    if (!Number.isInteger(mlpDim) || mlpDim < 1) fail('EncoderBlock', `MLP width must be a positive integer, got ${mlpDim}`);
+    const rng = initRng(opts.rng);
+    const dtype = opts.dtype ?? 'float64';
+    const p = opts.dropout ?? 0;
+    this.ln1 = this.registerModule('ln_1', new LayerNorm(hiddenDim, lnOptions(opts)));
+    this.selfAttention = this.registerModule('self_attention', new MultiheadAttention(hiddenDim, numHeads, { rng, dtype, dropout: opts.attentionDropout ?? 0 }));
+    this.dropout = this.registerModule('dropout', new Dropout(p, { rng }));
+    this.ln2 = this.registerModule('ln_2', new LayerNorm(hiddenDim, lnOptions(opts)));
+    this.mlp = this.registerModule('mlp', new Sequential(
+      mlpLinear(hiddenDim, mlpDim, rng, dtype), new GELU(), new Dropout(p, { rng }), mlpLinear(mlpDim, hiddenDim, rng, dtype), new Dropout(p, { rng }),
+    ));
+  }
+
+  forward(input: Tensor): Tensor {
+    if (input.ndim !== 3) fail('EncoderBlock', `expects tokens [N,T,D], got ${shapeStr(input.shape)}`);
+    const x = add(this.dropout.call(this.selfAttention.call(this.ln1.call(input))), input);
+    return add(x, this.mlp.call(this.ln2.call(x)));
+  }
+}
+
+/**
+ * The encoder (torchvision Encoder): a learned position embedding `pos_embedding` [1, S, D]
+ * (init N(0, 0.02²)) added to the tokens, dropout, the blocks `layers.encoder_layer_{i}`, and a
+ * final LayerNorm `ln`.
+ */
+export class TransformerEncoder extends Module {
+  readonly kind = 'TransformerEncoder';
+  readonly seqLength: number;
+  readonly dropout: Dropout;
+  readonly layers: Sequential;
+  readonly ln: LayerNorm;
+
+  constructor(seqLength: number, numLayers: number, numHeads: number, hiddenDim: number, mlpDim: number, opts: EncoderOptions = {}) {
+    super();
+    if (!Number.isInteger(seqLength) || seqLength < 1) fail('TransformerEncoder', `sequence length must be a positive integer, got ${seqLength}`);
+    if (!Number.isInteger(numLayers) || numLayers < 1) fail('TransformerEncoder', `number of layers must be a positive integer, got ${numLayers}`);
+    const rng = initRng(opts.rng);
+    this.seqLength = seqLength;
+    this.registerParameter('pos_embedding', normalInit([1, seqLength, hiddenDim], 0.02, rng, opts.dtype));
+    this.dropout = this.registerModule('dropout', new Dropout(opts.dropout ?? 0, { rng }));
+    this.layers = this.registerModule('layers', Sequential.named(
+      Array.from({ length: numLayers }, (_, i) => [`encoder_layer_${i}`, new EncoderBlock(numHeads, hiddenDim, mlpDim, { ...opts, rng })] as const),
+    ));
+    this.ln = this.registerModule('ln', new LayerNorm(hiddenDim, lnOptions(opts)));
+  }
+
+  forward(input: Tensor): Tensor {
+    const pos = this.param('pos_embedding');
+    if (input.ndim !== 3 || input.shape[1] !== this.seqLength || input.shape[2] !== pos.shape[2]) {
+      fail('TransformerEncoder', `expects tokens [N,${this.seqLength},${pos.shape[2]}], got ${shapeStr(input.shape)}`);
+    }
+    return this.ln.call(this.layers.call(this.dropout.call(add(input, pos))));
+  }
+}
+
+export interface VisionTransformerConfig extends EncoderOptions {
+  /** Side of the square input image. */
+  imageSize: number;
+  /** Side of the square patches (must divide imageSize). */
+  patchSize: number;
+  numLayers: number;
+  numHeads: number;
+  /** Token width D. */
+  hiddenDim: number;
+  /** Hidden width of each block's MLP. */
+  mlpDim: number;
+  /** Default 1000, as torchvision. */
+  numClasses?: number;
+  /** Input channels (default 3, torchvision's only choice). */
+  channels?: number;
+}
+
+/**
+ * torchvision.models.VisionTransformer (without the optional pre-logits layer or conv stem), with
+ * its state-dict keys: `conv_proj` (the patch embedding: a Conv2d with kernel = stride = patch),
+ * `class_token` [1, 1, D], `encoder.*` ({@link TransformerEncoder}), `heads.head`.
+ *   tokens = [cls; patchesToTokens(conv_proj(x))],  z = encoder(tokens),  logits = head(z[:, 0]).
+ * Weights saved from torchvision with safetensors load unchanged (`loadStateDict`).
+ */
+export class VisionTransformer extends Module {
+  readonly kind = 'VisionTransformer';
+  readonly config: Readonly<Required<Omit<VisionTransformerConfig, 'rng' | 'dtype'>>>;
+  readonly convProj: Conv2d;
+  readonly encoder: TransformerEncoder;
+  readonly heads: Sequential;
+
+  constructor(config: VisionTransformerConfig) {
+    super();
+    const { imageSize, patchSize, numLayers, numHeads, hiddenDim, mlpDim } = config;
+    const numClasses = config.numClasses ?? 1000;
+    const channels = config.channels ?? 3;
+    for (const [name, v] of Object.entries({ imageSize, patchSize, numLayers, numHeads, hiddenDim, mlpDim, numClasses, channels })) {
+      if (!Number.isInteger(v) || v < 1) fail('VisionTransformer', `${name} must be a positive integer, got ${v}`);
+    }
+    if (imageSize % patchSize !== 0) fail('VisionTransformer', `patch size ${patchSize} does not divide image size ${imageSize}`);
+    this.config = { imageSize, patchSize, numLayers, numHeads, hiddenDim, mlpDim, numClasses, channels, dropout: config.dropout ?? 0, attentionDropout: config.attentionDropout ?? 0, eps: config.eps ?? 1e-6 };
+    const rng = initRng(config.rng);
+    const dtype = config.dtype ?? 'float64';
+    this.convProj = this.registerModule('conv_proj', new Conv2d(channels, hiddenDim, patchSize, { stride: patchSize, rng, dtype }));
+    // torchvision: trunc_normal_(std = √(1/fan_in)) weight, zero bias.
+    this.convProj.weight.data.set(truncNormalInit(this.convProj.weight.shape, Math.sqrt(1 / (channels * patchSize * patchSize)), rng, dtype).data);
+    this.convProj.bias!.data.fill(0);
+    this.registerParameter('class_token', zeros([1, 1, hiddenDim], { dtype }));
+    const grid = imageSize / patchSize;
+    this.encoder = this.registerModule('encoder', new TransformerEncoder(grid * grid + 1, numLayers, numHeads, hiddenDim, mlpDim, { ...config, rng, dtype }));
+    const head = new Linear(hiddenDim, numClasses, { rng, dtype });
+    head.weight.data.fill(0); // torchvision zeroes the classifier
+    head.bias!.data.fill(0);
+    this.heads = this.registerModule('heads', Sequential.named([['head', head]]));
+  }
+
+  /** The patch grid [h, w] the tokens come from (image size / patch size on each side). */
+  get patchGrid(): [number, number] {
+    const g = this.config.imageSize / this.config.patchSize;
+    return [g, g];
+  }
+
+  forward(x: Tensor): Tensor {
+    const { channels: c, imageSize: s } = this.config;
+    if (x.ndim !== 4 || x.shape[1] !== c || x.shape[2] !== s || x.shape[3] !== s) {
+      fail('VisionTransformer', `expects images [N,${c},${s},${s}], got ${shapeStr(x.shape)}`);
+    }
+    const tokens = prependClassToken(patchesToTokens(this.convProj.call(x)), this.param('class_token'));
+    const z = this.encoder.call(tokens);
+    const cls = reshape(slice(z, [null, [0, 1], null]), [z.shape[0]!, this.config.hiddenDim]);
+    return this.heads.call(cls);
+  }
+
+  override describe(): string {
+    const c = this.config;
+    return `VisionTransformer(image=${c.imageSize}, patch=${c.patchSize}, layers=${c.numLayers}, heads=${c.numHeads}, hidden=${c.hiddenDim}, mlp=${c.mlpDim}, classes=${c.numClasses})`;
+  }
+}
