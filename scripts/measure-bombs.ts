@@ -16,26 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
 import { PNG } from 'pngjs';
 import { decodeImage } from '../src/io/decode-image.js';
-import { crc32 } from '../src/io/png-chunks.js';
-
-function chunk(type: string, data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(12 + data.length);
-  const v = new DataView(out.buffer);
-  v.setUint32(0, data.length);
-  for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
-  out.set(data, 8);
-  v.setUint32(8 + data.length, crc32(out, 4, 8 + data.length));
-  return out;
-}
-
-/** A PNG with the given IHDR size and IDAT bytes (8-bit, colour type 6 unless told). */
-function png(width: number, height: number, idat: Uint8Array, colorType = 6): Uint8Array {
-  const ihdr = new Uint8Array(13);
-  new DataView(ihdr.buffer).setUint32(0, width);
-  new DataView(ihdr.buffer).setUint32(4, height);
-  ihdr.set([8, colorType, 0, 0, 0], 8);
-  return Buffer.concat([Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a), chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', new Uint8Array(0))]);
-}
+import { rawPng } from '../test/io/png-writer.js';
 
 /** SOI + a baseline SOF declaring w×h with 3 components, and nothing else. */
 function jpegHeader(w: number, h: number): Uint8Array {
@@ -43,11 +24,11 @@ function jpegHeader(w: number, h: number): Uint8Array {
 }
 
 const CASES: Record<string, () => Uint8Array> = {
-  'png 100000000x1 header': () => png(100_000_000, 1, deflateSync(new Uint8Array(3))),
-  'png 12000x12000 header': () => png(12000, 12000, deflateSync(new Uint8Array(3))),
+  'png 100000000x1 header': () => rawPng(100_000_000, 1, deflateSync(new Uint8Array(3))),
+  'png 12000x12000 header': () => rawPng(12000, 12000, deflateSync(new Uint8Array(3))),
   // A real, complete file: 8000 rows of 8001 zero bytes (grey), 64 MP, deflated to ~60 KB.
-  'png 8000x8000 complete': () => png(8000, 8000, deflateSync(new Uint8Array(8000 * 8001), { level: 9 }), 0),
-  'png 1000x1000, 10-byte IDAT': () => png(1000, 1000, deflateSync(new Uint8Array(2))),
+  'png 8000x8000 complete': () => rawPng(8000, 8000, deflateSync(new Uint8Array(8000 * 8001), { level: 9 }), { colorType: 0 }),
+  'png 1000x1000, 10-byte IDAT': () => rawPng(1000, 1000, deflateSync(new Uint8Array(2))),
   'jpeg 60000x60000 header': () => jpegHeader(60000, 60000),
 };
 
