@@ -150,6 +150,21 @@ function image(w: number, h: number, px: (x: number, y: number) => [number, numb
 const spec = (channels: number, height: number, width: number, extra: Partial<InputSpec> = {}): InputSpec => ({ channels, height, width, ...extra });
 
 describe('imageToInput', () => {
+  it('property: row-by-row conversion equals areaResample of the full-resolution planes, bit for bit (1 and 3 channels, shrinking and enlarging)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 13 }), fc.integer({ min: 1, max: 11 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 9 }), fc.constantFrom(1, 3), fc.nat(10_000),
+        (w, h, ow, oh, c, seed) => {
+          const img = image(w, h, (x, y) => [(seed + 31 * x + 7 * y) % 256, (seed * 3 + 11 * x * y) % 256, (x * 97 + y * 13) % 256, (seed + 50 * x + 90 * y) % 256]);
+          // The reference: whole planes with alpha applied (and luminance), then areaResample.
+          const planes = [0, 1, 2].map((k) => Float64Array.from({ length: w * h }, (_, i) => (img.data[4 * i + k]! / 255) * (img.data[4 * i + 3]! / 255)));
+          const src = c === 1 ? [planes[0]!.map((r, i) => 0.299 * r + 0.587 * planes[1]![i]! + 0.114 * planes[2]![i]!)] : planes;
+          const expected = src.flatMap((p) => Array.from(areaResample(p, w, h, ow, oh)));
+          expect(Array.from(imageToInput(img, spec(c, oh, ow)).data)).toEqual(expected);
+        }),
+      runs(150),
+    );
+  });
+
   it('an image already at the model size is unchanged (v/255), planar [1,3,H,W]', () => {
     const img = image(3, 2, (x, y) => [10 * x + y, 100 + x, 200 - y, 255]);
     const t = imageToInput(img, spec(3, 2, 3));
