@@ -27,7 +27,8 @@ const MAGIC: ReadonlyArray<readonly [FileKind, string, (b: Uint8Array) => boolea
   ['jpeg', 'a JPEG file', (b) => startsWith(b, [0xff, 0xd8, 0xff])],
   ['gif', 'a GIF file', (b) => ascii(b, 0, 6) === 'GIF87a' || ascii(b, 0, 6) === 'GIF89a'],
   ['webp', 'a WebP file', (b) => ascii(b, 0, 4) === 'RIFF' && ascii(b, 8, 4) === 'WEBP'],
-  ['bmp', 'a BMP file', (b) => ascii(b, 0, 2) === 'BM' && b.length >= 26],
+  // BMP: "BM", file size, 4 reserved zero bytes, pixel offset, then a DIB header of a known size.
+  ['bmp', 'a BMP file', (b) => ascii(b, 0, 2) === 'BM' && startsWith(b, [0, 0, 0, 0], 6) && [12, 40, 52, 56, 64, 108, 124].includes(b[14]! | (b[15]! << 8)) && b[16] === 0 && b[17] === 0],
   ['tiff', 'a TIFF file', (b) => startsWith(b, [0x49, 0x49, 0x2a, 0x00]) || startsWith(b, [0x4d, 0x4d, 0x00, 0x2a])],
   ['ico', 'a Windows icon (ICO) file', (b) => startsWith(b, [0, 0, 1, 0]) && b.length >= 22 && b[4]! + b[5]! > 0],
   ['avif', 'an AVIF file', (b) => ascii(b, 4, 4) === 'ftyp' && ['avif', 'avis'].includes(ascii(b, 8, 4))],
