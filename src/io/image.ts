@@ -21,37 +21,55 @@ export function imageToInput(img: RgbaImage, input: InputSpec): Tensor {
   if (data.length !== w * h * 4) fail('imageToInput', `RGBA data has ${data.length} bytes, expected ${w * h * 4} for ${w}x${h}`);
   const c = input.channels;
   if (c !== 1 && c !== 3) fail('imageToInput', `models with ${c} input channels are not supported (1 or 3)`);
-  // Planar float channels at source resolution, alpha applied.
-  const src = [new Float64Array(w * h), new Float64Array(w * h), new Float64Array(w * h)];
-  for (let i = 0; i < w * h; i++) {
-    const a = data[4 * i + 3]! / 255;
-    for (let k = 0; k < 3; k++) src[k]![i] = (data[4 * i + k]! / 255) * a;
+  const { width: ow, height: oh } = input;
+  // Row by row, so memory is O(ow·h), not O(w·h): a 50-megapixel photo needs no full-size float
+  // planes. Each row's values (alpha applied, then luminance) are the same doubles in the same
+  // summation order as areaResample over full planes would use, so the result is bit-identical.
+  const wx = coverage(w, ow);
+  const rgb = [new Float64Array(w), new Float64Array(w), new Float64Array(w)] as const;
+  const grey = new Float64Array(w);
+  const rows = Array.from({ length: c }, () => new Float64Array(ow * h));
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const i = 4 * (y * w + x);
+      const a = data[i + 3]! / 255;
+      for (let k = 0; k < 3; k++) rgb[k]![x] = (data[i + k]! / 255) * a;
+      if (c === 1) grey[x] = 0.299 * rgb[0][x]! + 0.587 * rgb[1][x]! + 0.114 * rgb[2][x]!;
+    }
+    for (let k = 0; k < c; k++) resampleRow(c === 1 ? grey : rgb[k]!, 0, wx, rows[k]!, y * ow);
   }
-  const planes = c === 1 ? [src[0]!.map((r, i) => 0.299 * r + 0.587 * src[1]![i]! + 0.114 * src[2]![i]!)] : src;
-  const out = zeros([1, c, input.height, input.width], { dtype: 'float64' });
-  planes.forEach((p, k) => {
-    const r = areaResample(p, w, h, input.width, input.height);
+  const out = zeros([1, c, oh, ow], { dtype: 'float64' });
+  rows.forEach((tmp, k) => {
+    const r = resampleColumns(tmp, h, ow, oh);
     const m = input.mean?.[k] ?? 0;
     const s = input.std?.[k] ?? 1;
-    const base = k * input.width * input.height;
+    const base = k * ow * oh;
     for (let i = 0; i < r.length; i++) out.data[base + i] = (r[i]! - m) / s;
   });
   return out;
 }
 
-/** Exact area-average resampling of one plane (box filter with fractional coverage). */
+/** Exact area-average resampling of one plane (box filter with fractional coverage): rows first, then columns. */
 export function areaResample(src: Float64Array, w: number, h: number, ow: number, oh: number): Float64Array {
   if (w === ow && h === oh) return src.slice();
   const wx = coverage(w, ow);
-  const wy = coverage(h, oh);
   const tmp = new Float64Array(ow * h);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < ow; x++) {
-      let acc = 0;
-      for (const [i, f] of wx[x]!) acc += f * src[y * w + i]!;
-      tmp[y * ow + x] = acc;
-    }
+  for (let y = 0; y < h; y++) resampleRow(src, y * w, wx, tmp, y * ow);
+  return resampleColumns(tmp, h, ow, oh);
+}
+
+/** One row of the horizontal pass: out[outAt + x] = Σ f · src[at + i] over the cells output x covers. */
+function resampleRow(src: Float64Array, at: number, wx: Array<Array<[number, number]>>, out: Float64Array, outAt: number): void {
+  for (let x = 0; x < wx.length; x++) {
+    let acc = 0;
+    for (const [i, f] of wx[x]!) acc += f * src[at + i]!;
+    out[outAt + x] = acc;
   }
+}
+
+/** The vertical pass over the rows of the horizontal one ([h, ow] → [oh, ow]). */
+function resampleColumns(tmp: Float64Array, h: number, ow: number, oh: number): Float64Array {
+  const wy = coverage(h, oh);
   const out = new Float64Array(ow * oh);
   for (let y = 0; y < oh; y++) {
     for (let x = 0; x < ow; x++) {

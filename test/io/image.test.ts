@@ -1,74 +1,11 @@
-import { deflateSync } from 'node:zlib';
 import fc from 'fast-check';
-import { PNG, type PackerOptions } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { areaResample, imageToInput, inputToImage, type RgbaImage } from '../../src/io/image.js';
 import { decodePng, encodePng } from '../../src/io/png.js';
 import type { InputSpec } from '../../src/nn/spec.js';
 import { CamlabError } from '../../src/tensor/errors.js';
 import { expectClose, runs } from '../support/check.js';
-
-// ---------------------------------------------------------------------------------------------
-// PNG writers used by the tests: pngjs for the formats it can write, and a minimal hand-made
-// encoder (signature, IHDR, PLTE, tRNS, IDAT with filter 0, IEND) for the rest (palette, 1-bit).
-
-function toBytes(buf: Buffer): Uint8Array {
-  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-}
-
-/** pngjs-encoded PNG from pixel data in the given input layout. */
-function pngjsWrite(width: number, height: number, data: Buffer, opts: PackerOptions): Uint8Array {
-  const png = new PNG({ width, height });
-  png.data = data;
-  return toBytes(PNG.sync.write(png, opts));
-}
-
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function chunk(type: string, data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(12 + data.length);
-  const v = new DataView(out.buffer);
-  v.setUint32(0, data.length);
-  for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
-  out.set(data, 8);
-  v.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
-  return out;
-}
-
-/** A PNG from packed scanlines (each row already at its bit depth, without the filter byte). */
-function handPng(o: { width: number; height: number; bitDepth: number; colorType: number; rows: number[][]; plte?: number[]; trns?: number[] }): Uint8Array {
-  const ihdr = new Uint8Array(13);
-  const v = new DataView(ihdr.buffer);
-  v.setUint32(0, o.width);
-  v.setUint32(4, o.height);
-  ihdr.set([o.bitDepth, o.colorType, 0, 0, 0], 8);
-  const raw = Uint8Array.from(o.rows.flatMap((r) => [0, ...r]));
-  const parts = [
-    Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    ...(o.plte ? [chunk('PLTE', Uint8Array.from(o.plte))] : []),
-    ...(o.trns ? [chunk('tRNS', Uint8Array.from(o.trns))] : []),
-    chunk('IDAT', toBytes(deflateSync(raw))),
-    chunk('IEND', new Uint8Array(0)),
-  ];
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+import { handPng, pngjsWrite } from './png-writer.js';
 
 const rgba = (img: RgbaImage): number[] => Array.from(img.data);
 
@@ -213,6 +150,21 @@ function image(w: number, h: number, px: (x: number, y: number) => [number, numb
 const spec = (channels: number, height: number, width: number, extra: Partial<InputSpec> = {}): InputSpec => ({ channels, height, width, ...extra });
 
 describe('imageToInput', () => {
+  it('property: row-by-row conversion equals areaResample of the full-resolution planes, bit for bit (1 and 3 channels, shrinking and enlarging)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 13 }), fc.integer({ min: 1, max: 11 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 9 }), fc.constantFrom(1, 3), fc.nat(10_000),
+        (w, h, ow, oh, c, seed) => {
+          const img = image(w, h, (x, y) => [(seed + 31 * x + 7 * y) % 256, (seed * 3 + 11 * x * y) % 256, (x * 97 + y * 13) % 256, (seed + 50 * x + 90 * y) % 256]);
+          // The reference: whole planes with alpha applied (and luminance), then areaResample.
+          const planes = [0, 1, 2].map((k) => Float64Array.from({ length: w * h }, (_, i) => (img.data[4 * i + k]! / 255) * (img.data[4 * i + 3]! / 255)));
+          const src = c === 1 ? [planes[0]!.map((r, i) => 0.299 * r + 0.587 * planes[1]![i]! + 0.114 * planes[2]![i]!)] : planes;
+          const expected = src.flatMap((p) => Array.from(areaResample(p, w, h, ow, oh)));
+          expect(Array.from(imageToInput(img, spec(c, oh, ow)).data)).toEqual(expected);
+        }),
+      runs(150),
+    );
+  });
+
   it('an image already at the model size is unchanged (v/255), planar [1,3,H,W]', () => {
     const img = image(3, 2, (x, y) => [10 * x + y, 100 + x, 200 - y, 255]);
     const t = imageToInput(img, spec(3, 2, 3));

