@@ -345,7 +345,7 @@ def hand_built(tensors):
     ones = torch.ones_like(x)
     out("avgpool_asym_excl", helper.make_node("AveragePool", ["x"], ["avgpool_asym_excl"], kernel_shape=[3, 3], pads=[1, 0, 0, 1]),
         F.avg_pool2d(F.pad(x, (0, 1, 1, 0)), 3, stride=1) / F.avg_pool2d(F.pad(ones, (0, 1, 1, 0)), 3, stride=1))
-    nodes.append(helper.make_node("Flatten", ["x"], ["x_flat"], axis=2))
+    nodes.append(helper.make_node("Flatten", ["x"], ["x_flat"], axis=3))
     xf = x.reshape(14, 6)
     out("gemm", helper.make_node("Gemm", ["x_flat", "gb", "gc"], ["gemm"], transA=1, transB=1, alpha=0.5, beta=2.0), 0.5 * xf.T @ gb.T + 2.0 * gc)
     nodes.append(helper.make_node("Cast", ["w16"], ["w16d"], to=TensorProto.DOUBLE))
