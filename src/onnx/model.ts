@@ -100,13 +100,17 @@ export class OnnxModel extends Module {
   private planFor(shape: readonly number[]): Plan {
     const rank = this.inputShape.length;
     if (shape.length !== rank) fail('onnx', `the model takes ${rank}-D input ${fmtDims(this.inputShape)}, got ${shapeStr(shape)}`);
-    this.inputShape.forEach((d, i) => {
-      if (i > 0 && d !== null && d !== shape[i]) fail('onnx', `the model takes input ${fmtDims(this.inputShape)}, got ${shapeStr(shape)}`);
-    });
     const key = shape.slice(1).join(',');
     let plan = this.plans.get(key);
     if (plan === undefined) {
-      plan = buildPlan(this.graph, [this.inputShape[0] ?? 1, ...shape.slice(1)], this.dtype);
+      const declared = this.inputShape.every((d, i) => i === 0 || d === null || d === shape[i]);
+      try {
+        plan = buildPlan(this.graph, [this.inputShape[0] ?? 1, ...shape.slice(1)], this.dtype);
+      } catch (e) {
+        // Another image size than the export's: say so, the reshapes usually have it baked in.
+        if (e instanceof CamlabError && !declared) fail('onnx', `the model was exported for input ${fmtDims(this.inputShape)} and cannot run ${shapeStr(shape)}: ${e.message.replace(/^onnx: /, '')}`);
+        throw e;
+      }
       this.plans.set(key, plan);
     }
     return plan;
@@ -313,11 +317,9 @@ export class OnnxModel extends Module {
     return out;
   }
 
-  /** The module path whose last node is this tensor's producer, when there is one (the name users know from PyTorch). */
-  modulePathOf(tensorName: string): string | null {
-    let best: string | null = null;
-    for (const [path, t] of this.paths) if (t === tensorName && (best === null || path.length > best.length)) best = path;
-    return best;
+  /** The module paths that select this tensor (scopes whose last node produced it), shortest first: the names users know from PyTorch. */
+  aliasesOf(tensorName: string): string[] {
+    return [...this.paths].filter(([, t]) => t === tensorName).map(([p]) => p).sort((a, b) => a.length - b.length);
   }
 
   override describe(): string {
