@@ -24,6 +24,10 @@ The ViT is exported twice more: vit.dynamic.onnx with dynamic_axes on the batch 
 arithmetic Shape -> Gather -> Concat stays in the graph and camlab folds it at load, tracking the
 batch) and its static form above, whose reshapes have the batch baked in.
 
+preprocess.png and preprocess.ref.safetensors: torchvision's Resize/CenterCrop/Normalize outputs.
+
+resnet18-external.onnx keeps its larger initializers in the side file resnet18-external.weights.
+
 ops.* are small graphs for operators and attribute forms the classifiers do not use; their
 expected outputs come from PyTorch (see `ops_fixtures`). Malformed-file tests build their bytes in
 TypeScript.
@@ -391,10 +395,53 @@ def save_graph(file, nodes, init, expected, opset, tensors):
         tensors[f"manual.{n}"] = v
 
 
+def external_fixture():
+    """resnet18.onnx with its weights in a side file (external data), as large models are saved."""
+    m = onnx.load(f"{OUT}/resnet18.onnx")
+    onnx.save_model(m, f"{OUT}/resnet18-external.onnx", save_as_external_data=True, all_tensors_to_one_file=True,
+                    location="resnet18-external.weights", size_threshold=512)
+
+
+def preprocess_fixture():
+    """torchvision's classification preprocessing of a seeded 150x100 RGBA picture (smooth colour
+    fields, sharp edges, varying alpha), through PIL as torchvision's Resize does it: downscaling,
+    upscaling, odd centre-crop offsets (Python rounds half to even), a crop larger than the image,
+    ImageNet normalization and a grey ('L') variant. Stored as float32 (compared within 1/255)."""
+    from PIL import Image
+    from torchvision import transforms as T
+    rng = np.random.default_rng(400)
+    yy, xx = np.mgrid[0:100, 0:150]
+    img = np.zeros((100, 150, 4), dtype=np.uint8)
+    img[..., 0] = (127 + 127 * np.sin(xx / 9.0) * np.cos(yy / 6.0)).astype(np.uint8)
+    img[..., 1] = ((xx * 255) // 149).astype(np.uint8)
+    img[..., 2] = np.where((xx // 12 + yy // 12) % 2 == 0, 230, 20).astype(np.uint8)
+    img[..., :3] = np.clip(img[..., :3].astype(int) + rng.integers(-20, 21, size=(100, 150, 3)), 0, 255).astype(np.uint8)
+    img[..., 3] = ((yy * 255) // 99).astype(np.uint8)
+    pil = Image.fromarray(img, "RGBA")
+    pil.save(f"{OUT}/preprocess.png")
+    recipes = {
+        "down": (64, 56, [0.0] * 3, [1.0] * 3, "RGB"),
+        "up": (128, 112, [0.0] * 3, [1.0] * 3, "RGB"),
+        "odd": (50, 37, [0.0] * 3, [1.0] * 3, "RGB"),
+        "imagenet": (64, 56, [0.485, 0.456, 0.406], [0.229, 0.224, 0.225], "RGB"),
+        "pair": ((45, 35), (32, 25), [0.0] * 3, [1.0] * 3, "RGB"),
+        "large_crop": (32, 40, [0.0] * 3, [1.0] * 3, "RGB"),
+        "grey": (64, 56, [0.5], [0.25], "L"),
+    }
+    tensors, meta = {}, {}
+    for name, (size, crop, mean, std, mode) in recipes.items():
+        tf = T.Compose([T.Resize(size), T.CenterCrop(crop), T.ToTensor(), T.Normalize(mean, std)])
+        tensors[name] = tf(pil.convert(mode))[None]
+        meta[name] = json.dumps({"size": size, "crop": crop, "mean": mean, "std": std, "channels": 1 if mode == "L" else 3})
+    save_safetensors(f"{OUT}/preprocess.ref.safetensors", tensors, meta)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     arch_fixtures()
     ops_fixtures()
+    external_fixture()
+    preprocess_fixture()
 
 
 if __name__ == "__main__":
