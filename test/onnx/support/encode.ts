@@ -32,16 +32,18 @@ export const f32 = (field: number, v: number): Field => {
 
 export const FLOAT = 1;
 export const INT64 = 7;
+export const BOOL = 9;
 export const DOUBLE = 11;
 
-/** A TensorProto with raw little-endian data (FLOAT, DOUBLE or INT64). */
+/** A TensorProto with raw little-endian data (FLOAT, DOUBLE, INT64 or BOOL). */
 export function tensorProto(name: string, dataType: number, dims: readonly number[], values: readonly number[], field = 5): Field {
-  const width = dataType === FLOAT ? 4 : 8;
+  const width = dataType === FLOAT ? 4 : dataType === BOOL ? 1 : 8;
   const raw = new Uint8Array(values.length * width);
   const v = new DataView(raw.buffer);
   values.forEach((x, i) => {
     if (dataType === FLOAT) v.setFloat32(4 * i, x, true);
     else if (dataType === DOUBLE) v.setFloat64(8 * i, x, true);
+    else if (dataType === BOOL) v.setUint8(i, x ? 1 : 0);
     else v.setBigInt64(8 * i, BigInt(x), true);
   });
   return msg(field, [...dims.map((d) => vint(1, d)), vint(2, dataType), str(8, name), bytes(9, raw)]);
@@ -101,5 +103,5 @@ export function model(spec: ModelSpec): Uint8Array {
     valueInfo(11, input.name, input.elemType ?? DOUBLE, input.dims), ...outputs.map((o) => valueInfo(12, o, DOUBLE, null)),
   ]);
   const opsets = [msg(8, [str(1, ''), vint(2, spec.opset ?? 17)]), ...Object.entries(spec.domains ?? {}).map(([d, v]) => msg(8, [str(1, d), vint(2, v)]))];
-  return Uint8Array.from([...vint(1, 8), ...str(2, 'camlab-test'), ...opsets, ...graph]);
+  return Uint8Array.from([...vint(1, 8), ...str(2, 'camlab-test'), ...opsets.flat(), ...graph]);
 }
