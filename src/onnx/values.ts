@@ -50,6 +50,7 @@ export function intList(v: HostValue, what: string): number[] {
 
 /** True when two host values hold the same type, shape and numbers. */
 export function sameHost(a: HostValue, b: HostValue): boolean {
+  if (a === b) return true;
   if (a.dataType !== b.dataType || a.shape.length !== b.shape.length || a.data.length !== b.data.length) return false;
   for (let i = 0; i < a.shape.length; i++) if (a.shape[i] !== b.shape[i]) return false;
   for (let i = 0; i < a.data.length; i++) {
@@ -118,8 +119,14 @@ function externalBytes(t: TensorProto, external: ExternalData | undefined, what:
   return file.subarray(offset, offset + length);
 }
 
+/** Typed arrays use the platform's byte order; ONNX data is little-endian. */
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
 function fromBytes(raw: Uint8Array, dataType: number, n: number): ArrayLike<number> {
   const v = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  // Weights: one aligned copy viewed in place (raw_data sits at any offset in the file).
+  if (LITTLE_ENDIAN && dataType === DT.FLOAT) return new Float32Array(raw.slice().buffer);
+  if (LITTLE_ENDIAN && dataType === DT.DOUBLE) return new Float64Array(raw.slice().buffer);
   switch (dataType) {
     case DT.FLOAT: {
       const out = new Float32Array(n);

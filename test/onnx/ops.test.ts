@@ -107,7 +107,7 @@ const ROWS: Row[] = [
 
 describe('derivatives through ONNX operators: orders 1-3 against finite differences', () => {
   it.each(ROWS.map((r) => [r.name, r] as const))('%s', (_name, row) => {
-    const m = loadOnnx(model({ opset: row.opset ?? 17, input: { name: 'x', dims: row.dims }, nodes: row.nodes, initializers: row.init, outputs: ['y'] }), { dtype: 'float64' });
+    const m = loadOnnx(model({ opset: row.opset ?? 17, input: { name: 'x', dims: row.dims }, nodes: row.nodes, initializers: row.init ?? [], outputs: ['y'] }), { dtype: 'float64' });
     fc.assert(fc.property(tensorArb(row.dims, row.kind), (x) => {
       checkAllOrders((t) => m.forward(t), [x]);
     }), runs(3));
