@@ -165,23 +165,24 @@ function concatRun(xs: Tensor[], axis: number): Tensor {
 
 const one = (ins: readonly RunArg[], ctx: RunContext, what = 'data'): Tensor => ctx.tensor(ins[0]!, what);
 
-export const SHAPE_OPS: Record<string, OnnxOp> = {
-  Reshape: {
-    shapes: (ins, a) => [reshapeTarget(ins[0]!.shape, intsInput(ins, 1, a, 'shape') ?? a.fail('shape is missing'), a)],
+/** An op that only relabels the shape (the data stays as it is): run as a reshape, folded by relabelling. */
+function reshapeLike(target: (ins: readonly Arg[], a: Attrs, s: readonly number[]) => number[]): OnnxOp {
+  return {
+    shapes: (ins, a) => [target(ins, a, ins[0]!.shape)],
     run: (ins, a, ctx) => {
       const x = one(ins, ctx);
-      return [reshape(x, reshapeTarget(x.shape, intsInput(ins, 1, a, 'shape')!, a))];
+      return [reshape(x, target(ins, a, x.shape))];
     },
-    fold: (ins, a) => [host(ins[0]!.dataType, reshapeTarget(ins[0]!.shape, intList(ins[1]!, 'shape'), a), ins[0]!.data)],
-  },
+    fold: (ins, a) => [host(ins[0]!.dataType, target(ins, a, ins[0]!.shape), ins[0]!.data)],
+  };
+}
+
+export const SHAPE_OPS: Record<string, OnnxOp> = {
+  Reshape: reshapeLike((ins, a, s) => reshapeTarget(s, intsInput(ins, 1, a, 'shape') ?? a.fail('shape is missing'), a)),
   /** Flatten: [d_0 … d_(axis−1), d_axis … d_n] → [Π before, Π from axis]; axis = 1 by default. */
-  Flatten: {
-    shapes: (ins, a) => [flattenShape(ins[0]!.shape, a)],
-    run: (ins, a, ctx) => {
-      const x = one(ins, ctx, 'input');
-      return [reshape(x, flattenShape(x.shape, a))];
-    },
-  },
+  Flatten: reshapeLike((_ins, a, s) => flattenShape(s, a)),
+  Squeeze: reshapeLike(squeezeShape),
+  Unsqueeze: reshapeLike(unsqueezeShape),
   /** Transpose: perm defaults to reversing the axes. */
   Transpose: {
     shapes: (ins, a) => [transposePerm(ins[0]!.shape, a).map((p) => ins[0]!.shape[p]!)],
@@ -241,22 +242,6 @@ export const SHAPE_OPS: Record<string, OnnxOp> = {
       const { starts, steps, counts } = sliceSpec(ins, a, ins[0]!.shape);
       return [pick(ins[0]!, stridedMap(ins[0]!.shape, starts, steps, counts), counts)];
     },
-  },
-  Squeeze: {
-    shapes: (ins, a) => [squeezeShape(ins, a, ins[0]!.shape)],
-    run: (ins, a, ctx) => {
-      const x = one(ins, ctx);
-      return [reshape(x, squeezeShape(ins, a, x.shape))];
-    },
-    fold: (ins, a) => [host(ins[0]!.dataType, squeezeShape(ins, a, ins[0]!.shape), ins[0]!.data)],
-  },
-  Unsqueeze: {
-    shapes: (ins, a) => [unsqueezeShape(ins, a, ins[0]!.shape)],
-    run: (ins, a, ctx) => {
-      const x = one(ins, ctx);
-      return [reshape(x, unsqueezeShape(ins, a, x.shape))];
-    },
-    fold: (ins, a) => [host(ins[0]!.dataType, unsqueezeShape(ins, a, ins[0]!.shape), ins[0]!.data)],
   },
   /** Gather on load-time indices (negative indices count from the end of the axis). */
   Gather: {
