@@ -1,4 +1,23 @@
-/** camlab's ONNX import: protobuf reader, constant folding of shape arithmetic, graph models. */
+/**
+ * camlab's ONNX import (DESIGN.md §7, graph models): `loadOnnx(bytes)` reads a .onnx file with
+ * its own protobuf reader and returns an {@link OnnxModel}, a Module every CAM method works on.
+ *
+ * - Load: protobuf → graph checks (opset ≥ 11, one input, every operator supported) → a plan per
+ *   input size that folds shape arithmetic (Shape, Gather, Concat, Cast, ConstantOfShape, Range, …)
+ *   into constants, evaluated at three batch sizes so entries that follow the batch become k·N + b
+ *   of the run-time batch. A graph with the export batch baked in (static torch.onnx exports of
+ *   transformers) runs in chunks of that batch instead (`batchFixed` says why).
+ * - Run: the remaining tensor ops in topological order with camlab's differentiable ops, so
+ *   gradients of every order flow through the graph (exact Grad-CAM++). float32 by default,
+ *   float64 on request; inference only (BatchNormalization uses running statistics, Dropout is the
+ *   identity).
+ * - Layers: every node output is a hookable tap named by its ONNX tensor name; PyTorch module
+ *   paths (`layer4.1`, the last node torch.onnx scoped under it) and `name:grid` token map views
+ *   (ViTs) resolve through `get()`. The default CAM layer (cam/split.ts) is the last 4-D map
+ *   before global pooling, e.g. `/layer4/layer4.1/relu_1/Relu_output_0` for a ResNet-18 and the
+ *   last block's `ln_1` grid for a ViT. `layers()` lists the candidates with module paths and shapes.
+ * - Operators: {@link SUPPORTED_OPS}; attribute names and defaults as the ONNX spec.
+ */
 import { isDType, type DType } from '../tensor/dtype.js';
 import { fail } from '../tensor/errors.js';
 import { declaredShape, fmtDims, readGraph } from './graph.js';
