@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { loadOnnx, type LoadOnnxOptions, type OnnxModel } from '../onnx/index.js';
-import { CamlabError, fail } from '../tensor/errors.js';
+import { CamlabError } from '../tensor/errors.js';
 import { parseOnnxSidecar, type OnnxSidecar } from './preprocess.js';
+import { onnxFail } from '../onnx/errors.js';
 
 /** What {@link loadOnnxFile} returns: the model and its sidecar (`m.onnx.json`) when there is one. */
 export interface OnnxFile {
@@ -22,7 +23,7 @@ export function loadOnnxFile(path: string, options: Omit<LoadOnnxOptions, 'exter
   const sides = new Map<string, Uint8Array>();
   const externalData = (location: string): Uint8Array => {
     const rel = normalize(location);
-    if (isAbsolute(rel) || rel === '..' || rel.startsWith(`..${sep}`)) fail('onnx', `external data location '${location}' leaves the model's folder ${dir}`);
+    if (isAbsolute(rel) || rel === '..' || rel.startsWith(`..${sep}`)) onnxFail(`external data location '${location}' leaves the model's folder ${dir}`);
     let b = sides.get(rel);
     if (b === undefined) {
       b = readBytes(join(dir, rel), `external data of ${basename(path)}`);
@@ -38,7 +39,7 @@ export function loadOnnxFile(path: string, options: Omit<LoadOnnxOptions, 'exter
     try {
       json = JSON.parse(readFileSync(sidecarPath, 'utf8'));
     } catch (e) {
-      fail('onnx', `sidecar ${sidecarPath} is not valid JSON (${(e as Error).message})`);
+      onnxFail(`sidecar ${sidecarPath} is not valid JSON (${(e as Error).message})`);
     }
     sidecar = parseOnnxSidecar(json, sidecarPath);
   }
@@ -51,6 +52,6 @@ function readBytes(path: string, what: string): Uint8Array {
   } catch (e) {
     if (e instanceof CamlabError) throw e;
     const code = (e as { code?: string }).code;
-    fail('onnx', `cannot read the ${what} ${path}${code === 'ENOENT' ? ' (no such file)' : ` (${(e as Error).message})`}`);
+    onnxFail(`cannot read the ${what} ${path}${code === 'ENOENT' ? ' (no such file)' : ` (${(e as Error).message})`}`);
   }
 }

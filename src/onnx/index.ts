@@ -19,10 +19,10 @@
  * - Operators: {@link SUPPORTED_OPS}; attribute names and defaults as the ONNX spec.
  */
 import { isDType, type DType } from '../tensor/dtype.js';
-import { fail } from '../tensor/errors.js';
 import { declaredShape, fmtDims, readGraph } from './graph.js';
 import { OnnxModel } from './model.js';
 import type { ExternalData } from './values.js';
+import { onnxFail } from './errors.js';
 
 export { OnnxModel, GRID_SUFFIX, type OnnxLayerInfo } from './model.js';
 export { OnnxTap, TokenGrid } from './taps.js';
@@ -47,20 +47,20 @@ export interface LoadOnnxOptions {
  */
 export function loadOnnx(bytes: Uint8Array, options: LoadOnnxOptions = {}): OnnxModel {
   const dtype = options.dtype ?? 'float32';
-  if (!isDType(dtype)) fail('onnx', `dtype must be 'float32' or 'float64', got '${String(dtype)}'`);
+  if (!isDType(dtype)) onnxFail(`dtype must be 'float32' or 'float64', got '${String(dtype)}'`);
   const graph = readGraph(bytes, options.externalData);
   const declared = declaredShape(graph.input);
   let planned: number[];
   if (options.inputShape !== undefined) {
     const s = options.inputShape;
-    if (!Array.isArray(s) || s.some((d) => !Number.isInteger(d) || d < 1)) fail('onnx', `inputShape must be positive integers [C, H, W], got ${JSON.stringify(s)}`);
+    if (!Array.isArray(s) || s.some((d) => !Number.isInteger(d) || d < 1)) onnxFail(`inputShape must be positive integers [C, H, W], got ${JSON.stringify(s)}`);
     planned = [...s];
   } else if (declared !== null && declared.slice(1).every((d) => d !== null)) {
     planned = declared.slice(1) as number[];
   } else if (declared === null || declared.length === 4) {
     planned = [declared?.[1] ?? 3, declared?.[2] ?? 224, declared?.[3] ?? 224];
   } else {
-    fail('onnx', `input '${graph.input.name}' is ${fmtDims(declared)}; pass inputShape to plan it`);
+    onnxFail(`input '${graph.input.name}' is ${fmtDims(declared)}; pass inputShape to plan it`);
   }
   return new OnnxModel(graph, dtype, planned);
 }

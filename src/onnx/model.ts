@@ -2,7 +2,7 @@ import { concat, slice } from '../autodiff/ops/movement.js';
 import { cast } from '../autodiff/ops/unary.js';
 import { Module } from '../nn/module.js';
 import type { DType } from '../tensor/dtype.js';
-import { CamlabError, fail, shapeStr } from '../tensor/errors.js';
+import { CamlabError, shapeStr } from '../tensor/errors.js';
 import { sameShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { declaredShape, fmtDims, type OnnxGraph } from './graph.js';
@@ -11,6 +11,7 @@ import { batchOf, buildPlan, shapeAt, valueAt, type Plan, type Ref } from './pla
 import { modulePath, nearestNames } from './names.js';
 import { OnnxTap, TokenGrid } from './taps.js';
 import type { HostValue } from './values.js';
+import { onnxFail } from './errors.js';
 
 /** Suffix that selects a token layer's feature-map view: `encoder.layers.encoder_layer_11.ln_1:grid`. */
 export const GRID_SUFFIX = ':grid';
@@ -89,7 +90,7 @@ export class OnnxModel extends Module {
 
   /** Every graph output for input x, in the graph's output order. */
   run(x: Tensor): Tensor[] {
-    if (!(x instanceof Tensor)) fail('onnx', `the input must be a Tensor, got ${String(x)}`);
+    if (!(x instanceof Tensor)) onnxFail(`the input must be a Tensor, got ${String(x)}`);
     const plan = this.planFor(x.shape);
     const input = cast(x, this.dtype);
     if (plan.batchFixed !== null && x.shape[0] !== plan.n0) return this.chunks(input, plan.n0, (c) => this.runFrom(plan, new Map([[this.inputName, c]]), 0));
@@ -99,7 +100,7 @@ export class OnnxModel extends Module {
   /** The program for an input of this shape (planned once per [C, H, W]). */
   private planFor(shape: readonly number[]): Plan {
     const rank = this.inputShape.length;
-    if (shape.length !== rank) fail('onnx', `the model takes ${rank}-D input ${fmtDims(this.inputShape)}, got ${shapeStr(shape)}`);
+    if (shape.length !== rank) onnxFail(`the model takes ${rank}-D input ${fmtDims(this.inputShape)}, got ${shapeStr(shape)}`);
     const key = shape.slice(1).join(',');
     let plan = this.plans.get(key);
     if (plan === undefined) {
@@ -108,7 +109,7 @@ export class OnnxModel extends Module {
         plan = buildPlan(this.graph, [this.inputShape[0] ?? 1, ...shape.slice(1)], this.dtype);
       } catch (e) {
         // Another image size than the export's: say so, the reshapes usually have it baked in.
-        if (e instanceof CamlabError && !declared) fail('onnx', `the model was exported for input ${fmtDims(this.inputShape)} and cannot run ${shapeStr(shape)}: ${e.message.replace(/^onnx: /, '')}`);
+        if (e instanceof CamlabError && !declared) onnxFail(`the model was exported for input ${fmtDims(this.inputShape)} and cannot run ${shapeStr(shape)}: ${e.message.replace(/^onnx: /, '')}`);
         throw e;
       }
       this.plans.set(key, plan);
@@ -147,7 +148,7 @@ export class OnnxModel extends Module {
   /** Runs `f` on chunks of `size` images along axis 0 and concatenates each output along axis 0. */
   private chunks(x: Tensor, size: number, f: (chunk: Tensor) => Tensor[]): Tensor[] {
     const n = x.shape[0]!;
-    if (n % size !== 0) fail('onnx', `the graph runs ${size} image(s) at a time (${this.primary.batchFixed}); a batch of ${n} does not split into such chunks`);
+    if (n % size !== 0) onnxFail(`the graph runs ${size} image(s) at a time (${this.primary.batchFixed}); a batch of ${n} does not split into such chunks`);
     const parts: Tensor[][] = [];
     for (let i = 0; i < n; i += size) parts.push(f(slice(x, [[i, i + size]])));
     return parts[0]!.map((_, k) => concat(parts.map((p) => p[k]!), 0));
@@ -167,11 +168,11 @@ export class OnnxModel extends Module {
 
   /** A load-time value as a tensor of the model's dtype (constants converted once). */
   private tensorOf(v: RunArg, what: string): Tensor {
-    if (v === null) fail('onnx', `${what} is missing`);
+    if (v === null) onnxFail(`${what} is missing`);
     if (v instanceof Tensor) return v;
     let t = this.cache.get(v);
     if (t === undefined) {
-      if (v.data.length === 0) fail('onnx', `${what} is an empty tensor ${shapeStr(v.shape)} (camlab has no empty tensors)`);
+      if (v.data.length === 0) onnxFail(`${what} is an empty tensor ${shapeStr(v.shape)} (camlab has no empty tensors)`);
       const data = this.dtype === 'float32' ? (v.data instanceof Float32Array ? v.data : Float32Array.from(v.data)) : v.data instanceof Float64Array ? v.data : Float64Array.from(v.data);
       t = new Tensor(data, v.shape);
       this.cache.set(v, t);
@@ -184,7 +185,7 @@ export class OnnxModel extends Module {
     const sym = plan.shapes.get(name)!;
     const n = batchOf(sym, t.shape);
     const expected = shapeAt(sym, n ?? 0);
-    if (!sameShape(expected, t.shape)) fail('onnx', `${label} produced ${shapeStr(t.shape)} for '${name}' where the load-time plan expected ${shapeStr(expected)}`);
+    if (!sameShape(expected, t.shape)) onnxFail(`${label} produced ${shapeStr(t.shape)} for '${name}' where the load-time plan expected ${shapeStr(expected)}`);
   }
 
   /** Passes an output through its tap (and token view, when hooked); returns what the graph continues with. */
@@ -275,12 +276,12 @@ export class OnnxModel extends Module {
       const base = this.resolve(name.slice(0, -GRID_SUFFIX.length));
       const grid = base === null ? undefined : this.grids.get(base);
       if (grid !== undefined) return grid;
-      if (base !== null) fail('onnx', `layer '${name}': '${base}' ${shapeStr(shapeAt(this.primary.shapes.get(base)!, 1))} is not a token sequence [N, 1 + h·w, D] that attention reads`);
+      if (base !== null) onnxFail(`layer '${name}': '${base}' ${shapeStr(shapeAt(this.primary.shapes.get(base)!, 1))} is not a token sequence [N, 1 + h·w, D] that attention reads`);
     }
     const tensor = this.resolve(name);
     if (tensor !== null) return this.taps.get(tensor)!;
     const close = nearestNames(name, [...this.paths.keys(), ...this.taps.keys()], 6);
-    fail('onnx', `no layer named '${name}'${close.length > 0 ? `; closest: ${close.join(', ')}` : ''} (module paths such as layer4.1, or ONNX tensor names; see layers())`);
+    onnxFail(`no layer named '${name}'${close.length > 0 ? `; closest: ${close.join(', ')}` : ''} (module paths such as layer4.1, or ONNX tensor names; see layers())`);
   }
 
   /** The tensor name a layer name refers to, or null. */

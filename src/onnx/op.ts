@@ -1,8 +1,9 @@
 import type { DType } from '../tensor/dtype.js';
-import { fail, shapeStr } from '../tensor/errors.js';
+import { shapeStr } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { ATTR, type AttributeProto, type NodeProto } from './proto.js';
 import { decodeTensorData, type HostValue } from './values.js';
+import { onnxFail } from './errors.js';
 
 /** A node's attributes with the ONNX spec's defaults, and its name, type and opset for error messages. */
 export class Attrs {
@@ -18,7 +19,7 @@ export class Attrs {
   }
 
   fail(message: string): never {
-    fail('onnx', `${this.label}: ${message}`);
+    onnxFail(`${this.label}: ${message}`);
   }
 
   has(name: string): boolean {
@@ -101,13 +102,6 @@ export interface OnnxOp {
   fold?(ins: readonly HostValue[], a: Attrs, dtype: DType): HostValue[];
   /** Shape and Size read only their input's shape, so they fold even on run-time tensors. */
   shapeOnly?: boolean;
-}
-
-/** The i-th input's shape, failing when the input is missing. */
-export function inputShape(ins: readonly ShapeArg[], i: number, a: Attrs, what = `input ${i}`): number[] {
-  const s = ins[i];
-  if (s === undefined) a.fail(`${what} is missing`);
-  return s.shape;
 }
 
 /** The i-th input's load-time value (shapes, axes, pads), failing when it is computed at run time. */

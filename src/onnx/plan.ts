@@ -1,8 +1,9 @@
 import type { DType } from '../tensor/dtype.js';
-import { CamlabError, fail, shapeStr } from '../tensor/errors.js';
+import { CamlabError, shapeStr } from '../tensor/errors.js';
 import type { GraphNode, OnnxGraph } from './graph.js';
 import type { ShapeArg } from './op.js';
 import { host, sameHost, type HostValue } from './values.js';
+import { onnxFail } from './errors.js';
 
 /** One dimension of a run-time tensor as a function of the batch N: k·N + b. */
 export interface SymDim {
@@ -85,12 +86,14 @@ function probe(g: OnnxGraph, inputShape: readonly number[], dtype: DType, batche
   /** For a batch-dependent folded value: the tensor whose Shape it came from. */
   const src = new Map<string, string>();
   const steps: Step[] = [];
+  let label = '';
   const at = <T>(p: number, f: () => T): T => {
-    if (p === 0) return f();
     try {
       return f();
     } catch (e) {
-      if (e instanceof CamlabError) throw new BatchFixed(`${e.message.replace(/^onnx: /, '')} with a batch of ${batches[p]}`);
+      if (p > 0 && e instanceof CamlabError) throw new BatchFixed(`${e.message.replace(/^onnx: /, '')} with a batch of ${batches[p]}`);
+      // A malformed node (an input of the wrong kind) must not surface as a JavaScript TypeError.
+      if (e instanceof TypeError || e instanceof RangeError) onnxFail(`${label}: malformed node (${e.message})`);
       throw e;
     }
   };
@@ -105,11 +108,12 @@ function probe(g: OnnxGraph, inputShape: readonly number[], dtype: DType, batche
 
   for (const gn of g.nodes) {
     const { node, op, attrs } = gn;
+    label = attrs.label;
     const ins = envs.map((env) => node.inputs.map((name) => (name === '' ? null : env.get(name)!)));
     const allHost = ins[0]!.every((v) => v === null || 'host' in v);
     if (op.fold !== undefined && (allHost || op.shapeOnly === true)) {
       const outs = envs.map((_, p) => at(p, () => op.fold!(ins[p]!.map((v) => (v === null ? null : 'host' in v ? v.host : shapeArg(v))) as HostValue[], attrs, dtype)));
-      if (outs[0]!.length < node.outputs.filter((o) => o !== '').length) fail('onnx', `${attrs.label}: internal: folded ${outs[0]!.length} outputs`);
+      if (outs[0]!.length < node.outputs.length) attrs.fail(`has ${node.outputs.length} outputs; camlab computes ${outs[0]!.length}`);
       const varies = (i: number): boolean => outs.some((o) => !sameHost(o[i]!, outs[0]![i]!));
       const shapeVaries = (i: number): boolean => outs.some((o) => o[i]!.shape.join() !== outs[0]![i]!.shape.join());
       const outIdx = node.outputs.map((_, i) => i).filter((i) => node.outputs[i] !== '');
@@ -128,20 +132,20 @@ function probe(g: OnnxGraph, inputShape: readonly number[], dtype: DType, batche
       // A folded value whose shape follows the batch (Expand of a constant to [N, …]): run it.
     }
     if (op.run === undefined || op.shapes === undefined) {
-      fail('onnx', `${attrs.label}: computes on run-time tensors, but camlab evaluates ${node.opType} at load time only (shape arithmetic)`);
+      onnxFail(`${attrs.label}: computes on run-time tensors, but camlab evaluates ${node.opType} at load time only (shape arithmetic)`);
     }
     const outShapes = envs.map((_, p) => at(p, () => op.shapes!(ins[p]!.map((v) => (v === null ? null : shapeArg(v))) as ShapeArg[], attrs)));
     node.outputs.forEach((name, i) => {
       if (name === '') return;
       const s = outShapes.map((o) => o[i]);
-      if (s.some((x) => x === undefined)) fail('onnx', `${attrs.label}: internal: no shape for output ${i}`);
+      if (s.some((x) => x === undefined)) attrs.fail(`has ${node.outputs.length} outputs; camlab computes ${outShapes[0]!.length}`);
       if (s[0]!.some((d) => d < 1)) attrs.fail(`output '${name}' would be empty ${shapeStr(s[0]!)} (camlab has no empty tensors)`);
       envs.forEach((env, p) => env.set(name, { dyn: s[p]! }));
       shapes.set(name, fitShape(s as number[][], batches, name));
     });
     steps.push({ graphNode: gn, inputs: node.inputs.map(ref), outputs: node.outputs.slice() });
   }
-  for (const o of g.outputs) if (!envs[0]!.has(o)) fail('onnx', `graph output '${o}' is produced by no node`);
+  for (const o of g.outputs) if (!envs[0]!.has(o)) onnxFail(`graph output '${o}' is produced by no node`);
   return { n0: batches[0]!, steps, shapes, outputs: g.outputs.map(ref), batchFixed: null };
 }
 

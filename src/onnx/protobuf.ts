@@ -1,5 +1,5 @@
 import { utf8Decode } from '../io/utf8.js';
-import { fail } from '../tensor/errors.js';
+import { onnxFail } from './errors.js';
 
 /**
  * A reader of the protobuf wire format (protobuf.dev/programming-guides/encoding): a message is a
@@ -30,7 +30,7 @@ export class ProtoReader {
 
   /** Fails naming the byte offset and the message (and field) being read. */
   error(message: string, at = this.pos, field?: string): never {
-    fail('onnx', `byte ${at}: ${field ?? this.where}: ${message}`);
+    onnxFail(`byte ${at}: ${field ?? this.where}: ${message}`);
   }
 
   /** The next field's number and wire type. */

@@ -2,8 +2,9 @@ import { cast } from '../autodiff/ops/unary.js';
 import { concat, permute, reshape, slice } from '../autodiff/ops/movement.js';
 import { expand } from '../autodiff/ops/reduce.js';
 import { Module, type ForwardHook, type HookHandle } from '../nn/module.js';
-import { fail, shapeStr } from '../tensor/errors.js';
+import { shapeStr } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { onnxFail } from './errors.js';
 
 /**
  * One node output of an ONNX graph as a module: the identity, called by the graph after the node
@@ -90,10 +91,10 @@ export class TokenGrid extends Module {
     if (map === this.last) return original;
     const [n, , d] = original.shape as [number, number, number];
     if (map.ndim !== 4 || map.shape[1] !== d || map.shape[2] !== this.side || map.shape[3] !== this.side) {
-      fail('onnx', `the replacement for '${this.tap.tensorName}:grid' has shape ${shapeStr(map.shape)}, expected [B,${d},${this.side},${this.side}]`);
+      onnxFail(`the replacement for '${this.tap.tensorName}:grid' has shape ${shapeStr(map.shape)}, expected [B,${d},${this.side},${this.side}]`);
     }
     const b = map.shape[0]!;
-    if (b !== n && n !== 1) fail('onnx', `the replacement for '${this.tap.tensorName}:grid' has batch ${b}, the tokens ${n}`);
+    if (b !== n && n !== 1) onnxFail(`the replacement for '${this.tap.tensorName}:grid' has batch ${b}, the tokens ${n}`);
     const patches = permute(reshape(cast(map, original.dtype), [b, d, this.side * this.side]), [0, 2, 1]);
     if (this.prefix === 0) return patches;
     const lead = slice(original, [null, [0, this.prefix], null]);

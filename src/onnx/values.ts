@@ -1,7 +1,8 @@
 import { halfToFloat } from '../io/safetensors.js';
-import { fail, shapeStr } from '../tensor/errors.js';
+import { shapeStr } from '../tensor/errors.js';
 import { sizeOf } from '../tensor/shape.js';
 import type { TensorProto } from './proto.js';
+import { onnxFail } from './errors.js';
 
 /** ONNX TensorProto.DataType codes camlab reads. */
 export const DT = { FLOAT: 1, UINT8: 2, INT8: 3, UINT16: 4, INT16: 5, INT32: 6, INT64: 7, STRING: 8, BOOL: 9, FLOAT16: 10, DOUBLE: 11, UINT32: 12, UINT64: 13, BFLOAT16: 16 } as const;
@@ -32,7 +33,7 @@ export interface HostValue {
 }
 
 export function host(dataType: number, shape: readonly number[], data: ArrayLike<number>): HostValue {
-  if (sizeOf(shape) !== data.length) fail('onnx', `internal: ${data.length} values for shape ${shapeStr(shape)}`);
+  if (sizeOf(shape) !== data.length) onnxFail(`internal: ${data.length} values for shape ${shapeStr(shape)}`);
   return { dataType, shape: [...shape], data };
 }
 
@@ -44,7 +45,7 @@ export function ints(values: readonly number[]): HostValue {
 /** The values of a host value as integers (axes, shapes, pads), checked to be whole numbers. */
 export function intList(v: HostValue, what: string): number[] {
   const out = Array.from(v.data);
-  for (const x of out) if (!Number.isInteger(x) && Math.abs(x) !== Infinity) fail('onnx', `${what} must hold integers, got ${x}`);
+  for (const x of out) if (!Number.isInteger(x) && Math.abs(x) !== Infinity) onnxFail(`${what} must hold integers, got ${x}`);
   return out;
 }
 
@@ -76,14 +77,14 @@ export type ExternalData = (location: string) => Uint8Array;
  */
 export function decodeTensorData(t: TensorProto, external: ExternalData | undefined, where: string): HostValue {
   const what = `${where} '${t.name}' (${dataTypeName(t.dataType)} ${shapeStr(t.dims)}, byte ${t.at})`;
-  for (const d of t.dims) if (!Number.isInteger(d) || d < 0) fail('onnx', `${what}: invalid dimension ${d}`);
+  for (const d of t.dims) if (!Number.isInteger(d) || d < 0) onnxFail(`${what}: invalid dimension ${d}`);
   const n = sizeOf(t.dims);
   const width = BYTES[t.dataType];
-  if (width === undefined) fail('onnx', `${what}: camlab reads FLOAT, DOUBLE, FLOAT16, BFLOAT16, integer and BOOL tensors, not ${dataTypeName(t.dataType)}`);
+  if (width === undefined) onnxFail(`${what}: camlab reads FLOAT, DOUBLE, FLOAT16, BFLOAT16, integer and BOOL tensors, not ${dataTypeName(t.dataType)}`);
   let raw = t.raw;
   if (t.external !== null) raw = externalBytes(t, external, what);
   if (raw !== null) {
-    if (raw.length !== n * width) fail('onnx', `${what}: holds ${raw.length} bytes of data, expected ${n} x ${width} = ${n * width}`);
+    if (raw.length !== n * width) onnxFail(`${what}: holds ${raw.length} bytes of data, expected ${n} x ${width} = ${n * width}`);
     return host(t.dataType, t.dims, fromBytes(raw, t.dataType, n));
   }
   const fields: Array<[number[], string]> = [
@@ -91,7 +92,7 @@ export function decodeTensorData(t: TensorProto, external: ExternalData | undefi
   ];
   const used = fields.filter(([a]) => a.length > 0);
   const values = used.length > 0 ? used[0]![0] : [];
-  if (values.length !== n) fail('onnx', `${what}: holds ${values.length} values in ${used[0]?.[1] ?? 'its data fields'}, expected ${n}`);
+  if (values.length !== n) onnxFail(`${what}: holds ${values.length} values in ${used[0]?.[1] ?? 'its data fields'}, expected ${n}`);
   if (t.dataType === DT.FLOAT) return host(t.dataType, t.dims, Float32Array.from(values));
   if (t.dataType === DT.FLOAT16) return host(t.dataType, t.dims, values.map(halfToFloat));
   if (t.dataType === DT.BFLOAT16) return host(t.dataType, t.dims, values.map((v) => bf16ToNumber(v)));
@@ -106,15 +107,15 @@ function bf16ToNumber(bits: number): number {
 
 function externalBytes(t: TensorProto, external: ExternalData | undefined, what: string): Uint8Array {
   const location = t.external!.get('location');
-  if (location === undefined || location === '') fail('onnx', `${what}: external data without a location`);
+  if (location === undefined || location === '') onnxFail(`${what}: external data without a location`);
   if (external === undefined) {
-    fail('onnx', `${what}: its data is in the side file '${location}'; pass loadOnnx(bytes, { externalData: (location) => bytes }), or load by path with loadOnnxFile in Node`);
+    onnxFail(`${what}: its data is in the side file '${location}'; pass loadOnnx(bytes, { externalData: (location) => bytes }), or load by path with loadOnnxFile in Node`);
   }
   const file = external(location);
   const offset = Number(t.external!.get('offset') ?? '0');
   const length = t.external!.has('length') ? Number(t.external!.get('length')) : file.length - offset;
   if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > file.length) {
-    fail('onnx', `${what}: external data range offset ${t.external!.get('offset') ?? '0'}, length ${t.external!.get('length') ?? '(rest)'} lies outside '${location}' (${file.length} bytes)`);
+    onnxFail(`${what}: external data range offset ${t.external!.get('offset') ?? '0'}, length ${t.external!.get('length') ?? '(rest)'} lies outside '${location}' (${file.length} bytes)`);
   }
   return file.subarray(offset, offset + length);
 }

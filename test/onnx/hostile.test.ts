@@ -125,3 +125,29 @@ describe('external data', () => {
     expect(() => loadOnnx(new Uint8Array([1]))).toThrow(CamlabError);
   });
 });
+
+describe('malformed nodes fail in one line', () => {
+  it('missing required inputs, extra outputs, an input of the wrong kind', () => {
+    expect(oneLine(model({ nodes: [{ op: 'Conv', inputs: ['x'], outputs: ['y'], name: '/c' }] }))).toBe("onnx: Conv '/c': needs 2 inputs, has 1");
+    expect(oneLine(model({ nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y', 'z'], name: '/r' }], outputs: ['y'] }))).toBe("onnx: Relu '/r': has 2 outputs; camlab computes 1");
+    const shapeFromData = model({ nodes: [relu, { op: 'Reshape', inputs: ['x', 'y'], outputs: ['z'], name: '/reshape' }] });
+    expect(oneLine(shapeFromData)).toBe("onnx: Reshape '/reshape': shape (input 1) is computed at run time; camlab needs it at load time (constant shape arithmetic)");
+  });
+});
+
+describe('mutated files', () => {
+  it('a valid model with a few bytes changed loads or fails with a one-line CamlabError, never a crash', () => {
+    const good = fixtureBytes('ops-manual.onnx');
+    const rng = new Rng(5);
+    for (let k = 0; k < 300; k++) {
+      const b = good.slice();
+      for (let j = 0; j < 1 + (k % 3); j++) b[Math.floor(rng.uniform() * b.length)] = Math.floor(rng.uniform() * 256);
+      try {
+        loadOnnx(b, { dtype: 'float64' });
+      } catch (e) {
+        expect(e, String(e)).toBeInstanceOf(CamlabError);
+        expect((e as Error).message).not.toContain('\n');
+      }
+    }
+  });
+});
