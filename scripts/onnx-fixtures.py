@@ -14,13 +14,14 @@ mode) it writes:
                          Split/ReduceMean with attributes, no HardSwish/LayerNormalization ops)
   <arch>.f64.onnx        the float64 model (model.double()) at opset 17: float64 initializers,
                          and constants such as GELU's sqrt(2) stored in double precision
-  <arch>.json            the input, PyTorch's logits of the float32 and float64 models, and at
+  <arch>.ref.safetensors the input, PyTorch's logits of the float32 and float64 models, and at
                          pytorch-grad-cam's recommended target layer (float64): the activation
-                         A, dS/dA for the explained class, and the Grad-CAM and Grad-CAM++
-                         channel weights as pytorch-grad-cam computes them (re-implemented here:
-                         pytorch-grad-cam is not installed; Grad-CAM++ with its eps = 1e-6)
+                         A, dS/dA for the explained class (the predicted one), and the Grad-CAM
+                         and Grad-CAM++ channel weights as pytorch-grad-cam computes them
+                         (re-implemented here: pytorch-grad-cam is not installed; Grad-CAM++ with
+                         its eps = 1e-6); the metadata names the camlab layer and the class
 
-The ViT is exported twice more: vit.dynamic.onnx with dynamic_axes on the batch (its shape
+The ViT is exported once more: vit.dynamic.onnx with dynamic_axes on the batch (its shape
 arithmetic Shape -> Gather -> Concat stays in the graph and camlab folds it at load, tracking the
 batch) and its static form above, whose reshapes have the batch baked in.
 
@@ -28,8 +29,8 @@ preprocess.png and preprocess.ref.safetensors: torchvision's Resize/CenterCrop/N
 
 resnet18-external.onnx keeps its larger initializers in the side file resnet18-external.weights.
 
-ops.* are small graphs for operators and attribute forms the classifiers do not use; their
-expected outputs come from PyTorch (see `ops_fixtures`). Malformed-file tests build their bytes in
+ops.* and ops-manual.* are small graphs for operators and attribute forms the classifiers do
+not use, with PyTorch's values in ops.ref.safetensors (see `OpsZoo` and `hand_built`). Malformed-file tests build their bytes in
 TypeScript.
 """
 import copy
