@@ -399,6 +399,8 @@ def save_graph(file, nodes, init, expected, opset, tensors):
 def external_fixture():
     """resnet18.onnx with its weights in a side file (external data), as large models are saved."""
     m = onnx.load(f"{OUT}/resnet18.onnx")
+    if os.path.exists(f"{OUT}/resnet18-external.weights"):
+        os.remove(f"{OUT}/resnet18-external.weights")  # onnx appends to an existing side file
     onnx.save_model(m, f"{OUT}/resnet18-external.onnx", save_as_external_data=True, all_tensors_to_one_file=True,
                     location="resnet18-external.weights", size_threshold=512)
 
