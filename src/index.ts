@@ -17,3 +17,9 @@ export * from './data/index.js';
 export { parseSafetensors, serializeSafetensors, halfToFloat, type SafetensorsFile } from './io/safetensors.js';
 export { loadModel, saveWeights, type LoadedModel } from './io/model.js';
 export { imageToInput, inputToImage, areaResample } from './io/image.js';
+export {
+  loadOnnx, OnnxModel, OnnxTap, TokenGrid, SUPPORTED_OPS, MIN_OPSET, GRID_SUFFIX,
+  type LoadOnnxOptions, type OnnxLayerInfo, type ExternalData,
+} from './onnx/index.js';
+export { preprocess, parseOnnxSidecar, IMAGENET_PREPROCESSING, type Preprocessing, type OnnxSidecar } from './io/preprocess.js';
+export { IMAGENET_CLASSES } from './io/imagenet-classes.js';

@@ -1,0 +1,330 @@
+import { concat, slice } from '../autodiff/ops/movement.js';
+import { cast } from '../autodiff/ops/unary.js';
+import { Module } from '../nn/module.js';
+import type { DType } from '../tensor/dtype.js';
+import { CamlabError, shapeStr } from '../tensor/errors.js';
+import { sameShape } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
+import { declaredShape, fmtDims, type OnnxGraph } from './graph.js';
+import type { RunArg, RunContext } from './op.js';
+import { batchOf, buildPlan, shapeAt, valueAt, type Plan, type Ref } from './plan.js';
+import { modulePath, nearestNames } from './names.js';
+import { OnnxTap, TokenGrid } from './taps.js';
+import type { HostValue } from './values.js';
+import { onnxFail } from './errors.js';
+
+/** Suffix that selects a token layer's feature-map view: `encoder.layers.encoder_layer_11.ln_1:grid`. */
+export const GRID_SUFFIX = ':grid';
+
+/** A candidate CAM layer of an ONNX model: a node output (or a token map view) with its shape for one image. */
+export interface OnnxLayerInfo {
+  /** The name `get()` and the CAM `layer` option take: the ONNX tensor name, plus `:grid` for token maps. */
+  name: string;
+  /** The PyTorch module path of the producing node (`layer4.1.relu_1`), or '' for top-level nodes. */
+  modulePath: string;
+  /** ONNX op type, or 'tokens' for a token map view. */
+  op: string;
+  /** Output shape for a batch of one image. */
+  shape: number[];
+}
+
+/**
+ * An ONNX graph as a camlab Module. `forward(x)` runs the graph's run-time nodes in topological
+ * order with camlab's differentiable ops (so gradients of every order flow through it), in the
+ * dtype chosen at load. Every node output is a hookable {@link OnnxTap} named by its ONNX tensor
+ * name, listed by `namedModules()` in execution order; `get()` also takes PyTorch module paths
+ * (`layer4.1` = the last node torch.onnx scoped under /layer4/layer4.1/) and `name:grid` token
+ * map views. Inference only: train()/eval() change nothing.
+ */
+export class OnnxModel extends Module {
+  readonly kind = 'onnx';
+  readonly inputName: string;
+  readonly outputNames: readonly string[];
+  /** The declared input shape ([N, C, H, W]; null for symbolic dimensions). */
+  readonly inputShape: ReadonlyArray<number | null>;
+  private readonly plans = new Map<string, Plan>();
+  private readonly primary: Plan;
+  private readonly taps = new Map<string, OnnxTap>();
+  private readonly grids = new Map<string, TokenGrid>();
+  /** Module path → the tensor name of the last node in that scope. */
+  private readonly paths = new Map<string, string>();
+  private readonly cache = new WeakMap<HostValue, Tensor>();
+  /** Outputs computed from a global pooling (after the feature maps): reachable by get(), not listed by namedModules(). */
+  private readonly pooled = new Set<string>();
+  private readonly ctx: RunContext;
+
+  constructor(
+    private readonly graph: OnnxGraph,
+    readonly dtype: DType,
+    /** The [C, H, W] planned at load (from the declaration or the inputShape option). */
+    planned: readonly number[],
+  ) {
+    super();
+    this.training = false;
+    this.inputName = graph.input.name;
+    this.outputNames = graph.outputs;
+    this.inputShape = declaredShape(graph.input) ?? [null, ...planned];
+    this.ctx = { dtype, tensor: (v, what) => this.tensorOf(v, what) };
+    this.primary = this.planFor([this.inputShape[0] ?? 1, ...planned]);
+    for (const step of this.primary.steps) {
+      const { node } = step.graphNode;
+      const path = modulePath(node.name);
+      for (const out of step.outputs) if (out !== '') this.taps.set(out, new OnnxTap(out, node.opType, path));
+      const first = step.outputs.find((o) => o !== '');
+      const parts = path === '' ? [] : path.split('.');
+      // Every enclosing scope ends (so far) at this node: the last node wins, as pytorch-grad-cam's layer4[-1].
+      if (first !== undefined) for (let i = 1; i <= parts.length; i++) this.paths.set(parts.slice(0, i).join('.'), first);
+    }
+    this.findGrids();
+    this.findPooled();
+  }
+
+  /** Whether batches of any size run at once (null), or why the graph runs a fixed number of images at a time. */
+  get batchFixed(): string | null {
+    return this.primary.batchFixed;
+  }
+
+  override forward(x: Tensor): Tensor {
+    return this.run(x)[0]!;
+  }
+
+  /** Every graph output for input x, in the graph's output order. */
+  run(x: Tensor): Tensor[] {
+    if (!(x instanceof Tensor)) onnxFail(`the input must be a Tensor, got ${String(x)}`);
+    const plan = this.planFor(x.shape);
+    const input = cast(x, this.dtype);
+    if (plan.batchFixed !== null && x.shape[0] !== plan.n0) return this.chunks(input, plan.n0, (c) => this.runFrom(plan, new Map([[this.inputName, c]]), 0));
+    return this.runFrom(plan, new Map([[this.inputName, input]]), 0);
+  }
+
+  /** The program for an input of this shape (planned once per [C, H, W]). */
+  private planFor(shape: readonly number[]): Plan {
+    const rank = this.inputShape.length;
+    if (shape.length !== rank) onnxFail(`the model takes ${rank}-D input ${fmtDims(this.inputShape)}, got ${shapeStr(shape)}`);
+    const key = shape.slice(1).join(',');
+    let plan = this.plans.get(key);
+    if (plan === undefined) {
+      const declared = this.inputShape.every((d, i) => i === 0 || d === null || d === shape[i]);
+      try {
+        plan = buildPlan(this.graph, [this.inputShape[0] ?? 1, ...shape.slice(1)], this.dtype);
+      } catch (e) {
+        // Another image size than the export's: say so, the reshapes usually have it baked in.
+        if (e instanceof CamlabError && !declared) onnxFail(`the model was exported for input ${fmtDims(this.inputShape)} and cannot run ${shapeStr(shape)}: ${e.message.replace(/^onnx: /, '')}`);
+        throw e;
+      }
+      this.plans.set(key, plan);
+    }
+    return plan;
+  }
+
+  /** Runs steps from `start` on, recording each output through its tap (whose hooks may replace it). */
+  private runFrom(plan: Plan, env: Map<string, Tensor>, start: number): Tensor[] {
+    for (let s = start; s < plan.steps.length; s++) {
+      const step = plan.steps[s]!;
+      const { op, attrs } = step.graphNode;
+      const args = step.inputs.map((r) => this.arg(r, env, plan));
+      let outs: Tensor[];
+      try {
+        outs = op.run!(args, attrs, this.ctx);
+      } catch (e) {
+        if (e instanceof CamlabError && e.op !== 'onnx') attrs.fail(e.message);
+        throw e;
+      }
+      for (let i = 0; i < step.outputs.length; i++) {
+        const name = step.outputs[i]!;
+        if (name === '') continue;
+        this.checkShape(plan, name, outs[i]!, attrs.label);
+        const t = this.record(name, outs[i]!, step.graphNode.node.opType);
+        if (plan.batchFixed !== null && t !== outs[i] && t.shape[0] !== outs[i]!.shape[0]) {
+          // A hook put a larger batch into a graph that runs a fixed batch: finish each chunk separately.
+          return this.chunks(t, outs[i]!.shape[0]!, (c) => this.runFrom(plan, new Map([...env, [name, c]]), s + 1));
+        }
+        env.set(name, t);
+      }
+    }
+    return plan.outputs.map((r) => (r.kind === 'tensor' ? env.get(r.name)! : this.tensorOf(this.arg(r, env, plan), 'graph output')));
+  }
+
+  /** Runs `f` on chunks of `size` images along axis 0 and concatenates each output along axis 0. */
+  private chunks(x: Tensor, size: number, f: (chunk: Tensor) => Tensor[]): Tensor[] {
+    const n = x.shape[0]!;
+    if (n % size !== 0) onnxFail(`the graph runs ${size} image(s) at a time (${this.primary.batchFixed}); a batch of ${n} does not split into such chunks`);
+    const parts: Tensor[][] = [];
+    for (let i = 0; i < n; i += size) parts.push(f(slice(x, [[i, i + size]])));
+    return parts[0]!.map((_, k) => concat(parts.map((p) => p[k]!), 0));
+  }
+
+  private arg(r: Ref, env: Map<string, Tensor>, plan: Plan): RunArg {
+    switch (r.kind) {
+      case 'none': return null;
+      case 'tensor': return env.get(r.name)!;
+      case 'const': return r.value;
+      case 'sym': {
+        const src = env.get(r.value.src)!;
+        return valueAt(r.value, batchOf(plan.shapes.get(r.value.src), src.shape)!);
+      }
+    }
+  }
+
+  /** A load-time value as a tensor of the model's dtype (constants converted once). */
+  private tensorOf(v: RunArg, what: string): Tensor {
+    if (v === null) onnxFail(`${what} is missing`);
+    if (v instanceof Tensor) return v;
+    let t = this.cache.get(v);
+    if (t === undefined) {
+      if (v.data.length === 0) onnxFail(`${what} is an empty tensor ${shapeStr(v.shape)} (camlab has no empty tensors)`);
+      const data = this.dtype === 'float32' ? (v.data instanceof Float32Array ? v.data : Float32Array.from(v.data)) : v.data instanceof Float64Array ? v.data : Float64Array.from(v.data);
+      t = new Tensor(data, v.shape);
+      this.cache.set(v, t);
+    }
+    return t;
+  }
+
+  /** Catches a kernel or shape-function disagreement at the node where it happens. */
+  private checkShape(plan: Plan, name: string, t: Tensor, label: string): void {
+    const sym = plan.shapes.get(name)!;
+    const n = batchOf(sym, t.shape);
+    const expected = shapeAt(sym, n ?? 0);
+    if (!sameShape(expected, t.shape)) onnxFail(`${label} produced ${shapeStr(t.shape)} for '${name}' where the load-time plan expected ${shapeStr(expected)}`);
+  }
+
+  /** Passes an output through its tap (and token view, when hooked); returns what the graph continues with. */
+  private record(name: string, t: Tensor, opType: string): Tensor {
+    let tap = this.taps.get(name);
+    if (tap === undefined) {
+      tap = new OnnxTap(name, opType, '');
+      this.taps.set(name, tap);
+    }
+    let out = tap.call(t);
+    const grid = this.grids.get(name);
+    if (grid !== undefined && grid.live) out = grid.tokens(grid.call(out), out);
+    return out;
+  }
+
+  /**
+   * Token layers with a map view: outputs [N, P + s², D] (N the batch, P = 1 class token or 0,
+   * s ≥ 2) whose patch tokens still reach the output through attention, i.e. a MatMul of two
+   * run-time tensors lies downstream. The last block's output (read only through its class
+   * token) has none, so the default layer of a ViT is its last block's ln_1, as DESIGN.md says.
+   */
+  private findGrids(): void {
+    const reaches = new Set<string>();
+    for (let s = this.primary.steps.length - 1; s >= 0; s--) {
+      const step = this.primary.steps[s]!;
+      const tensors = step.inputs.filter((r): r is { kind: 'tensor'; name: string } => r.kind === 'tensor').map((r) => r.name);
+      const mixing = step.graphNode.node.opType === 'MatMul' && tensors.length === 2;
+      if (mixing || step.outputs.some((o) => reaches.has(o))) for (const t of tensors) reaches.add(t);
+    }
+    for (const [name, tap] of this.taps) {
+      const sym = this.primary.shapes.get(name);
+      if (sym === undefined || sym.length !== 3 || !reaches.has(name)) continue;
+      const batchFirst = this.primary.batchFixed === null ? sym[0]!.k === 1 && sym[0]!.b === 0 : sym[0]!.b === this.primary.n0;
+      if (!batchFirst) continue;
+      if (sym[1]!.k !== 0 || sym[2]!.k !== 0) continue;
+      const l = sym[1]!.b;
+      for (const prefix of [1, 0]) {
+        const side = Math.round(Math.sqrt(l - prefix));
+        if (side >= 2 && side * side === l - prefix) {
+          this.grids.set(name, new TokenGrid(tap, prefix, side));
+          break;
+        }
+      }
+    }
+  }
+
+  /**
+   * Outputs computed only from a global pooling (GlobalAveragePool, GlobalMaxPool, or a ReduceMean
+   * or ReduceMax over the spatial axes of a 4-D tensor); a squeeze-and-excitation product with the
+   * feature map is not one of them. The head's reshapes there can look like
+   * feature maps (ConvNeXt's classifier LayerNorm2d sees [N, 1, 1, C]); CAM's default layer is
+   * the last feature map before pooling, so namedModules() leaves these out.
+   */
+  private findPooled(): void {
+    for (const step of this.primary.steps) {
+      const { node, attrs } = step.graphNode;
+      const tensors = step.inputs.filter((r): r is { kind: 'tensor'; name: string } => r.kind === 'tensor').map((r) => r.name);
+      let pools = node.opType === 'GlobalAveragePool' || node.opType === 'GlobalMaxPool';
+      if ((node.opType === 'ReduceMean' || node.opType === 'ReduceMax') && tensors.length > 0) {
+        const rank = this.primary.shapes.get(tensors[0]!)!.length;
+        const axes = (attrs.ints('axes') ?? []).map((a) => (a < 0 ? a + rank : a));
+        pools = rank === 4 && axes.includes(2) && axes.includes(3);
+      }
+      if (pools || (tensors.length > 0 && tensors.every((t) => this.pooled.has(t)))) for (const o of step.outputs) if (o !== '') this.pooled.add(o);
+    }
+  }
+
+  /** [name, module] for the model ('') and every tap (and token map view) up to global pooling, in execution order. */
+  override namedModules(prefix = ''): Array<[string, Module]> {
+    const join = (n: string): string => (prefix === '' ? n : `${prefix}.${n}`);
+    const out: Array<[string, Module]> = [[prefix, this]];
+    for (const [name, tap] of this.taps) {
+      if (this.pooled.has(name)) continue;
+      out.push([join(name), tap]);
+      const grid = this.grids.get(name);
+      if (grid !== undefined) out.push([join(name + GRID_SUFFIX), grid]);
+    }
+    return out;
+  }
+
+  /**
+   * A layer by ONNX tensor name, by PyTorch module path (the last node in that scope), or either
+   * with `:grid` for a token layer's map view. An unknown name fails listing the closest names.
+   */
+  override get(name: string): Module {
+    if (name === '') return this;
+    if (name.endsWith(GRID_SUFFIX)) {
+      const base = this.resolve(name.slice(0, -GRID_SUFFIX.length));
+      const grid = base === null ? undefined : this.grids.get(base);
+      if (grid !== undefined) return grid;
+      if (base !== null) onnxFail(`layer '${name}': '${base}' ${shapeStr(shapeAt(this.primary.shapes.get(base)!, 1))} is not a token sequence [N, 1 + h·w, D] that attention reads`);
+    }
+    const tensor = this.resolve(name);
+    if (tensor !== null) return this.taps.get(tensor)!;
+    const close = nearestNames(name, [...this.paths.keys(), ...this.taps.keys()], 6);
+    onnxFail(`no layer named '${name}'${close.length > 0 ? `; closest: ${close.join(', ')}` : ''} (module paths such as layer4.1, or ONNX tensor names; see layers())`);
+  }
+
+  /** The tensor name a layer name refers to, or null. */
+  private resolve(name: string): string | null {
+    if (this.taps.has(name)) return name;
+    return this.paths.get(name) ?? null;
+  }
+
+  /**
+   * The candidate CAM layers for an input of [C, H, W] (default: the planned shape): every node
+   * output and token map view, in execution order, with its module path, op type and shape for
+   * one image.
+   */
+  layers(inputShape?: readonly number[]): OnnxLayerInfo[] {
+    const plan = inputShape === undefined ? this.primary : this.planFor([this.primary.n0, ...inputShape]);
+    const one = (name: string): number[] => {
+      const sym = plan.shapes.get(name)!;
+      return plan.batchFixed === null ? shapeAt(sym, 1) : sym.map((d) => d.b);
+    };
+    const out: OnnxLayerInfo[] = [];
+    for (const step of plan.steps) {
+      for (const name of step.outputs) {
+        if (name === '') continue;
+        const tap = this.taps.get(name);
+        const modulePath = tap?.modulePath ?? '';
+        out.push({ name, modulePath, op: step.graphNode.node.opType, shape: one(name) });
+        const grid = this.grids.get(name);
+        if (grid !== undefined) {
+          const s = one(name);
+          out.push({ name: name + GRID_SUFFIX, modulePath, op: 'tokens', shape: [s[0]!, s[2]!, grid.side, grid.side] });
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The module paths that select this tensor (scopes whose last node produced it), shortest first: the names users know from PyTorch. */
+  aliasesOf(tensorName: string): string[] {
+    return [...this.paths].filter(([, t]) => t === tensorName).map(([p]) => p).sort((a, b) => a.length - b.length);
+  }
+
+  override describe(): string {
+    const fixed = this.batchFixed === null ? '' : ', fixed batch';
+    return `OnnxModel(${this.graph.producer || 'unknown producer'}, opset ${this.graph.opset}, ${this.primary.steps.length} nodes, ${this.dtype}${fixed})`;
+  }
+}
