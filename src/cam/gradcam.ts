@@ -88,7 +88,7 @@ function gapLinearHead(model: Module, layer: string, channels: number): Linear {
   const names = after?.map((m) => m.describe()).join(' → ') ?? 'a non-sequential head';
   const rest = (after ?? []).filter((m) => !(m instanceof Identity || m instanceof Dropout || m instanceof Flatten));
   const pool = rest[0];
-  const isGap = pool instanceof GlobalAvgPool || (pool instanceof AdaptiveAvgPool2d && [pool.outputSize].flat().every((v) => v === 1));
+  const isGap = pool instanceof GlobalAvgPool || (pool instanceof AdaptiveAvgPool2d && [pool.options].flat().every((v) => v === 1));
   const fc = rest[1];
   if (!isGap || !(fc instanceof Linear) || rest.length !== 2 || fc.inFeatures !== channels) {
     fail('cam', `CAM needs global average pooling then one linear layer after '${layer}'; the model has ${names}. Use gradcam (equal to CAM on such heads) instead`);

@@ -26,7 +26,7 @@ function probe(model: Module, x: Tensor): { layers: Probed[]; output: Tensor } {
   const output = hookedForward(model, x, model.namedModules().filter(([n]) => n !== '').map(([name, m]) => [m, (out) => {
     const prev = seen.get(name);
     if (prev !== undefined) prev.calls++;
-    else seen.set(name, { name, type: m.constructor.name, shape: [...out.shape], calls: 1, out });
+    else seen.set(name, { name, type: m.kind, shape: [...out.shape], calls: 1, out });
   }] as const));
   return { layers: [...seen.values()], output };
 }

@@ -18,6 +18,7 @@ import { buildWeb, type WebManifest } from '../../scripts/build-web.mjs';
 import { serve } from '../../scripts/serve-web.mjs';
 import { explain, imageToInput, loadModel, type CamResult, type ExplainOptions, type LoadedModel } from '../../src/index.js';
 import { decodePng } from '../../src/io/png.js';
+import { LAYER_TYPES } from '../../src/nn/layer-kinds.js';
 import type { PageState } from '../../web/protocol.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -154,6 +155,11 @@ describe.skipIf(SKIP)('web page in headless Chromium', () => {
   it('at layer features.10 (where the noise matters) Grad-CAM++ and Smooth Grad-CAM++ still equal Node\'s maps', async () => {
     const p = page!;
     await p.waitForFunction(() => (globalThis as unknown as PageWindow).camlab.layers?.names.includes('features.10') === true);
+    // The minified bundle lists each layer's kind ('Conv2d'), not a renamed class ('qe').
+    const labels = await p.$$eval('#layer option', (os) => os.map((o) => o.textContent ?? ''));
+    expect(labels).toContain('features.0 · Conv2d · 8×64×64');
+    expect(labels).toContain('features.10 · ReLU · 32×16×16');
+    for (const l of labels.slice(1)) expect(LAYER_TYPES, l).toContain(l.split(' · ')[1]);
     await p.selectOption('#layer', 'features.10');
     for (const box of await p.$$('#methods input')) await box.uncheck();
     for (const m of ['gradcam++', 'smooth-gradcam++']) await p.check(`#methods input[value="${m}"]`);
