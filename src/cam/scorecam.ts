@@ -1,4 +1,5 @@
 import { noGrad } from '../autodiff/mode.js';
+import { infer } from '../nn/infer.js';
 import type { Module } from '../nn/module.js';
 import { zeros } from '../tensor/create.js';
 import { fail } from '../tensor/errors.js';
@@ -11,7 +12,6 @@ import type { CamOptions } from './gradcam.js';
 import { prepare } from './gradients.js';
 import { minMaxNormalize, upsampleMaps } from './postprocess.js';
 import { finish, type CamResult } from './result.js';
-import { withEval } from './split.js';
 import { targetOutputs } from './target.js';
 
 export interface ScoreCamOptions extends CamOptions {
@@ -43,7 +43,7 @@ export function scoreCam(model: Module, input: Tensor, opts: ScoreCamOptions = {
         const b = Math.min(batch, k - start);
         const m = reshape(slice(masks, [[start, start + b], null, null]), [b, 1, hh, ww]);
         const masked = mul(xi, m); // [b, C, H, W]
-        const out = withEval(model, () => model.call(masked));
+        const out = infer(model, masked);
         scores.push(targetOutputs(out, Array.from({ length: b }, () => ctx.targets[img]!)));
       }
       const wi = softmax(concat(scores), 0);

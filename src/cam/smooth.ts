@@ -1,5 +1,6 @@
 import { grad } from '../autodiff/grad.js';
 import { requiresGrad } from '../autodiff/node.js';
+import { infer, withEval } from '../nn/infer.js';
 import type { Module } from '../nn/module.js';
 import { zeros } from '../tensor/create.js';
 import { fail, shapeStr } from '../tensor/errors.js';
@@ -13,9 +14,7 @@ import { exactDerivatives, layerGradients, prepare, scoresOf, type ExactOptions 
 import { checkNoise, noisyCopy, type NoiseOptions } from './noise.js';
 import { minMaxNormalize } from './postprocess.js';
 import { finish, type CamResult } from './result.js';
-import { withEval } from './split.js';
 import { targetsFor, totalScore, type ResolvedTarget, type Target } from './target.js';
-import { noGrad } from '../autodiff/mode.js';
 
 /** SmoothGrad aggregation: the mean gradient, the mean of squares (SmoothGrad²), or the variance (VarGrad). */
 export type SmoothGradVariant = 'mean' | 'squares' | 'variance';
@@ -52,7 +51,7 @@ export function smoothGrad(model: Module, input: Tensor, opts: SmoothGradOptions
   const variant = opts.variant ?? 'mean';
   if (!['mean', 'squares', 'variance'].includes(variant)) fail('smoothgrad', `variant must be 'mean', 'squares' or 'variance', got '${variant}'`);
   if (input.ndim !== 4) fail('smoothgrad', `input must be a batch of images [N,C,H,W], got ${shapeStr(input.shape)}`);
-  const clean = withEval(model, () => noGrad(() => model.call(input)));
+  const clean = infer(model, input);
   const resolved = targetsFor(opts.target ?? 'predicted', clean);
   const fixed = fixedTargets(resolved);
   let s1 = zeros(input.shape, { dtype: input.dtype });

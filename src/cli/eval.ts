@@ -8,11 +8,11 @@ import {
 import { isMethodName, METHOD_NAMES, explain, type ExplainOptions } from '../cam/methods.js';
 import { barsSvg, curvesSvg, escapeXml as esc, type BarPanel } from '../cam/plots.js';
 import { enlarge, overlay } from '../cam/render.js';
-import { defaultLayer, withEval } from '../cam/split.js';
+import { defaultLayer } from '../cam/split.js';
+import { infer } from '../nn/infer.js';
 import { SHAPES_HELD_OUT_SEED } from '../data/datasets.js';
 import { loadMnist } from '../data/mnist.js';
 import { shapeAt } from '../data/shapes.js';
-import { noGrad } from '../autodiff/mode.js';
 import { inputToImage } from '../io/image.js';
 import { encodePng } from '../io/png.js';
 import type { InputSpec } from '../nn/spec.js';
@@ -338,7 +338,7 @@ export function evalCommand(argv: readonly string[], log: (s: string) => void, p
     const b = chunk.length;
     const t0 = cpuMs();
     const x = inputBatch(chunk, spec.input);
-    const logits = withEval(model, () => noGrad(() => model.call(x)));
+    const logits = infer(model, x);
     const probs = softmax(logits, -1);
     const k = logits.shape[1]!;
     const predicted = chunk.map((_, i) => {
