@@ -17,3 +17,4 @@ export * from './data/index.js';
 export { parseSafetensors, serializeSafetensors, halfToFloat, type SafetensorsFile } from './io/safetensors.js';
 export { loadModel, saveWeights, type LoadedModel } from './io/model.js';
 export { imageToInput, inputToImage, areaResample } from './io/image.js';
+export type { RgbaImage } from './io/rgba.js';

@@ -1,11 +1,11 @@
 import type { Module } from '../nn/module.js';
-import { fail } from '../tensor/errors.js';
 import { mul } from '../tensor/elementwise.js';
 import { sum } from '../tensor/reduce.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { gradCamPlusPlusAlpha, gradCamPlusPlusWeights, weightedSum, type AlphaOptions } from './formulas.js';
 import { exactDerivatives, layerGradients, prepare, type ExactOptions } from './gradients.js';
 import type { CamOptions } from './gradcam.js';
+import { withPreset, type PresetTable } from './presets.js';
 import { finish, type CamResult } from './result.js';
 
 /**
@@ -22,7 +22,7 @@ export const GRAD_CAM_PP_PRESETS = {
   torchcam: { skipDivision: true },
   official: { normalizeAlpha: true },
   'tf-keras-vis': { normalizeAlpha: true },
-} as const satisfies Record<string, AlphaOptions>;
+} as const satisfies PresetTable<AlphaOptions>;
 
 export type GradCamPlusPlusPreset = keyof typeof GRAD_CAM_PP_PRESETS;
 
@@ -35,14 +35,8 @@ export interface GradCamPlusPlusOptions extends CamOptions, AlphaOptions {
 
 /** The α options a preset plus explicit overrides amount to. */
 export function alphaOptions(opts: GradCamPlusPlusOptions): AlphaOptions {
-  const preset = opts.preset ?? 'camlab';
-  if (!Object.hasOwn(GRAD_CAM_PP_PRESETS, preset)) fail('gradcam++', `unknown preset '${String(preset)}'; known: ${Object.keys(GRAD_CAM_PP_PRESETS).join(', ')}`);
-  const out: AlphaOptions = { ...GRAD_CAM_PP_PRESETS[preset] };
-  if (opts.eps !== undefined) out.eps = opts.eps;
-  if (opts.denominator !== undefined) out.denominator = opts.denominator;
-  if (opts.normalizeAlpha !== undefined) out.normalizeAlpha = opts.normalizeAlpha;
-  if (opts.skipDivision !== undefined) out.skipDivision = opts.skipDivision;
-  return out;
+  const { eps, denominator, normalizeAlpha, skipDivision } = opts;
+  return withPreset<AlphaOptions>('gradcam++', GRAD_CAM_PP_PRESETS, opts.preset, 'camlab', { eps, denominator, normalizeAlpha, skipDivision });
 }
 
 /**

@@ -5,6 +5,7 @@ export * from './gradients.js';
 export * from './formulas.js';
 export * from './postprocess.js';
 export * from './result.js';
+export * from './presets.js';
 export * from './gradcam.js';
 export * from './gradcampp.js';
 export * from './smooth.js';

@@ -13,6 +13,7 @@ import type { CamOptions } from './gradcam.js';
 import { exactDerivatives, layerGradients, prepare, scoresOf, type ExactOptions } from './gradients.js';
 import { checkNoise, noisyCopy, type NoiseOptions } from './noise.js';
 import { minMaxNormalize } from './postprocess.js';
+import { withPreset, type PresetTable } from './presets.js';
 import { finish, type CamResult } from './result.js';
 import { targetsFor, totalScore, type ResolvedTarget, type Target } from './target.js';
 
@@ -86,7 +87,7 @@ export interface SmoothGradCamPlusPlusOptions extends CamOptions, NoiseOptions, 
   /** Activation in the map: the clean A (default) or the last noisy sample's (torchcam). */
   mapActivation?: 'clean' | 'last-noisy';
   /** Start from a known implementation's choices; explicit options override it. */
-  preset?: 'camlab' | 'paper' | 'torchcam';
+  preset?: SmoothGradCamPlusPlusPreset;
   /** Explain only these feature maps (channel indices): the other channels get weight 0. */
   channels?: readonly number[];
   /** Explain only these neurons (spatial positions [i, j] of the feature map): w_k sums over them only. */
@@ -95,11 +96,19 @@ export interface SmoothGradCamPlusPlusOptions extends CamOptions, NoiseOptions, 
   exact?: boolean | ExactOptions;
 }
 
-const SMOOTH_PRESETS = {
+/**
+ * Option sets that reproduce the known variants of Smooth Grad-CAM++ (see docs/grad-cam-plus-plus.md):
+ * - camlab: D2 in the numerator (eq. 19 generalized), ReLU of the mean gradient, the clean activation;
+ * - paper: D1 in the numerator, as printed in Omeiza et al. 2019;
+ * - torchcam: D2, torchcam's Σ_ab A·D3 denominator with eps 1e-8, the last sample's gradient and activation.
+ */
+export const SMOOTH_GRAD_CAM_PP_PRESETS = {
   camlab: {},
   paper: { numerator: 'D1' },
   torchcam: { numerator: 'D2', denominator: 'index-mixed', eps: 1e-8, weightGradient: 'last', mapActivation: 'last-noisy' },
-} as const;
+} as const satisfies PresetTable<SmoothGradCamPlusPlusOptions>;
+
+export type SmoothGradCamPlusPlusPreset = keyof typeof SMOOTH_GRAD_CAM_PP_PRESETS;
 
 /**
  * Smooth Grad-CAM++ (Omeiza, Speakman, Cintas, Weldemariam, "Smooth Grad-CAM++: An Enhanced
@@ -110,9 +119,7 @@ const SMOOTH_PRESETS = {
  * With n = 1 and zero noise this is exactly Grad-CAM++.
  */
 export function smoothGradCamPlusPlus(model: Module, input: Tensor, opts: SmoothGradCamPlusPlusOptions = {}): CamResult {
-  const preset = opts.preset ?? 'camlab';
-  if (!Object.hasOwn(SMOOTH_PRESETS, preset)) fail('smooth gradcam++', `unknown preset '${String(preset)}'; known: ${Object.keys(SMOOTH_PRESETS).join(', ')}`);
-  const o = { ...SMOOTH_PRESETS[preset], ...definedOnly(opts) } as SmoothGradCamPlusPlusOptions;
+  const o: SmoothGradCamPlusPlusOptions = withPreset<SmoothGradCamPlusPlusOptions>('smooth gradcam++', SMOOTH_GRAD_CAM_PP_PRESETS, opts.preset, 'camlab', opts);
   const { samples, noise, rng, scale } = checkNoise('smooth gradcam++', o);
   const ctx = prepare(model, input, o);
   const fixed = fixedTargets(ctx.targets);
@@ -153,10 +160,6 @@ export function smoothGradCamPlusPlus(model: Module, input: Tensor, opts: Smooth
   w = restrictChannels(w, o.channels);
   const mapA = (o.mapActivation ?? 'clean') === 'clean' ? a : lastA;
   return finish('smooth gradcam++', ctx, weightedSum(mapA, w), w, o.trace ? { A: a, d1, d2, d3, sumA: sum(a, [2, 3]), alpha, weights: w, derivatives: `${o.exact ? 'exact' : 'closed form'} moments over ${samples} noisy samples` } : null);
-}
-
-function definedOnly<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** A [1,1,h,w] 0/1 mask of the selected positions (undefined = all). */

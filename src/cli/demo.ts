@@ -8,7 +8,7 @@ import { encodePng } from '../io/png.js';
 import { topClasses } from '../cam/classify.js';
 import { CamlabError } from '../tensor/errors.js';
 import { numberValue, parseArgs, value } from './args.js';
-import { pngFiles, readPng, resolveModel, ROOT } from './models.js';
+import { pngFiles, readPng, resolveModel, ROOT } from '../node/files.js';
 import { displayFactor, table, writeGrid, writeMapImages } from './report.js';
 
 export const DEMO_HELP = `camlab demo [--out DIR] [--method M]... [--samples N] [--images DIR]

@@ -21,7 +21,7 @@ import { CamlabError } from '../tensor/errors.js';
 import { softmax } from '../tensor/reduce.js';
 import { Tensor } from '../tensor/tensor.js';
 import { numberValue, parseArgs, value } from './args.js';
-import { resolveModel } from './models.js';
+import { resolveModel } from '../node/files.js';
 import { displayFactor, duration, table } from './report.js';
 
 export const EVAL_HELP = `camlab eval [--data shapes|mnist] [options]

@@ -9,7 +9,7 @@ import { topClasses } from '../cam/classify.js';
 import { CamlabError } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { numberValue, parseArgs, value, type ParsedArgs } from './args.js';
-import { readPng, resolveModel } from './models.js';
+import { readPng, resolveModel } from '../node/files.js';
 import { fmt, table, writeGrid, writeMapImages, type AnyResult } from './report.js';
 
 export const EXPLAIN_HELP = `camlab explain IMAGE.png [options]

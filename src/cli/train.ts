@@ -11,7 +11,7 @@ import { ARCHITECTURES } from '../nn/zoo.js';
 import { Rng } from '../tensor/rng.js';
 import { CamlabError } from '../tensor/errors.js';
 import { numberValue, parseArgs, value } from './args.js';
-import { readJson } from './models.js';
+import { readJson } from '../node/files.js';
 import { duration } from './report.js';
 
 export const TRAIN_HELP = `camlab train --data shapes|mnist [options]

@@ -1,6 +1,6 @@
 import { PNG } from 'pngjs';
 import { CamlabError } from '../tensor/errors.js';
-import type { RgbaImage } from './image.js';
+import type { RgbaImage } from './rgba.js';
 
 /**
  * Decodes any PNG (1-16 bit, grey/RGB/palette, with or without alpha) to 8-bit RGBA via pngjs
