@@ -1,6 +1,6 @@
+import * as K from '../tensor/index.js';
 import { infer } from '../nn/infer.js';
 import type { Module } from '../nn/module.js';
-import { softmax } from '../tensor/reduce.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /** One class of a prediction: its index, name, softmax probability and raw score (logit). */
@@ -17,7 +17,7 @@ export interface RankedClass {
  */
 export function topClasses(model: Module, x: Tensor, classes: readonly string[], k?: number): RankedClass[] {
   const out = infer(model, x);
-  const p = softmax(out, -1);
+  const p = K.softmax(out, -1);
   const rows = Array.from({ length: out.shape[1]! }, (_, i) => ({ index: i, name: classes[i] ?? String(i), probability: p.data[i]!, score: out.data[i]! }));
   rows.sort((a, b) => b.probability - a.probability);
   return k === undefined ? rows : rows.slice(0, k);

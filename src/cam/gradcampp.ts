@@ -1,6 +1,5 @@
+import * as K from '../tensor/index.js';
 import type { Module } from '../nn/module.js';
-import { mul } from '../tensor/elementwise.js';
-import { sum } from '../tensor/reduce.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { gradCamPlusPlusAlpha, gradCamPlusPlusWeights, weightedSum, type AlphaOptions } from './formulas.js';
 import { exactDerivatives, layerGradients, prepare, type ExactOptions } from './gradients.js';
@@ -67,12 +66,12 @@ export function gradCamPlusPlus(model: Module, input: Tensor, opts: GradCamPlusP
     how = `exact diagonals of Y = ${y === 'exp' ? 'exp(S − S0)' : y === 'softmax' ? 'softmax probability' : 'S'}`;
   } else {
     d1 = layerGradients(ctx).g;
-    d2 = mul(d1, d1);
-    d3 = mul(d2, d1);
+    d2 = K.mul(d1, d1);
+    d3 = K.mul(d2, d1);
     how = 'closed form (g², g³)';
   }
   const alpha = gradCamPlusPlusAlpha(a, d2, d3, aopts);
   const w = gradCamPlusPlusWeights(alpha, d1);
   const method = opts.exact ? 'gradcam++ (exact)' : 'gradcam++';
-  return finish(method, ctx, weightedSum(a, w), w, opts.trace ? { A: a, d1, d2, d3, sumA: sum(a, [2, 3]), alpha, weights: w, derivatives: how } : null);
+  return finish(method, ctx, weightedSum(a, w), w, opts.trace ? { A: a, d1, d2, d3, sumA: K.sum(a, [2, 3]), alpha, weights: w, derivatives: how } : null);
 }

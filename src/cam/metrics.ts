@@ -1,8 +1,8 @@
+import * as K from '../tensor/index.js';
 import { infer } from '../nn/infer.js';
 import type { Module } from '../nn/module.js';
 import { allocate } from '../tensor/dtype.js';
 import { fail, shapeStr } from '../tensor/errors.js';
-import { softmax } from '../tensor/reduce.js';
 import { fmix32, Rng } from '../tensor/rng.js';
 import { Tensor } from '../tensor/tensor.js';
 
@@ -164,7 +164,7 @@ class ProbabilityBatcher {
 function forwardProbabilities(op: string, model: Module, x: Tensor): Tensor {
   const out = infer(model, x);
   if (out.ndim !== 2 || out.shape[0] !== x.shape[0]) fail(op, `the model must return [N, classes] logits, got ${shapeStr(out.shape)} for ${x.shape[0]} images`);
-  return softmax(out, -1);
+  return K.softmax(out, -1);
 }
 
 /**

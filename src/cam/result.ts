@@ -1,4 +1,4 @@
-import { relu } from '../tensor/unary.js';
+import * as K from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { targetScores, type CamContext } from './gradients.js';
 import { postprocess } from './postprocess.js';
@@ -63,7 +63,7 @@ export function finish(
   weights: Tensor | null,
   trace: Omit<CamTrace, 'rawMap' | 'map' | 'upsampled'> | null,
 ): CamResult {
-  const map = relu(rawMap);
+  const map = K.relu(rawMap);
   const size: [number, number] = [ctx.input.shape[2]!, ctx.input.shape[3]!];
   const { maps, flat } = postprocess(map, size, `${method} map`);
   const { scores, probabilities } = targetScores(ctx);

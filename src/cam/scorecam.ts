@@ -1,11 +1,9 @@
+import * as K from '../tensor/index.js';
 import { noGrad } from '../autodiff/mode.js';
 import { infer } from '../nn/infer.js';
 import type { Module } from '../nn/module.js';
 import { zeros } from '../tensor/create.js';
 import { fail } from '../tensor/errors.js';
-import { mul } from '../tensor/elementwise.js';
-import { concat, reshape, slice } from '../tensor/movement.js';
-import { softmax } from '../tensor/reduce.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { weightedSum } from './formulas.js';
 import type { CamOptions } from './gradcam.js';
@@ -35,18 +33,18 @@ export function scoreCam(model: Module, input: Tensor, opts: ScoreCamOptions = {
   const weights = zeros([n, k], { dtype: a.dtype });
   noGrad(() => {
     for (let img = 0; img < n; img++) {
-      const ai = reshape(slice(a, [[img, img + 1], null, null, null]), [k, h, w]);
+      const ai = K.reshape(K.slice(a, [[img, img + 1], null, null, null]), [k, h, w]);
       const masks = minMaxNormalize(upsampleMaps(ai, [hh, ww]), 'Score-CAM mask').maps; // flat channel → zero mask
-      const xi = slice(input, [[img, img + 1], null, null, null]);
+      const xi = K.slice(input, [[img, img + 1], null, null, null]);
       const scores: Tensor[] = [];
       for (let start = 0; start < k; start += batch) {
         const b = Math.min(batch, k - start);
-        const m = reshape(slice(masks, [[start, start + b], null, null]), [b, 1, hh, ww]);
-        const masked = mul(xi, m); // [b, C, H, W]
+        const m = K.reshape(K.slice(masks, [[start, start + b], null, null]), [b, 1, hh, ww]);
+        const masked = K.mul(xi, m); // [b, C, H, W]
         const out = infer(model, masked);
         scores.push(targetOutputs(out, Array.from({ length: b }, () => ctx.targets[img]!)));
       }
-      const wi = softmax(concat(scores), 0);
+      const wi = K.softmax(K.concat(scores), 0);
       weights.data.set(wi.data, img * k);
     }
   });

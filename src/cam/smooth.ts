@@ -1,12 +1,10 @@
+import * as K from '../tensor/index.js';
 import { grad } from '../autodiff/grad.js';
 import { requiresGrad } from '../autodiff/node.js';
 import { infer, withEval } from '../nn/infer.js';
 import type { Module } from '../nn/module.js';
 import { zeros } from '../tensor/create.js';
 import { fail, shapeStr } from '../tensor/errors.js';
-import { add, div, mul, sub } from '../tensor/elementwise.js';
-import { sum } from '../tensor/reduce.js';
-import { abs, square } from '../tensor/unary.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { gradCamPlusPlusAlpha, gradCamPlusPlusWeights, weightedSum, type AlphaOptions } from './formulas.js';
 import type { CamOptions } from './gradcam.js';
@@ -62,13 +60,13 @@ export function smoothGrad(model: Module, input: Tensor, opts: SmoothGradOptions
     const out = withEval(model, () => model.call(xm));
     const targets = targetsFor(fixed, out);
     let g = grad(totalScore(out, targets), xm, { onUnused: 'zeros' })[0]!;
-    if (opts.abs) g = abs(g);
-    s1 = add(s1, g);
-    s2 = add(s2, square(g));
+    if (opts.abs) g = K.abs(g);
+    s1 = K.add(s1, g);
+    s2 = K.add(s2, K.square(g));
   }
-  const mean = div(s1, samples);
-  const saliency = variant === 'mean' ? mean : variant === 'squares' ? div(s2, samples) : sub(div(s2, samples), square(mean));
-  const map = sum(abs(saliency), 1);
+  const mean = K.div(s1, samples);
+  const saliency = variant === 'mean' ? mean : variant === 'squares' ? K.div(s2, samples) : K.sub(K.div(s2, samples), K.square(mean));
+  const map = K.sum(K.abs(saliency), 1);
   const { maps, flat } = minMaxNormalize(map, 'SmoothGrad map');
   const { scores, probabilities } = scoresOf(clean, resolved);
   return { method: `smoothgrad${variant === 'mean' ? '' : `-${variant}`}`, classes: resolved.map((t) => t.classIndex), scores, probabilities, saliency, map, upsampled: maps, flat };
@@ -134,23 +132,23 @@ export function smoothGradCamPlusPlus(model: Module, input: Tensor, opts: Smooth
     const cm = prepare(model, xm, { layer: ctx.layer, target: fixed });
     if (o.exact) {
       const e = exactDerivatives(cm, o.exact === true ? {} : o.exact);
-      d1 = add(d1, e.d1);
-      d2 = add(d2, e.d2);
-      d3 = add(d3, e.d3);
+      d1 = K.add(d1, e.d1);
+      d2 = K.add(d2, e.d2);
+      d3 = K.add(d3, e.d3);
       lastG = e.d1;
     } else {
       const { g } = layerGradients(cm);
-      const g2 = mul(g, g);
-      d1 = add(d1, g);
-      d2 = add(d2, g2);
-      d3 = add(d3, mul(g2, g));
+      const g2 = K.mul(g, g);
+      d1 = K.add(d1, g);
+      d2 = K.add(d2, g2);
+      d3 = K.add(d3, K.mul(g2, g));
       lastG = g;
     }
     lastA = cm.split.activation;
   }
-  d1 = div(d1, samples);
-  d2 = div(d2, samples);
-  d3 = div(d3, samples);
+  d1 = K.div(d1, samples);
+  d2 = K.div(d2, samples);
+  d3 = K.div(d3, samples);
   const aopts: AlphaOptions = { denominator: o.denominator ?? 'paper' };
   if (o.eps !== undefined) aopts.eps = o.eps;
   // The paper prints D1 in the numerator; eq. 19's structure (and torchcam) has D2.
@@ -159,7 +157,7 @@ export function smoothGradCamPlusPlus(model: Module, input: Tensor, opts: Smooth
   let w = gradCamPlusPlusWeights(alpha, (o.weightGradient ?? 'mean') === 'mean' ? d1 : lastG, restrictPositions(a, o.positions));
   w = restrictChannels(w, o.channels);
   const mapA = (o.mapActivation ?? 'clean') === 'clean' ? a : lastA;
-  return finish('smooth gradcam++', ctx, weightedSum(mapA, w), w, o.trace ? { A: a, d1, d2, d3, sumA: sum(a, [2, 3]), alpha, weights: w, derivatives: `${o.exact ? 'exact' : 'closed form'} moments over ${samples} noisy samples` } : null);
+  return finish('smooth gradcam++', ctx, weightedSum(mapA, w), w, o.trace ? { A: a, d1, d2, d3, sumA: K.sum(a, [2, 3]), alpha, weights: w, derivatives: `${o.exact ? 'exact' : 'closed form'} moments over ${samples} noisy samples` } : null);
 }
 
 /** A [1,1,h,w] 0/1 mask of the selected positions (undefined = all). */
@@ -186,6 +184,6 @@ function restrictChannels(w: Tensor, channels: readonly number[] | undefined): T
     if (!Number.isInteger(c) || c < 0 || c >= k) fail('smooth gradcam++', `channel ${c} is out of range: the layer has ${k} feature maps`);
     keep.data[c] = 1;
   }
-  return mul(w, keep);
+  return K.mul(w, keep);
 }
 
