@@ -30,3 +30,12 @@ export function withPreset<O extends object>(
   for (const [k, v] of Object.entries(explicit)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
   return out;
 }
+
+/** A method's options with `preset` as any name (checked when it runs): what `explain` and the surfaces pass. */
+export type NamedPreset<O extends { preset?: string }> = Omit<O, 'preset'> & { preset?: string };
+
+/** `{ preset }` checked and typed for the table, or `{}` without a name (spreads into a method's options). */
+export function presetOption<T extends PresetTable<object>>(op: string, table: T, name: string | undefined): { preset?: keyof T & string } {
+  const p = presetName(op, table, name);
+  return p === undefined ? {} : { preset: p };
+}

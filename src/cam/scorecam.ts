@@ -12,8 +12,11 @@ import { minMaxNormalize, upsampleMaps } from './postprocess.js';
 import { finish, type CamResult } from './result.js';
 import { targetOutputs } from './target.js';
 
+/** Masked images per forward pass of Score-CAM when `batchSize` is not given. */
+export const DEFAULT_SCORE_CAM_BATCH = 16;
+
 export interface ScoreCamOptions extends CamOptions {
-  /** Masked images per forward pass (default 16). The result does not depend on it. */
+  /** Masked images per forward pass (default {@link DEFAULT_SCORE_CAM_BATCH}). The result does not depend on it. */
   batchSize?: number;
 }
 
@@ -24,7 +27,7 @@ export interface ScoreCamOptions extends CamOptions {
  * mask. As pytorch-grad-cam, s is the target's output itself (no baseline subtraction).
  */
 export function scoreCam(model: Module, input: Tensor, opts: ScoreCamOptions = {}): CamResult {
-  const batch = opts.batchSize ?? 16;
+  const batch = opts.batchSize ?? DEFAULT_SCORE_CAM_BATCH;
   if (!Number.isInteger(batch) || batch < 1) fail('scorecam', `batchSize must be a positive integer, got ${batch}`);
   const ctx = prepare(model, input, opts);
   const a = ctx.split.activation;

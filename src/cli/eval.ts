@@ -5,7 +5,7 @@ import {
   noiseStability, perturbationBaseline, pointingGame, saliencyOrder, totalVariation, winPercent,
   type BaselineKind, type PerturbationSpace, type WinResult,
 } from '../cam/metrics.js';
-import { isMethodName, METHOD_NAMES, explain, type ExplainOptions } from '../cam/methods.js';
+import { isMethodName, METHOD_DESCRIPTORS, METHOD_NAMES, explain, type ExplainOptions } from '../cam/methods.js';
 import { barsSvg, curvesSvg, escapeXml as esc, type BarPanel } from '../cam/plots.js';
 import { enlarge, overlay } from '../cam/render.js';
 import { defaultLayer } from '../cam/split.js';
@@ -62,7 +62,7 @@ Writes results.csv (one row per image and method), summary.json (deterministic),
 curves.svg (mean deletion/insertion curves), bars.svg and index.html.`;
 
 /** Methods whose result depends on a noise seed: explained one image at a time, with a per-image seed. */
-const RANDOM_METHODS: ReadonlySet<string> = new Set(['smoothgrad', 'smooth-gradcam++']);
+const RANDOM_METHODS: ReadonlySet<string> = new Set(METHOD_DESCRIPTORS.filter((d) => d.stochastic).map((d) => d.name));
 /** Instance-coverage thresholds. */
 const THRESHOLDS = [0.25, 0.5, 0.75] as const;
 /** Images per chunk: explanations of the deterministic methods and all metric passes run per chunk. */
