@@ -14,5 +14,6 @@ export * from './noise.js';
 export * from './methods.js';
 export * from './render.js';
 export * from './metrics.js';
+export * from './evaluate/index.js';
 export * from './plots.js';
 export * from './classify.js';

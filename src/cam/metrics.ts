@@ -451,6 +451,16 @@ export interface CurveResult {
   insertionAuc: number[];
 }
 
+/** Pixels perturbed after each step k = 0..S of a deletion/insertion curve: n_k = round(k·P/S). */
+export function curveCounts(steps: number, pixels: number): number[] {
+  return Array.from({ length: steps + 1 }, (_, k) => Math.round((k * pixels) / steps));
+}
+
+/** The x axis of a deletion/insertion curve: the fractions n_k/P of perturbed pixels. */
+export function curveFractions(steps: number, pixels: number): number[] {
+  return curveCounts(steps, pixels).map((c) => c / pixels);
+}
+
 /**
  * Deletion and insertion curves (Petsiuk, Das, Saenko, "RISE: Randomized Input Sampling for
  * Explanation of Black-box Models", BMVC 2018). Pixels are ordered by saliency
@@ -481,8 +491,8 @@ export function deletionInsertion(model: Module, input: Tensor, maps: Tensor, cl
   for (const [name, v] of Object.entries(ends)) {
     if (v !== undefined && (v as readonly number[]).length !== d.n) fail(op, `endpoints.${name} has ${(v as readonly number[]).length} values for ${d.n} images`);
   }
-  const counts = Array.from({ length: steps + 1 }, (_, k) => Math.round((k * d.p) / steps));
-  const fractions = counts.map((c) => c / d.p);
+  const counts = curveCounts(steps, d.p);
+  const fractions = curveFractions(steps, d.p);
   const baseOpts: BaselineOptions = {};
   if (opts.space !== undefined) baseOpts.space = opts.space;
   if (opts.normalization !== undefined) baseOpts.normalization = opts.normalization;
