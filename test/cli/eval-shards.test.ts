@@ -1,14 +1,11 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evalCommand } from '../../src/cli/eval.js';
 import { run } from '../../src/cli/run.js';
-import { saveWeights } from '../../src/io/model.js';
-import { heInit } from '../../src/nn/init.js';
-import { buildModel } from '../../src/nn/spec.js';
 import { shapesCnnSpec } from '../../src/nn/zoo.js';
-import { Rng } from '../../src/tensor/rng.js';
+import { writeRandomModel } from '../support/model-files.js';
 
 /** Every file a report consists of except timing.json (timings differ between runs). */
 const REPORT = ['results.csv', 'summary.json', 'curves.svg', 'bars.svg', 'index.html'];
@@ -18,13 +15,7 @@ let spec: string;
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'camlab-shards-'));
-  const s = shapesCnnSpec();
-  const m = buildModel(s, new Rng(11));
-  heInit(m.namedParameters(), new Rng(12));
-  mkdirSync(join(dir, 'model'));
-  writeFileSync(join(dir, 'model', 'spec.json'), JSON.stringify(s));
-  writeFileSync(join(dir, 'model', 'model.safetensors'), saveWeights(m));
-  spec = join(dir, 'model', 'spec.json');
+  spec = writeRandomModel(dir, 'model', shapesCnnSpec(), 11);
 });
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });

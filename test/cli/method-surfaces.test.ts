@@ -1,15 +1,12 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METHOD_DESCRIPTORS, METHOD_NAMES, methodDescriptor, methodOptions } from '../../src/cam/methods.js';
 import { evalCommand } from '../../src/cli/eval.js';
 import { run } from '../../src/cli/run.js';
-import { saveWeights } from '../../src/io/model.js';
-import { heInit } from '../../src/nn/init.js';
-import { buildModel } from '../../src/nn/spec.js';
 import { shapesCnnSpec } from '../../src/nn/zoo.js';
-import { Rng } from '../../src/tensor/rng.js';
+import { writeRandomModel } from '../support/model-files.js';
 import type { RunOptions } from '../../web/protocol.js';
 import { hello, runOptions } from '../../web/worker-methods.js';
 
@@ -31,13 +28,7 @@ let spec: string;
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'camlab-surfaces-'));
-  const s = shapesCnnSpec();
-  const m = buildModel(s, new Rng(3));
-  heInit(m.namedParameters(), new Rng(4));
-  mkdirSync(join(dir, 'model'));
-  writeFileSync(join(dir, 'model', 'spec.json'), JSON.stringify(s));
-  writeFileSync(join(dir, 'model', 'model.safetensors'), saveWeights(m));
-  spec = join(dir, 'model', 'spec.json');
+  spec = writeRandomModel(dir, 'model', shapesCnnSpec(), 3);
 });
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });

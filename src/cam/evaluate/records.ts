@@ -59,9 +59,9 @@ export interface EvalContext {
   images: number;
   methods: string[];
   settings: ResolvedEvalSettings;
-  /** 'all' and the data set's groups. */
+  /** 'all', then the data set's groups (for shapes '1', '2', '3': instances per image). */
   groups: string[];
-  /** The data set has instance masks: localization metrics were computed. */
+  /** The data set has instance masks: energy, pointing game and coverage are computed. */
   localization: boolean;
   /** One image's [C, H, W]. */
   shape: [number, number, number];

@@ -1,6 +1,6 @@
 import { curveFractions, winPercent, type WinResult } from '../metrics.js';
 import type { EvalContext, EvalRecord } from './records.js';
-import { WIN_TOLERANCE, type ResolvedEvalSettings } from './settings.js';
+import { WIN_TOLERANCE } from './settings.js';
 
 /** Aggregates of one method on one group of images. */
 export interface GroupMetrics {
@@ -23,18 +23,8 @@ export interface GroupMetrics {
   meanInsertion: number[];
 }
 
-/** What an evaluation found: its settings and every method's aggregates (deterministic: no timings). */
-export interface EvalSummary {
-  data: string;
-  model: string;
-  layer: string;
-  images: number;
-  methods: string[];
-  settings: ResolvedEvalSettings;
-  /** Group names: 'all', then the data set's groups (for shapes '1', '2', '3': instances per image). */
-  groups: string[];
-  /** The data set has instance masks: energy, pointing game and coverage are reported. */
-  localization: boolean;
+/** What an evaluation found: its context (data, model, layer, methods, settings, groups) and every method's aggregates (deterministic: no timings). */
+export interface EvalSummary extends Pick<EvalContext, 'data' | 'model' | 'layer' | 'images' | 'methods' | 'settings' | 'groups' | 'localization'> {
   /** Accuracy (%) of the model on the evaluated images, per group. */
   accuracy: Record<string, number>;
   fractions: number[];
