@@ -9,7 +9,7 @@
 //   map    = ReLU(Σ_k w_k A_k)
 // Where g is constant over a channel (a global-average-pooling head), α = 1/(2 + g·ΣA_k) and
 // w_k = hw·ReLU(g)/(2 + g·ΣA_k): channels with a large total activation are damped.
-import { gradCam, gradCamPlusPlus, GRAD_CAM_PP_PRESETS, type GradCamPlusPlusPreset } from '../src/cam/index.js';
+import { channelSummary, gradCam, gradCamPlusPlus, GRAD_CAM_PP_PRESETS, type GradCamPlusPlusPreset } from '../src/cam/index.js';
 import { bundledModel, sampleImage, fmt } from './lesson-utils.js';
 
 const model = bundledModel('shapes-cnn');
@@ -20,14 +20,12 @@ const [, k, h, w] = t.A.shape as number[];
 const hw = h! * w!;
 console.log(`explaining '${model.spec.classes[r.classes[0]!]}' at layer ${r.layer} (${k} channels, ${h}x${w}); derivatives: ${t.derivatives}`);
 console.log('channel   ΣA_k      mean g     α (min..max)          w_k');
-const order = Array.from({ length: k! }, (_, i) => i).sort((a, b) => r.weights!.data[b]! - r.weights!.data[a]!);
-for (const ch of order.slice(0, 8)) {
-  const g = t.d1.data.subarray(ch * hw, (ch + 1) * hw);
-  const a = t.alpha!.data.subarray(ch * hw, (ch + 1) * hw);
-  let meanG = 0;
-  for (const v of g) meanG += v / hw;
-  console.log(`${String(ch).padStart(7)}  ${fmt(t.sumA!.data[ch]!).padStart(8)}  ${fmt(meanG).padStart(9)}  ${fmt(Math.min(...a)).padStart(9)}..${fmt(Math.max(...a)).padEnd(9)}  ${fmt(r.weights!.data[ch]!).padStart(9)}`);
+// channelSummary gives each channel's terms from the trace: ΣA_k, mean g, α's range, w_k.
+const channels = channelSummary(t).sort((a, b) => b.weight! - a.weight!);
+for (const c of channels.slice(0, 8)) {
+  console.log(`${String(c.channel).padStart(7)}  ${fmt(c.sumA).padStart(8)}  ${fmt(c.meanGrad).padStart(9)}  ${fmt(c.alpha!.min).padStart(9)}..${fmt(c.alpha!.max).padEnd(9)}  ${fmt(c.weight!).padStart(9)}`);
 }
+const order = channels.map((c) => c.channel);
 
 // This model ends in global average pooling + one linear layer, so g is the same at every position
 // of a channel and α = 1/(2 + g·ΣA_k) exactly:

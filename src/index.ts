@@ -23,3 +23,4 @@ export {
 } from './onnx/index.js';
 export { preprocess, parseOnnxSidecar, IMAGENET_PREPROCESSING, type Preprocessing, type OnnxSidecar } from './io/preprocess.js';
 export { IMAGENET_CLASSES } from './io/imagenet-classes.js';
+export type { RgbaImage } from './io/rgba.js';

@@ -5,7 +5,7 @@
  * and the CLI. Everything else is in the pure root export `camlab`.
  */
 import { join } from 'node:path';
-import { BUNDLED_MODELS, pngFiles, resolveModel, ROOT } from './cli/models.js';
+import { BUNDLED_MODELS, pngFiles, resolveModel, ROOT } from './node/files.js';
 import type { LoadedModel } from './io/model.js';
 
 export { decodePng, encodePng } from './io/png.js';
@@ -15,7 +15,7 @@ export { DEFAULT_MAX_PIXELS, type ImageReadOptions } from './io/image-limits.js'
 export { sniff, type FileKind, type Sniffed } from './io/sniff.js';
 export { loadMnist, type DigitSet } from './data/mnist.js';
 export { run as runCli } from './cli/run.js';
-export { BUNDLED_MODELS, readPng, resolveModel } from './cli/models.js';
+export { BUNDLED_MODELS, readPng, resolveModel } from './node/files.js';
 
 /** The package root (a git clone or the installed package): where `models/` and `examples/` live. */
 export const PACKAGE_ROOT: string = ROOT;

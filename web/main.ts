@@ -8,7 +8,7 @@
  * For tests the page publishes its state on `document.body.dataset.state` (loading, ready,
  * running, done, error) and the last run on `window.camlab` (maps as plain number arrays).
  */
-import { WEB_METHODS, type ChannelRow, type FromWorker, type Manifest, type ManifestModel, type MethodOutput, type LayerChoice, type PageState, type Prepared, type Rgba, type RunOptions, type WebMethod } from './protocol.js';
+import type { ChannelRow, FromWorker, Hello, Manifest, ManifestModel, MethodOutput, LayerChoice, PageState, Prepared, Rgba, RunOptions, WebMethod, WebMethodInfo } from './protocol.js';
 import { centreDigit } from './digit.js';
 
 interface Picture {
@@ -30,10 +30,18 @@ const $ = <T extends HTMLElement>(id: string): T => {
   return el as T;
 };
 
-const state: PageState = { manifest: null, picture: null, run: null, layers: null, error: null };
+const state: PageState = { manifest: null, methods: [], picture: null, run: null, layers: null, error: null };
 window.camlab = state;
 
 let picture: Picture | null = null;
+/** The methods the worker offers (camlab's registry), from its hello. */
+let methods: WebMethodInfo[] = [];
+let noiseDefaults: Hello['defaults'] = { samples: 1, noise: 0 };
+/** Resolves on the first hello, so the page is ready only once its method list is there. */
+let helloReceived: (h: Hello) => void = () => {};
+const firstHello = new Promise<Hello>((resolve) => {
+  helloReceived = resolve;
+});
 let worker: Worker | null = null;
 let runId = 0;
 let timer: number | undefined;
@@ -232,7 +240,7 @@ function showLayers(model: string, layers: LayerChoice[], defaultLayer: string):
 }
 
 function selectedMethods(): WebMethod[] {
-  return WEB_METHODS.map((m) => m.name).filter((name) => ($<HTMLInputElement>(`method-${name}`)).checked);
+  return methods.map((m) => m.name).filter((name) => ($<HTMLInputElement>(`method-${name}`)).checked);
 }
 
 function updateRunButton(): void {
@@ -249,8 +257,8 @@ function options(): RunOptions {
   const t = $<HTMLSelectElement>('target').value;
   return {
     target: t === 'predicted' ? 'predicted' : Number(t),
-    samples: Math.max(1, Math.round(num('samples-n', 25))),
-    noise: Math.max(0, num('noise', 0.15)),
+    samples: Math.max(1, Math.round(num('samples-n', noiseDefaults.samples))),
+    noise: Math.max(0, num('noise', noiseDefaults.noise)),
     seed: Math.round(num('seed', 0)),
     exact: $<HTMLInputElement>('exact').checked,
     exactOutput: $<HTMLSelectElement>('exact-output').value as RunOptions['exactOutput'],
@@ -317,6 +325,10 @@ function cancelRun(): void {
 }
 
 function onWorkerMessage(msg: FromWorker): void {
+  if (msg.type === 'hello') {
+    helloReceived(msg);
+    return;
+  }
   if (msg.type === 'described') {
     showLayers(msg.model, msg.layers, msg.defaultLayer);
     return;
@@ -345,7 +357,7 @@ function onWorkerMessage(msg: FromWorker): void {
       break;
     case 'method-error': {
       state.run.failures.push({ method: msg.method, message: msg.message });
-      const label = WEB_METHODS.find((m) => m.name === msg.method)?.label ?? msg.method;
+      const label = labelOf(msg.method);
       const div = document.createElement('div');
       div.className = 'result failed';
       div.dataset.method = msg.method;
@@ -380,6 +392,10 @@ function fmt(v: number): string {
   if (v === 0) return '0';
   const a = Math.abs(v);
   return a >= 1e4 || a < 1e-3 ? v.toExponential(2) : v.toPrecision(3);
+}
+
+function fmtOrDash(v: number | null | undefined): string {
+  return v === null || v === undefined ? '-' : fmt(v);
 }
 
 function tile(title: string, img: Rgba, meta: string, cls = ''): HTMLElement {
@@ -418,8 +434,8 @@ function showPrepared(msg: Prepared): void {
 }
 
 function showOutput(o: MethodOutput): void {
-  const base = WEB_METHODS.find((m) => m.name === o.method)?.label ?? o.method;
-  const label = o.method !== 'gradcam++-exact' && o.derivatives?.startsWith('exact') === true ? `${base} (exact)` : base;
+  const base = labelOf(o.method);
+  const label = o.derivatives?.startsWith('exact') === true && !/exact/i.test(base) ? `${base} (exact)` : base;
   const cls = classNames[o.classIndex] ?? String(o.classIndex);
   const meta = `class ${o.classIndex} (${cls}) · ${o.ms.toFixed(0)} ms${o.flat ? ' · flat map' : ''}`;
   const t = tile(label, { width: o.width, height: o.height, data: o.overlay }, meta);
@@ -431,12 +447,13 @@ function showOutput(o: MethodOutput): void {
   heat.style.height = '64px';
   t.append(heat);
   $('results').append(t);
-  if (o.channels !== undefined && $('trace').childElementCount === 0) showTrace(label, o);
+  // The table shows the first Grad-CAM++-family output (the one with α terms).
+  if (o.channels?.some((c) => c.alpha !== null) === true && $('trace').childElementCount === 0) showTrace(label, o);
 }
 
 function showTrace(label: string, o: MethodOutput): void {
-  const rows: ChannelRow[] = [...(o.channels ?? [])].sort((a, b) => b.weight - a.weight);
-  const maxW = Math.max(...rows.map((r) => Math.abs(r.weight)), 1e-300);
+  const rows: ChannelRow[] = [...(o.channels ?? [])].sort((a, b) => (b.weight ?? -Infinity) - (a.weight ?? -Infinity));
+  const maxW = Math.max(...rows.map((r) => Math.abs(r.weight ?? 0)), 1e-300);
   const box = document.createElement('div');
   const h = document.createElement('h3');
   h.textContent = `${label}: per-channel terms at layer ${o.layer ?? '?'} (${o.derivatives ?? ''}), sorted by weight`;
@@ -456,11 +473,11 @@ function showTrace(label: string, o: MethodOutput): void {
   const body = table.createTBody();
   for (const r of rows) {
     const tr = body.insertRow();
-    for (const v of [String(r.k), fmt(r.sumA), fmt(r.alphaMean), fmt(r.alphaMax), fmt(r.reluGradSum), fmt(r.weight)]) tr.insertCell().textContent = v;
+    for (const v of [String(r.channel), fmt(r.sumA), fmtOrDash(r.alpha?.mean), fmtOrDash(r.alpha?.max), fmt(r.reluGradSum), fmtOrDash(r.weight)]) tr.insertCell().textContent = v;
     const bar = tr.insertCell();
     bar.className = 'bar';
     const span = document.createElement('span');
-    span.style.width = `${Math.round((100 * Math.abs(r.weight)) / maxW)}%`;
+    span.style.width = `${Math.round((100 * Math.abs(r.weight ?? 0)) / maxW)}%`;
     bar.append(span);
   }
   scroll.append(table);
@@ -484,9 +501,20 @@ function setupTabs(): void {
   }
 }
 
-function setupMethods(): void {
+function labelOf(method: WebMethod): string {
+  return methods.find((m) => m.name === method)?.label ?? method;
+}
+
+/** The method checkboxes and the noise defaults, from the worker's hello (camlab's registry). */
+function setupMethods(h: Hello): void {
+  methods = h.methods;
+  noiseDefaults = h.defaults;
+  state.methods = methods.map((m) => m.name);
+  $<HTMLInputElement>('samples-n').value = String(h.defaults.samples);
+  $<HTMLInputElement>('noise').value = String(h.defaults.noise);
+  $('samples-for').textContent = methods.filter((m) => m.stochastic).map((m) => m.label).join(', ');
   const box = $('methods');
-  for (const m of WEB_METHODS) {
+  for (const m of methods) {
     const label = document.createElement('label');
     const input = document.createElement('input');
     input.type = 'checkbox';
@@ -494,6 +522,7 @@ function setupMethods(): void {
     input.value = m.name;
     input.checked = m.name === 'gradcam' || m.name === 'gradcam++' || m.name === 'smooth-gradcam++';
     input.addEventListener('change', updateRunButton);
+    label.title = m.paper;
     label.append(input, ` ${m.label}`);
     box.append(label);
   }
@@ -501,8 +530,9 @@ function setupMethods(): void {
 
 async function start(): Promise<void> {
   setupTabs();
-  setupMethods();
   setupDrawing();
+  worker ??= newWorker();
+  setupMethods(await firstHello);
   const res = await fetch('manifest.json');
   if (!res.ok) throw new Error(`cannot load manifest.json: HTTP ${res.status}`);
   const manifest = (await res.json()) as Manifest;

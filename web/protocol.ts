@@ -5,21 +5,26 @@
  */
 
 import type { RankedClass } from '../src/cam/classify.js';
+import type { ChannelSummary } from '../src/cam/result.js';
 
-/** Methods the page offers, in display order (names as in camlab's `explain`). */
-export const WEB_METHODS = [
-  { name: 'gradcam', label: 'Grad-CAM' },
-  { name: 'gradcam++', label: 'Grad-CAM++' },
-  { name: 'gradcam++-exact', label: 'Grad-CAM++ (exact)' },
-  { name: 'smooth-gradcam++', label: 'Smooth Grad-CAM++' },
-  { name: 'xgradcam', label: 'XGrad-CAM' },
-  { name: 'layercam', label: 'Layer-CAM' },
-  { name: 'scorecam', label: 'Score-CAM' },
-  { name: 'cam', label: 'CAM' },
-  { name: 'smoothgrad', label: 'SmoothGrad' },
-] as const;
+/** A method name as in camlab's `explain` (the worker lists the registry's in its hello). */
+export type WebMethod = string;
 
-export type WebMethod = (typeof WEB_METHODS)[number]['name'];
+/** A method the page offers: the registry's descriptor, as the worker announces it. */
+export interface WebMethodInfo {
+  name: string;
+  label: string;
+  /** Short citation of its paper. */
+  paper: string;
+  stochastic: boolean;
+}
+
+/** The worker's first message: the methods (camlab's registry, in order) and the noise defaults. */
+export interface Hello {
+  type: 'hello';
+  methods: WebMethodInfo[];
+  defaults: { samples: number; noise: number };
+}
 
 export interface ManifestModel {
   name: string;
@@ -58,9 +63,9 @@ export interface RunOptions {
   samples: number;
   noise: number;
   seed: number;
-  /** Exact higher-order derivatives for gradcam++ and smooth-gradcam++. */
+  /** Exact higher-order derivatives in every method that offers them (the `exact` option). */
   exact: boolean;
-  /** Y whose derivatives the exact mode (and gradcam++-exact) uses. */
+  /** Y whose derivatives the exact mode uses (gradcam++-exact is always exact, with Y = exp(S − S₀) unless exact mode is on). */
   exactOutput: 'exp' | 'softmax' | 'raw';
   colormap: 'jet' | 'viridis' | 'inferno' | 'gray';
   /** Overlay opacity of the heatmap. */
@@ -106,15 +111,8 @@ export interface DescribeError {
   message: string;
 }
 
-export interface ChannelRow {
-  k: number;
-  sumA: number;
-  weight: number;
-  alphaMean: number;
-  alphaMax: number;
-  /** Σ_ij ReLU(g) (the gradient mass the weight sums over). */
-  reluGradSum: number;
-}
+/** Per-channel terms of a CAM trace (camlab's `channelSummary`). */
+export type ChannelRow = ChannelSummary;
 
 export interface MethodOutput {
   method: WebMethod;
@@ -129,7 +127,7 @@ export interface MethodOutput {
   map: Float64Array<ArrayBuffer>;
   overlay: Uint8ClampedArray<ArrayBuffer>;
   heatmap: Uint8ClampedArray<ArrayBuffer>;
-  /** Per-channel terms of Grad-CAM++ (trace), for gradcam++ / gradcam++-exact / smooth-gradcam++. */
+  /** Per-channel terms of the trace (every CAM method; α only in the Grad-CAM++ family). */
   channels?: ChannelRow[];
   derivatives?: string;
   layer?: string;
@@ -184,11 +182,13 @@ export interface RunError {
   message: string;
 }
 
-export type FromWorker = Progress | Prepared | MethodDone | MethodFailed | RunDone | RunError | Described | DescribeError;
+export type FromWorker = Hello | Progress | Prepared | MethodDone | MethodFailed | RunDone | RunError | Described | DescribeError;
 
 /** What the page exposes on `window.camlab` for automated checks (see web/main.ts). */
 export interface PageState {
   manifest: Manifest | null;
+  /** The methods offered (from the worker's hello), in order. */
+  methods: string[];
   picture: { caption: string; width: number; height: number; rgba: () => number[] } | null;
   run: {
     model: string;

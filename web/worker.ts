@@ -5,10 +5,11 @@
  * stays responsive and shows progress. Pure camlab: the same code as in Node, Deno and Bun.
  */
 import {
-  defaultLayer, explain, heatmap, imageToInput, inputToImage, loadModel, overlay, probeLayers, topClasses, zeros,
-  type CamResult, type ExplainOptions, type LoadedModel, type RgbaImage, type SaliencyResult,
+  channelSummary, defaultLayer, explain, heatmap, imageToInput, inputToImage, loadModel, overlay, probeLayers, topClasses, zeros,
+  type LoadedModel, type MethodResult, type RgbaImage,
 } from '../src/index.js';
-import type { ChannelRow, DescribeRequest, FromWorker, MethodOutput, Rgba, RunRequest, ToWorker } from './protocol.js';
+import type { DescribeRequest, FromWorker, MethodOutput, Rgba, RunRequest, ToWorker } from './protocol.js';
+import { hello, runOptions } from './worker-methods.js';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 const models = new Map<string, Promise<LoadedModel>>();
@@ -44,43 +45,6 @@ function toRgba(img: RgbaImage): Rgba {
 }
 
 
-/** Per-channel Grad-CAM++ terms of image 0 from a trace: ΣA_k, w_k, mean and max α, Σ ReLU(g). */
-function channelRows(r: CamResult): ChannelRow[] | undefined {
-  const t = r.trace;
-  if (t === undefined || t.alpha === undefined || t.weights === undefined || t.sumA === undefined) return undefined;
-  const [, k, h, w] = t.alpha.shape as [number, number, number, number];
-  const per = h * w;
-  const rows: ChannelRow[] = [];
-  for (let c = 0; c < k; c++) {
-    let am = 0;
-    let ax = 0;
-    let gs = 0;
-    for (let i = c * per; i < (c + 1) * per; i++) {
-      const a = t.alpha.data[i]!;
-      am += a;
-      if (a > ax) ax = a;
-      const g = t.d1.data[i]!;
-      if (g > 0) gs += g;
-    }
-    rows.push({ k: c, sumA: t.sumA.data[c]!, weight: t.weights.data[c]!, alphaMean: am / per, alphaMax: ax, reluGradSum: gs });
-  }
-  return rows;
-}
-
-function optionsFor(method: string, req: RunRequest): ExplainOptions {
-  const o = req.options;
-  const opts: ExplainOptions = { target: o.target, samples: o.samples, noise: o.noise, seed: o.seed };
-  if (o.layer !== null) opts.layer = o.layer;
-  if (method === 'gradcam++' || method === 'smooth-gradcam++') {
-    opts.trace = true;
-    if (o.exact) opts.exact = { output: o.exactOutput };
-  } else if (method === 'gradcam++-exact') {
-    opts.trace = true;
-    opts.exact = { output: o.exactOutput };
-  }
-  return opts;
-}
-
 async function run(req: RunRequest): Promise<void> {
   const t0 = performance.now();
   const total = req.methods.length + 1;
@@ -93,9 +57,9 @@ async function run(req: RunRequest): Promise<void> {
   for (const [i, method] of req.methods.entries()) {
     post({ type: 'progress', id: req.id, done: i + 1, total, label: `computing ${method}` + (method.startsWith('smooth') ? ` (${req.options.samples} noisy samples)` : '') });
     const m0 = performance.now();
-    let r: CamResult | SaliencyResult;
+    let r: MethodResult;
     try {
-      r = explain(method, model.module, x, optionsFor(method, req));
+      r = explain(method, model.module, x, runOptions(req.options));
     } catch (e) {
       post({ type: 'method-error', id: req.id, method, message: e instanceof Error ? e.message : String(e) });
       continue;
@@ -112,9 +76,10 @@ async function run(req: RunRequest): Promise<void> {
     };
     if ('layer' in r) {
       output.layer = r.layer;
-      const rows = channelRows(r);
-      if (rows !== undefined) output.channels = rows;
-      if (r.trace !== undefined) output.derivatives = r.trace.derivatives;
+      if (r.trace !== undefined) {
+        output.channels = channelSummary(r.trace);
+        output.derivatives = r.trace.derivatives;
+      }
     }
     post({ type: 'method', id: req.id, output }, [map.buffer, ov.data.buffer, hm.data.buffer]);
   }
@@ -134,6 +99,8 @@ async function describe(req: DescribeRequest): Promise<void> {
 }
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+post(hello());
 
 scope.onmessage = (ev: MessageEvent<ToWorker>): void => {
   const req = ev.data;

@@ -1,8 +1,7 @@
-import { noGrad } from '../autodiff/mode.js';
+import * as K from '../tensor/index.js';
+import { infer } from '../nn/infer.js';
 import type { Module } from '../nn/module.js';
-import { softmax } from '../tensor/reduce.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { withEval } from './split.js';
 
 /** One class of a prediction: its index, name, softmax probability and raw score (logit). */
 export interface RankedClass {
@@ -17,8 +16,8 @@ export interface RankedClass {
  * `k` (default: all). `classes` names them; missing names fall back to the index.
  */
 export function topClasses(model: Module, x: Tensor, classes: readonly string[], k?: number): RankedClass[] {
-  const out = withEval(model, () => noGrad(() => model.call(x)));
-  const p = softmax(out, -1);
+  const out = infer(model, x);
+  const p = K.softmax(out, -1);
   const rows = Array.from({ length: out.shape[1]! }, (_, i) => ({ index: i, name: classes[i] ?? String(i), probability: p.data[i]!, score: out.data[i]! }));
   rows.sort((a, b) => b.probability - a.probability);
   return k === undefined ? rows : rows.slice(0, k);

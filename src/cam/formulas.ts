@@ -2,10 +2,7 @@
  * The CAM weight formulas as plain tensor functions (no autodiff). A = activations [N,K,h,w],
  * g = ∂Y/∂A of the same shape; weights are [N,K]; maps are [N,h,w].
  */
-import { add, div, mul, ne, where } from '../tensor/elementwise.js';
-import { reshape } from '../tensor/movement.js';
-import { mean, sum } from '../tensor/reduce.js';
-import { relu } from '../tensor/unary.js';
+import * as K from '../tensor/index.js';
 import { fail, shapeStr } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -18,31 +15,31 @@ function check4(op: string, ...ts: Tensor[]): void {
 
 /** x / y where y ≠ 0, else 0 (a true select: no NaN from 0/0). */
 export function safeDiv(x: Tensor, y: Tensor): Tensor {
-  return where(ne(y, 0), div(x, y), 0);
+  return K.where(K.ne(y, 0), K.div(x, y), 0);
 }
 
 /** Grad-CAM (Selvaraju et al. 2017): w_k = (1/hw) Σ_ij g_k,ij. */
 export function gradCamWeights(g: Tensor): Tensor {
-  return mean(g, [2, 3]);
+  return K.mean(g, [2, 3]);
 }
 
 /** XGrad-CAM (Fu et al. 2020): w_k = Σ_ij g_k,ij A_k,ij / Σ_ij A_k,ij (0 where the channel sums to 0). */
 export function xGradCamWeights(a: Tensor, g: Tensor): Tensor {
   check4('xGradCamWeights', a, g);
-  return safeDiv(sum(mul(g, a), [2, 3]), sum(a, [2, 3]));
+  return safeDiv(K.sum(K.mul(g, a), [2, 3]), K.sum(a, [2, 3]));
 }
 
 /** Σ_k w_k A_k before the ReLU: [N,h,w]. */
 export function weightedSum(a: Tensor, w: Tensor): Tensor {
   const [n, k] = a.shape as [number, number];
   if (w.ndim !== 2 || w.shape[0] !== n || w.shape[1] !== k) fail('weightedSum', `weights ${shapeStr(w.shape)} do not match activations ${shapeStr(a.shape)}`);
-  return sum(mul(a, reshape(w, [n, k, 1, 1])), 1);
+  return K.sum(K.mul(a, K.reshape(w, [n, k, 1, 1])), 1);
 }
 
 /** Layer-CAM (Jiang et al. 2021) before the final ReLU: Σ_k ReLU(g_k) ⊙ A_k, per position. */
 export function layerCamRaw(a: Tensor, g: Tensor): Tensor {
   check4('layerCamRaw', a, g);
-  return sum(mul(relu(g), a), 1);
+  return K.sum(K.mul(K.relu(g), a), 1);
 }
 
 /** How the Grad-CAM++ α is computed; each field reproduces a known implementation choice. */
@@ -68,18 +65,18 @@ export function gradCamPlusPlusAlpha(a: Tensor, d2: Tensor, d3: Tensor, opts: Al
   if (opts.skipDivision) {
     alpha = numerator;
   } else {
-    const third = (opts.denominator ?? 'paper') === 'paper' ? mul(sum(a, [2, 3], { keepdims: true }), d3) : sum(mul(a, d3), [2, 3], { keepdims: true });
-    let den = add(mul(d2, 2), third);
-    if (opts.eps !== undefined && opts.eps !== 0) den = add(den, opts.eps);
+    const third = (opts.denominator ?? 'paper') === 'paper' ? K.mul(K.sum(a, [2, 3], { keepdims: true }), d3) : K.sum(K.mul(a, d3), [2, 3], { keepdims: true });
+    let den = K.add(K.mul(d2, 2), third);
+    if (opts.eps !== undefined && opts.eps !== 0) den = K.add(den, opts.eps);
     alpha = safeDiv(numerator, den);
   }
-  if (opts.normalizeAlpha) alpha = safeDiv(alpha, sum(alpha, [2, 3], { keepdims: true }));
+  if (opts.normalizeAlpha) alpha = safeDiv(alpha, K.sum(alpha, [2, 3], { keepdims: true }));
   return alpha;
 }
 
 /** Grad-CAM++ weights: w_k = Σ_ij α_k,ij · ReLU(d1_k,ij), optionally over the positions a 0/1 mask selects. */
 export function gradCamPlusPlusWeights(alpha: Tensor, d1: Tensor, positions?: Tensor): Tensor {
   check4('gradCamPlusPlusWeights', alpha, d1);
-  const terms = mul(alpha, relu(d1));
-  return sum(positions === undefined ? terms : mul(terms, positions), [2, 3]);
+  const terms = K.mul(alpha, K.relu(d1));
+  return K.sum(positions === undefined ? terms : K.mul(terms, positions), [2, 3]);
 }

@@ -1,10 +1,8 @@
+import * as K from '../tensor/index.js';
 import type { Module } from '../nn/module.js';
 import { AdaptiveAvgPool2d, Dropout, Flatten, GlobalAvgPool, Identity, Linear } from '../nn/layers.js';
 import { zeros } from '../tensor/create.js';
 import { fail } from '../tensor/errors.js';
-import { maximum, mul, div } from '../tensor/elementwise.js';
-import { max, sum } from '../tensor/reduce.js';
-import { tanh } from '../tensor/unary.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { gradCamWeights, layerCamRaw, weightedSum, xGradCamWeights } from './formulas.js';
 import { layerGradients, prepare, type CamTargetOptions } from './gradients.js';
@@ -32,7 +30,7 @@ export function xGradCam(model: Module, input: Tensor, opts: CamOptions = {}): C
   const ctx = prepare(model, input, opts);
   const { a, g } = layerGradients(ctx);
   const w = xGradCamWeights(a, g);
-  return finish('xgradcam', ctx, weightedSum(a, w), w, opts.trace ? { A: a, d1: g, sumA: sum(a, [2, 3]), weights: w, derivatives: 'first order (g)' } : null);
+  return finish('xgradcam', ctx, weightedSum(a, w), w, opts.trace ? { A: a, d1: g, sumA: K.sum(a, [2, 3]), weights: w, derivatives: 'first order (g)' } : null);
 }
 
 /**
@@ -57,9 +55,9 @@ export function fuseLayerCams(results: readonly CamResult[], gamma = 2): { upsam
   let fused: Tensor | null = null;
   for (const r of results) {
     const up = upsampleMaps(r.map, size);
-    const peak = max(up, [1, 2], { keepdims: true });
-    const scaled = tanh(mul(div(up, maximum(peak, 1e-300)), gamma));
-    fused = fused === null ? scaled : maximum(fused, scaled);
+    const peak = K.max(up, [1, 2], { keepdims: true });
+    const scaled = K.tanh(K.mul(K.div(up, K.maximum(peak, 1e-300)), gamma));
+    fused = fused === null ? scaled : K.maximum(fused, scaled);
   }
   const { maps, flat } = minMaxNormalize(fused!, 'fused Layer-CAM map');
   return { upsampled: maps, flat };
@@ -88,7 +86,7 @@ function gapLinearHead(model: Module, layer: string, channels: number): Linear {
   const names = after?.map((m) => m.describe()).join(' → ') ?? 'a non-sequential head';
   const rest = (after ?? []).filter((m) => !(m instanceof Identity || m instanceof Dropout || m instanceof Flatten));
   const pool = rest[0];
-  const isGap = pool instanceof GlobalAvgPool || (pool instanceof AdaptiveAvgPool2d && [pool.outputSize].flat().every((v) => v === 1));
+  const isGap = pool instanceof GlobalAvgPool || (pool instanceof AdaptiveAvgPool2d && [pool.options].flat().every((v) => v === 1));
   const fc = rest[1];
   if (!isGap || !(fc instanceof Linear) || rest.length !== 2 || fc.inFeatures !== channels) {
     fail('cam', `CAM needs global average pooling then one linear layer after '${layer}'; the model has ${names}. Use gradcam (equal to CAM on such heads) instead`);

@@ -1,11 +1,10 @@
+import * as K from '../tensor/index.js';
 import type { Module } from '../nn/module.js';
-import { fail } from '../tensor/errors.js';
-import { mul } from '../tensor/elementwise.js';
-import { sum } from '../tensor/reduce.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { gradCamPlusPlusAlpha, gradCamPlusPlusWeights, weightedSum, type AlphaOptions } from './formulas.js';
 import { exactDerivatives, layerGradients, prepare, type ExactOptions } from './gradients.js';
 import type { CamOptions } from './gradcam.js';
+import { withPreset, type PresetTable } from './presets.js';
 import { finish, type CamResult } from './result.js';
 
 /**
@@ -22,7 +21,7 @@ export const GRAD_CAM_PP_PRESETS = {
   torchcam: { skipDivision: true },
   official: { normalizeAlpha: true },
   'tf-keras-vis': { normalizeAlpha: true },
-} as const satisfies Record<string, AlphaOptions>;
+} as const satisfies PresetTable<AlphaOptions>;
 
 export type GradCamPlusPlusPreset = keyof typeof GRAD_CAM_PP_PRESETS;
 
@@ -35,14 +34,8 @@ export interface GradCamPlusPlusOptions extends CamOptions, AlphaOptions {
 
 /** The α options a preset plus explicit overrides amount to. */
 export function alphaOptions(opts: GradCamPlusPlusOptions): AlphaOptions {
-  const preset = opts.preset ?? 'camlab';
-  if (!Object.hasOwn(GRAD_CAM_PP_PRESETS, preset)) fail('gradcam++', `unknown preset '${String(preset)}'; known: ${Object.keys(GRAD_CAM_PP_PRESETS).join(', ')}`);
-  const out: AlphaOptions = { ...GRAD_CAM_PP_PRESETS[preset] };
-  if (opts.eps !== undefined) out.eps = opts.eps;
-  if (opts.denominator !== undefined) out.denominator = opts.denominator;
-  if (opts.normalizeAlpha !== undefined) out.normalizeAlpha = opts.normalizeAlpha;
-  if (opts.skipDivision !== undefined) out.skipDivision = opts.skipDivision;
-  return out;
+  const { eps, denominator, normalizeAlpha, skipDivision } = opts;
+  return withPreset<AlphaOptions>('gradcam++', GRAD_CAM_PP_PRESETS, opts.preset, 'camlab', { eps, denominator, normalizeAlpha, skipDivision });
 }
 
 /**
@@ -73,12 +66,12 @@ export function gradCamPlusPlus(model: Module, input: Tensor, opts: GradCamPlusP
     how = `exact diagonals of Y = ${y === 'exp' ? 'exp(S − S0)' : y === 'softmax' ? 'softmax probability' : 'S'}`;
   } else {
     d1 = layerGradients(ctx).g;
-    d2 = mul(d1, d1);
-    d3 = mul(d2, d1);
+    d2 = K.mul(d1, d1);
+    d3 = K.mul(d2, d1);
     how = 'closed form (g², g³)';
   }
   const alpha = gradCamPlusPlusAlpha(a, d2, d3, aopts);
   const w = gradCamPlusPlusWeights(alpha, d1);
   const method = opts.exact ? 'gradcam++ (exact)' : 'gradcam++';
-  return finish(method, ctx, weightedSum(a, w), w, opts.trace ? { A: a, d1, d2, d3, sumA: sum(a, [2, 3]), alpha, weights: w, derivatives: how } : null);
+  return finish(method, ctx, weightedSum(a, w), w, opts.trace ? { A: a, d1, d2, d3, sumA: K.sum(a, [2, 3]), alpha, weights: w, derivatives: how } : null);
 }

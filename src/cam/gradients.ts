@@ -53,10 +53,13 @@ export function layerGradients(ctx: CamContext): { a: Tensor; g: Tensor } {
 /** Which output the exact Grad-CAM++ derivatives are taken of. */
 export type ExactOutput = 'exp' | 'softmax' | 'raw';
 
+/** Diagonal entries extracted per batched pass of the exact derivatives when `batchSize` is not given. */
+export const DEFAULT_EXACT_BATCH = 256;
+
 export interface ExactOptions {
   /** Y: exp(S − S₀) (default, the paper's choice with S₀ the clean score), the softmax probability, or S itself. */
   output?: ExactOutput;
-  /** Diagonal entries extracted per batched pass (default 256). */
+  /** Diagonal entries extracted per batched pass (default {@link DEFAULT_EXACT_BATCH}). The result does not depend on it. */
   batchSize?: number;
 }
 
@@ -70,7 +73,7 @@ export interface ExactOptions {
 export function exactDerivatives(ctx: CamContext, opts: ExactOptions = {}): { d1: Tensor; d2: Tensor; d3: Tensor } {
   const output = opts.output ?? 'exp';
   if (!['exp', 'softmax', 'raw'].includes(output)) fail('exact Grad-CAM++', `output must be 'exp', 'softmax' or 'raw', got '${output}'`);
-  const batch = opts.batchSize ?? 256;
+  const batch = opts.batchSize ?? DEFAULT_EXACT_BATCH;
   if (!Number.isInteger(batch) || batch < 1) fail('exact Grad-CAM++', `batchSize must be a positive integer, got ${batch}`);
   if (output === 'softmax' && ctx.targets.some((t) => t.classIndex < 0)) fail('exact Grad-CAM++', "output 'softmax' needs a class target, not a custom function");
   const [n, k, h, w] = ctx.split.activation.shape as [number, number, number, number];

@@ -1,11 +1,10 @@
-import { noGrad } from '../autodiff/mode.js';
+import * as K from '../tensor/index.js';
+import { infer } from '../nn/infer.js';
 import type { Module } from '../nn/module.js';
 import { allocate } from '../tensor/dtype.js';
 import { fail, shapeStr } from '../tensor/errors.js';
-import { softmax } from '../tensor/reduce.js';
 import { fmix32, Rng } from '../tensor/rng.js';
 import { Tensor } from '../tensor/tensor.js';
-import { withEval } from './split.js';
 
 /**
  * Evaluation metrics for saliency maps: faithfulness (Average Drop, Increase in Confidence, Win %,
@@ -163,9 +162,9 @@ class ProbabilityBatcher {
 }
 
 function forwardProbabilities(op: string, model: Module, x: Tensor): Tensor {
-  const out = withEval(model, () => noGrad(() => model.call(x)));
+  const out = infer(model, x);
   if (out.ndim !== 2 || out.shape[0] !== x.shape[0]) fail(op, `the model must return [N, classes] logits, got ${shapeStr(out.shape)} for ${x.shape[0]} images`);
-  return softmax(out, -1);
+  return K.softmax(out, -1);
 }
 
 /**
@@ -452,6 +451,16 @@ export interface CurveResult {
   insertionAuc: number[];
 }
 
+/** Pixels perturbed after each step k = 0..S of a deletion/insertion curve: n_k = round(k·P/S). */
+export function curveCounts(steps: number, pixels: number): number[] {
+  return Array.from({ length: steps + 1 }, (_, k) => Math.round((k * pixels) / steps));
+}
+
+/** The x axis of a deletion/insertion curve: the fractions n_k/P of perturbed pixels. */
+export function curveFractions(steps: number, pixels: number): number[] {
+  return curveCounts(steps, pixels).map((c) => c / pixels);
+}
+
 /**
  * Deletion and insertion curves (Petsiuk, Das, Saenko, "RISE: Randomized Input Sampling for
  * Explanation of Black-box Models", BMVC 2018). Pixels are ordered by saliency
@@ -482,8 +491,8 @@ export function deletionInsertion(model: Module, input: Tensor, maps: Tensor, cl
   for (const [name, v] of Object.entries(ends)) {
     if (v !== undefined && (v as readonly number[]).length !== d.n) fail(op, `endpoints.${name} has ${(v as readonly number[]).length} values for ${d.n} images`);
   }
-  const counts = Array.from({ length: steps + 1 }, (_, k) => Math.round((k * d.p) / steps));
-  const fractions = counts.map((c) => c / d.p);
+  const counts = curveCounts(steps, d.p);
+  const fractions = curveFractions(steps, d.p);
   const baseOpts: BaselineOptions = {};
   if (opts.space !== undefined) baseOpts.space = opts.space;
   if (opts.normalization !== undefined) baseOpts.normalization = opts.normalization;

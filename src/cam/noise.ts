@@ -2,10 +2,15 @@ import { fail } from '../tensor/errors.js';
 import { Rng } from '../tensor/rng.js';
 import { Tensor } from '../tensor/tensor.js';
 
+/** Noisy copies per image when `samples` is not given (SmoothGrad's and Smooth Grad-CAM++'s n). */
+export const DEFAULT_NOISE_SAMPLES = 25;
+/** The noise level when `noise` is not given: σ = 0.15 · (max x − min x), SmoothGrad's 15%. */
+export const DEFAULT_NOISE_LEVEL = 0.15;
+
 export interface NoiseOptions {
-  /** Number of noisy copies n (default 25). */
+  /** Number of noisy copies n (default {@link DEFAULT_NOISE_SAMPLES}). */
   samples?: number;
-  /** Noise level: σ = noise · (max x − min x) of each image (default 0.15), or σ = noise with 'absolute'. */
+  /** Noise level: σ = noise · (max x − min x) of each image (default {@link DEFAULT_NOISE_LEVEL}), or σ = noise with 'absolute'. */
   noise?: number;
   /** 'range' (default): σ relative to each image's value range, as SmoothGrad; 'absolute': σ = noise. */
   noiseScale?: 'range' | 'absolute';
@@ -18,8 +23,8 @@ export interface NoiseOptions {
  * level 0.15, σ relative to the image's range, seed 0); returns them with the seeded generator.
  */
 export function checkNoise(op: string, opts: NoiseOptions): { samples: number; noise: number; rng: Rng; scale: 'range' | 'absolute' } {
-  const samples = opts.samples ?? 25;
-  const noise = opts.noise ?? 0.15;
+  const samples = opts.samples ?? DEFAULT_NOISE_SAMPLES;
+  const noise = opts.noise ?? DEFAULT_NOISE_LEVEL;
   if (!Number.isInteger(samples) || samples < 1) fail(op, `samples must be a positive integer, got ${samples}`);
   if (!(noise >= 0) || !Number.isFinite(noise)) fail(op, `noise must be a finite number >= 0, got ${noise}`);
   const scale = opts.noiseScale ?? 'range';

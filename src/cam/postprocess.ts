@@ -1,5 +1,4 @@
-import { resizeBilinear } from '../tensor/resize.js';
-import { reshape } from '../tensor/movement.js';
+import * as K from '../tensor/index.js';
 import { fail, shapeStr } from '../tensor/errors.js';
 import { Tensor } from '../tensor/tensor.js';
 
@@ -40,8 +39,8 @@ export function minMaxNormalize(maps: Tensor, what = 'map'): Normalized {
 /** Bilinear upsampling of maps [N,h,w] to [N,H,W], align_corners = false (half-pixel centres, clamped edges). */
 export function upsampleMaps(maps: Tensor, size: readonly [number, number]): Tensor {
   const [n, h, w] = maps.shape as [number, number, number];
-  const up = resizeBilinear(reshape(maps, [n, 1, h, w]), size);
-  return reshape(up, [n, size[0], size[1]]);
+  const up = K.resizeBilinear(K.reshape(maps, [n, 1, h, w]), size);
+  return K.reshape(up, [n, size[0], size[1]]);
 }
 
 /** The standard post-processing: upsample to the input size, then min-max normalize per image. */

@@ -4,8 +4,6 @@ import { COLORMAP_TABLES } from './colormap-data.js';
 import { drawText, textWidth } from './font.js';
 import type { RgbaImage } from '../io/rgba.js';
 
-export type { RgbaImage } from '../io/rgba.js';
-
 export type ColormapName = 'jet' | 'viridis' | 'inferno' | 'gray';
 /** The names {@link colormap} accepts. */
 export const COLORMAPS: readonly ColormapName[] = ['jet', 'viridis', 'inferno', 'gray'];

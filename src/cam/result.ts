@@ -1,5 +1,6 @@
-import { relu } from '../tensor/unary.js';
+import * as K from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { fail } from '../tensor/errors.js';
 import { targetScores, type CamContext } from './gradients.js';
 import { postprocess } from './postprocess.js';
 
@@ -63,7 +64,7 @@ export function finish(
   weights: Tensor | null,
   trace: Omit<CamTrace, 'rawMap' | 'map' | 'upsampled'> | null,
 ): CamResult {
-  const map = relu(rawMap);
+  const map = K.relu(rawMap);
   const size: [number, number] = [ctx.input.shape[2]!, ctx.input.shape[3]!];
   const { maps, flat } = postprocess(map, size, `${method} map`);
   const { scores, probabilities } = targetScores(ctx);
@@ -80,4 +81,54 @@ export function finish(
   };
   if (trace !== null) result.trace = { ...trace, rawMap, map, upsampled: maps };
   return result;
+}
+
+/** One channel k of a traced CAM, for one image: the per-channel terms a table of the trace shows. */
+export interface ChannelSummary {
+  channel: number;
+  /** ΣA_k = Σ_ij A_k,ij. */
+  sumA: number;
+  /** mean_ij g_k,ij, with g the trace's first derivative term d1. */
+  meanGrad: number;
+  /** Σ_ij ReLU(g_k,ij): the gradient mass Grad-CAM++'s weight sums over. */
+  reluGradSum: number;
+  /** min, mean and max of α_k,ij over the positions (null for methods without α). */
+  alpha: { min: number; mean: number; max: number } | null;
+  /** w_k (null for methods without channel weights, e.g. Layer-CAM). */
+  weight: number | null;
+}
+
+/** The per-channel terms of image `image` (default 0) of a CAM trace, in channel order. */
+export function channelSummary(trace: CamTrace, image = 0): ChannelSummary[] {
+  const [n, k, h, w] = trace.A.shape as [number, number, number, number];
+  if (!Number.isInteger(image) || image < 0 || image >= n) fail('channelSummary', `image ${image} is out of range: the trace holds ${n} images`);
+  const hw = h * w;
+  const rows: ChannelSummary[] = [];
+  for (let c = 0; c < k; c++) {
+    const at = (image * k + c) * hw;
+    let sumA = 0;
+    let sumG = 0;
+    let relu = 0;
+    for (let i = at; i < at + hw; i++) {
+      sumA += trace.A.data[i]!;
+      const g = trace.d1.data[i]!;
+      sumG += g;
+      if (g > 0) relu += g;
+    }
+    let alpha: ChannelSummary['alpha'] = null;
+    if (trace.alpha !== undefined) {
+      let lo = Infinity;
+      let hi = -Infinity;
+      let sum = 0;
+      for (let i = at; i < at + hw; i++) {
+        const a = trace.alpha.data[i]!;
+        lo = Math.min(lo, a);
+        hi = Math.max(hi, a);
+        sum += a;
+      }
+      alpha = { min: lo, mean: sum / hw, max: hi };
+    }
+    rows.push({ channel: c, sumA, meanGrad: sumG / hw, reluGradSum: relu, alpha, weight: trace.weights?.data[image * k + c] ?? null });
+  }
+  return rows;
 }

@@ -1,21 +1,22 @@
+import * as K from '../tensor/index.js';
 import { noGrad } from '../autodiff/mode.js';
+import { infer } from '../nn/infer.js';
 import type { Module } from '../nn/module.js';
 import { zeros } from '../tensor/create.js';
 import { fail } from '../tensor/errors.js';
-import { mul } from '../tensor/elementwise.js';
-import { concat, reshape, slice } from '../tensor/movement.js';
-import { softmax } from '../tensor/reduce.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { weightedSum } from './formulas.js';
 import type { CamOptions } from './gradcam.js';
 import { prepare } from './gradients.js';
 import { minMaxNormalize, upsampleMaps } from './postprocess.js';
 import { finish, type CamResult } from './result.js';
-import { withEval } from './split.js';
 import { targetOutputs } from './target.js';
 
+/** Masked images per forward pass of Score-CAM when `batchSize` is not given. */
+export const DEFAULT_SCORE_CAM_BATCH = 16;
+
 export interface ScoreCamOptions extends CamOptions {
-  /** Masked images per forward pass (default 16). The result does not depend on it. */
+  /** Masked images per forward pass (default {@link DEFAULT_SCORE_CAM_BATCH}). The result does not depend on it. */
   batchSize?: number;
 }
 
@@ -26,7 +27,7 @@ export interface ScoreCamOptions extends CamOptions {
  * mask. As pytorch-grad-cam, s is the target's output itself (no baseline subtraction).
  */
 export function scoreCam(model: Module, input: Tensor, opts: ScoreCamOptions = {}): CamResult {
-  const batch = opts.batchSize ?? 16;
+  const batch = opts.batchSize ?? DEFAULT_SCORE_CAM_BATCH;
   if (!Number.isInteger(batch) || batch < 1) fail('scorecam', `batchSize must be a positive integer, got ${batch}`);
   const ctx = prepare(model, input, opts);
   const a = ctx.split.activation;
@@ -35,18 +36,18 @@ export function scoreCam(model: Module, input: Tensor, opts: ScoreCamOptions = {
   const weights = zeros([n, k], { dtype: a.dtype });
   noGrad(() => {
     for (let img = 0; img < n; img++) {
-      const ai = reshape(slice(a, [[img, img + 1], null, null, null]), [k, h, w]);
+      const ai = K.reshape(K.slice(a, [[img, img + 1], null, null, null]), [k, h, w]);
       const masks = minMaxNormalize(upsampleMaps(ai, [hh, ww]), 'Score-CAM mask').maps; // flat channel → zero mask
-      const xi = slice(input, [[img, img + 1], null, null, null]);
+      const xi = K.slice(input, [[img, img + 1], null, null, null]);
       const scores: Tensor[] = [];
       for (let start = 0; start < k; start += batch) {
         const b = Math.min(batch, k - start);
-        const m = reshape(slice(masks, [[start, start + b], null, null]), [b, 1, hh, ww]);
-        const masked = mul(xi, m); // [b, C, H, W]
-        const out = withEval(model, () => model.call(masked));
+        const m = K.reshape(K.slice(masks, [[start, start + b], null, null]), [b, 1, hh, ww]);
+        const masked = K.mul(xi, m); // [b, C, H, W]
+        const out = infer(model, masked);
         scores.push(targetOutputs(out, Array.from({ length: b }, () => ctx.targets[img]!)));
       }
-      const wi = softmax(concat(scores), 0);
+      const wi = K.softmax(K.concat(scores), 0);
       weights.data.set(wi.data, img * k);
     }
   });

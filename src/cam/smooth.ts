@@ -1,21 +1,19 @@
+import * as K from '../tensor/index.js';
 import { grad } from '../autodiff/grad.js';
 import { requiresGrad } from '../autodiff/node.js';
+import { infer, withEval } from '../nn/infer.js';
 import type { Module } from '../nn/module.js';
 import { zeros } from '../tensor/create.js';
 import { fail, shapeStr } from '../tensor/errors.js';
-import { add, div, mul, sub } from '../tensor/elementwise.js';
-import { sum } from '../tensor/reduce.js';
-import { abs, square } from '../tensor/unary.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { gradCamPlusPlusAlpha, gradCamPlusPlusWeights, weightedSum, type AlphaOptions } from './formulas.js';
 import type { CamOptions } from './gradcam.js';
 import { exactDerivatives, layerGradients, prepare, scoresOf, type ExactOptions } from './gradients.js';
 import { checkNoise, noisyCopy, type NoiseOptions } from './noise.js';
 import { minMaxNormalize } from './postprocess.js';
+import { withPreset, type PresetTable } from './presets.js';
 import { finish, type CamResult } from './result.js';
-import { withEval } from './split.js';
 import { targetsFor, totalScore, type ResolvedTarget, type Target } from './target.js';
-import { noGrad } from '../autodiff/mode.js';
 
 /** SmoothGrad aggregation: the mean gradient, the mean of squares (SmoothGrad²), or the variance (VarGrad). */
 export type SmoothGradVariant = 'mean' | 'squares' | 'variance';
@@ -52,7 +50,7 @@ export function smoothGrad(model: Module, input: Tensor, opts: SmoothGradOptions
   const variant = opts.variant ?? 'mean';
   if (!['mean', 'squares', 'variance'].includes(variant)) fail('smoothgrad', `variant must be 'mean', 'squares' or 'variance', got '${variant}'`);
   if (input.ndim !== 4) fail('smoothgrad', `input must be a batch of images [N,C,H,W], got ${shapeStr(input.shape)}`);
-  const clean = withEval(model, () => noGrad(() => model.call(input)));
+  const clean = infer(model, input);
   const resolved = targetsFor(opts.target ?? 'predicted', clean);
   const fixed = fixedTargets(resolved);
   let s1 = zeros(input.shape, { dtype: input.dtype });
@@ -62,13 +60,13 @@ export function smoothGrad(model: Module, input: Tensor, opts: SmoothGradOptions
     const out = withEval(model, () => model.call(xm));
     const targets = targetsFor(fixed, out);
     let g = grad(totalScore(out, targets), xm, { onUnused: 'zeros' })[0]!;
-    if (opts.abs) g = abs(g);
-    s1 = add(s1, g);
-    s2 = add(s2, square(g));
+    if (opts.abs) g = K.abs(g);
+    s1 = K.add(s1, g);
+    s2 = K.add(s2, K.square(g));
   }
-  const mean = div(s1, samples);
-  const saliency = variant === 'mean' ? mean : variant === 'squares' ? div(s2, samples) : sub(div(s2, samples), square(mean));
-  const map = sum(abs(saliency), 1);
+  const mean = K.div(s1, samples);
+  const saliency = variant === 'mean' ? mean : variant === 'squares' ? K.div(s2, samples) : K.sub(K.div(s2, samples), K.square(mean));
+  const map = K.sum(K.abs(saliency), 1);
   const { maps, flat } = minMaxNormalize(map, 'SmoothGrad map');
   const { scores, probabilities } = scoresOf(clean, resolved);
   return { method: `smoothgrad${variant === 'mean' ? '' : `-${variant}`}`, classes: resolved.map((t) => t.classIndex), scores, probabilities, saliency, map, upsampled: maps, flat };
@@ -87,7 +85,7 @@ export interface SmoothGradCamPlusPlusOptions extends CamOptions, NoiseOptions, 
   /** Activation in the map: the clean A (default) or the last noisy sample's (torchcam). */
   mapActivation?: 'clean' | 'last-noisy';
   /** Start from a known implementation's choices; explicit options override it. */
-  preset?: 'camlab' | 'paper' | 'torchcam';
+  preset?: SmoothGradCamPlusPlusPreset;
   /** Explain only these feature maps (channel indices): the other channels get weight 0. */
   channels?: readonly number[];
   /** Explain only these neurons (spatial positions [i, j] of the feature map): w_k sums over them only. */
@@ -96,11 +94,19 @@ export interface SmoothGradCamPlusPlusOptions extends CamOptions, NoiseOptions, 
   exact?: boolean | ExactOptions;
 }
 
-const SMOOTH_PRESETS = {
+/**
+ * Option sets that reproduce the known variants of Smooth Grad-CAM++ (see docs/grad-cam-plus-plus.md):
+ * - camlab: D2 in the numerator (eq. 19 generalized), ReLU of the mean gradient, the clean activation;
+ * - paper: D1 in the numerator, as printed in Omeiza et al. 2019;
+ * - torchcam: D2, torchcam's Σ_ab A·D3 denominator with eps 1e-8, the last sample's gradient and activation.
+ */
+export const SMOOTH_GRAD_CAM_PP_PRESETS = {
   camlab: {},
   paper: { numerator: 'D1' },
   torchcam: { numerator: 'D2', denominator: 'index-mixed', eps: 1e-8, weightGradient: 'last', mapActivation: 'last-noisy' },
-} as const;
+} as const satisfies PresetTable<SmoothGradCamPlusPlusOptions>;
+
+export type SmoothGradCamPlusPlusPreset = keyof typeof SMOOTH_GRAD_CAM_PP_PRESETS;
 
 /**
  * Smooth Grad-CAM++ (Omeiza, Speakman, Cintas, Weldemariam, "Smooth Grad-CAM++: An Enhanced
@@ -111,9 +117,7 @@ const SMOOTH_PRESETS = {
  * With n = 1 and zero noise this is exactly Grad-CAM++.
  */
 export function smoothGradCamPlusPlus(model: Module, input: Tensor, opts: SmoothGradCamPlusPlusOptions = {}): CamResult {
-  const preset = opts.preset ?? 'camlab';
-  if (!Object.hasOwn(SMOOTH_PRESETS, preset)) fail('smooth gradcam++', `unknown preset '${String(preset)}'; known: ${Object.keys(SMOOTH_PRESETS).join(', ')}`);
-  const o = { ...SMOOTH_PRESETS[preset], ...definedOnly(opts) } as SmoothGradCamPlusPlusOptions;
+  const o: SmoothGradCamPlusPlusOptions = withPreset<SmoothGradCamPlusPlusOptions>('smooth gradcam++', SMOOTH_GRAD_CAM_PP_PRESETS, opts.preset, 'camlab', opts);
   const { samples, noise, rng, scale } = checkNoise('smooth gradcam++', o);
   const ctx = prepare(model, input, o);
   const fixed = fixedTargets(ctx.targets);
@@ -128,23 +132,23 @@ export function smoothGradCamPlusPlus(model: Module, input: Tensor, opts: Smooth
     const cm = prepare(model, xm, { layer: ctx.layer, target: fixed });
     if (o.exact) {
       const e = exactDerivatives(cm, o.exact === true ? {} : o.exact);
-      d1 = add(d1, e.d1);
-      d2 = add(d2, e.d2);
-      d3 = add(d3, e.d3);
+      d1 = K.add(d1, e.d1);
+      d2 = K.add(d2, e.d2);
+      d3 = K.add(d3, e.d3);
       lastG = e.d1;
     } else {
       const { g } = layerGradients(cm);
-      const g2 = mul(g, g);
-      d1 = add(d1, g);
-      d2 = add(d2, g2);
-      d3 = add(d3, mul(g2, g));
+      const g2 = K.mul(g, g);
+      d1 = K.add(d1, g);
+      d2 = K.add(d2, g2);
+      d3 = K.add(d3, K.mul(g2, g));
       lastG = g;
     }
     lastA = cm.split.activation;
   }
-  d1 = div(d1, samples);
-  d2 = div(d2, samples);
-  d3 = div(d3, samples);
+  d1 = K.div(d1, samples);
+  d2 = K.div(d2, samples);
+  d3 = K.div(d3, samples);
   const aopts: AlphaOptions = { denominator: o.denominator ?? 'paper' };
   if (o.eps !== undefined) aopts.eps = o.eps;
   // The paper prints D1 in the numerator; eq. 19's structure (and torchcam) has D2.
@@ -153,11 +157,7 @@ export function smoothGradCamPlusPlus(model: Module, input: Tensor, opts: Smooth
   let w = gradCamPlusPlusWeights(alpha, (o.weightGradient ?? 'mean') === 'mean' ? d1 : lastG, restrictPositions(a, o.positions));
   w = restrictChannels(w, o.channels);
   const mapA = (o.mapActivation ?? 'clean') === 'clean' ? a : lastA;
-  return finish('smooth gradcam++', ctx, weightedSum(mapA, w), w, o.trace ? { A: a, d1, d2, d3, sumA: sum(a, [2, 3]), alpha, weights: w, derivatives: `${o.exact ? 'exact' : 'closed form'} moments over ${samples} noisy samples` } : null);
-}
-
-function definedOnly<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+  return finish('smooth gradcam++', ctx, weightedSum(mapA, w), w, o.trace ? { A: a, d1, d2, d3, sumA: K.sum(a, [2, 3]), alpha, weights: w, derivatives: `${o.exact ? 'exact' : 'closed form'} moments over ${samples} noisy samples` } : null);
 }
 
 /** A [1,1,h,w] 0/1 mask of the selected positions (undefined = all). */
@@ -184,6 +184,6 @@ function restrictChannels(w: Tensor, channels: readonly number[] | undefined): T
     if (!Number.isInteger(c) || c < 0 || c >= k) fail('smooth gradcam++', `channel ${c} is out of range: the layer has ${k} feature maps`);
     keep.data[c] = 1;
   }
-  return mul(w, keep);
+  return K.mul(w, keep);
 }
 

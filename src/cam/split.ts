@@ -1,9 +1,12 @@
-import { noGrad } from '../autodiff/mode.js';
 import { detach, requiresGrad } from '../autodiff/node.js';
 import { Module, type ForwardHook } from '../nn/module.js';
+import { infer, withEval } from '../nn/infer.js';
 import { Sequential } from '../nn/layers.js';
 import { fail, shapeStr } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
+
+/** Inference helpers live in nn; re-exported here for `camlab/cam` users. */
+export { infer, withEval } from '../nn/infer.js';
 
 /** One named module's output seen during a probe forward pass, in completion order. */
 export interface LayerInfo {
@@ -26,7 +29,7 @@ function probe(model: Module, x: Tensor): { layers: Probed[]; output: Tensor } {
   const output = hookedForward(model, x, model.namedModules().filter(([n]) => n !== '').map(([name, m]) => [m, (out) => {
     const prev = seen.get(name);
     if (prev !== undefined) prev.calls++;
-    else seen.set(name, { name, type: m.constructor.name, shape: [...out.shape], calls: 1, out });
+    else seen.set(name, { name, type: m.kind, shape: [...out.shape], calls: 1, out });
   }] as const));
   return { layers: [...seen.values()], output };
 }
@@ -35,7 +38,7 @@ function probe(model: Module, x: Tensor): { layers: Probed[]; output: Tensor } {
 function hookedForward(model: Module, x: Tensor, hooks: ReadonlyArray<readonly [Module, ForwardHook]>): Tensor {
   const handles = hooks.map(([m, hook]) => m.registerForwardHook(hook));
   try {
-    return withEval(model, () => noGrad(() => model.call(x)));
+    return infer(model, x);
   } finally {
     for (const h of handles) h.remove();
   }
@@ -61,17 +64,6 @@ function pickDefault(model: Module, layers: readonly Probed[]): Probed {
   const pool = ok.length > 0 ? ok : [last];
   pool.sort((a, b) => a.name.split('.').length - b.name.split('.').length);
   return pool[0]!;
-}
-
-/** Runs fn with the model in eval mode (batch norm on running statistics, no dropout), restoring modes after. */
-export function withEval<T>(model: Module, fn: () => T): T {
-  const modes = model.namedModules().map(([, m]) => [m, m.training] as const);
-  model.eval();
-  try {
-    return fn();
-  } finally {
-    for (const [m, t] of modes) m.training = t;
-  }
 }
 
 /**

@@ -1,8 +1,8 @@
+import * as K from '../tensor/index.js';
 import { gather } from '../autodiff/ops/indexing.js';
 import { softmax, sum } from '../autodiff/ops/reduce.js';
 import { concat, reshape, slice } from '../autodiff/ops/movement.js';
 import { fail, shapeStr } from '../tensor/errors.js';
-import { argmax } from '../tensor/reduce.js';
 import { IndexTensor, type Tensor } from '../tensor/tensor.js';
 
 /**
@@ -37,7 +37,7 @@ export function resolveTarget(target: Target, output: Tensor, n: number): Resolv
   const cls = spec.class;
   const numClasses = output.shape[1]!;
   if (cls !== 'predicted' && (!Number.isInteger(cls) || cls < 0 || cls >= numClasses)) fail('cam target', `class ${cls} is out of range: the model has ${numClasses} classes (0-${numClasses - 1})`);
-  const c = cls === 'predicted' ? argmax(slice(output, [[n, n + 1], null]), 1).data[0]! : cls;
+  const c = cls === 'predicted' ? K.argmax(slice(output, [[n, n + 1], null]), 1).data[0]! : cls;
   if (kind === 'probability') return { classIndex: c, kind, fn: (row) => classScore(softmax(row, -1), c), description: `softmax probability of class ${c}` };
   return { classIndex: c, kind, fn: (row) => classScore(row, c), description: `score of class ${c}` };
 }

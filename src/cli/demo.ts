@@ -1,6 +1,7 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
-import { explain, METHOD_NAMES, isMethodName } from '../cam/methods.js';
+import { explain, METHOD_NAMES } from '../cam/methods.js';
+import { DEFAULT_NOISE_SAMPLES } from '../cam/noise.js';
 import { escapeXml as esc } from '../cam/plots.js';
 import { enlarge } from '../cam/render.js';
 import { imageToInput, inputToImage } from '../io/image.js';
@@ -8,8 +9,11 @@ import { encodePng } from '../io/png.js';
 import { topClasses } from '../cam/classify.js';
 import { CamlabError } from '../tensor/errors.js';
 import { numberValue, parseArgs, value } from './args.js';
-import { pngFiles, readPng, resolveModel, ROOT } from './models.js';
+import { pngFiles, readPng, resolveModel, ROOT } from '../node/files.js';
+import { acceptingNames, checkMethodFlags, chosenMethods, type MethodFlag } from './method-flags.js';
 import { displayFactor, table, writeGrid, writeMapImages } from './report.js';
+
+const FLAGS: readonly MethodFlag[] = [{ flag: 'samples', option: 'samples' }];
 
 export const DEMO_HELP = `camlab demo [--out DIR] [--method M]... [--samples N] [--images DIR]
 
@@ -19,8 +23,8 @@ overlays, a comparison grid per image and an index.html report to --out (default
 prints a summary table (predicted class, probability, time per method).
 
   --out DIR       where the report goes (default out)
-  --method M      repeatable (default: every method)
-  --samples N     noisy samples of smoothgrad / smooth-gradcam++ (default 25)
+  --method M      repeatable (default: every method: ${METHOD_NAMES.join(', ')})
+  --samples N     noisy samples of ${acceptingNames('samples')} (default ${DEFAULT_NOISE_SAMPLES})
   --images DIR    explain the PNGs of another folder (mnist-*.png with mnist-cnn, the rest with
                   shapes-cnn; default examples/images)`;
 
@@ -36,9 +40,10 @@ interface Row {
 export function demoCommand(argv: readonly string[], log: (s: string) => void): void {
   const args = parseArgs('demo', argv, { values: ['out', 'samples', 'images'], repeatable: ['method'], positional: [0, 0] });
   const out = value(args, 'out') ?? 'out';
-  const methods = args.values.get('method') ?? METHOD_NAMES;
-  for (const m of methods) if (!isMethodName(m)) throw new CamlabError('demo', `unknown method '${m}'; known: ${METHOD_NAMES.join(', ')}`);
-  const samples = numberValue('demo', args, 'samples', { integer: true, min: 1 }) ?? 25;
+  const chosen = chosenMethods('demo', args, METHOD_NAMES);
+  checkMethodFlags('demo', args, chosen, FLAGS);
+  const methods = chosen.map((m) => m.name);
+  const samples = numberValue('demo', args, 'samples', { integer: true, min: 1 }) ?? DEFAULT_NOISE_SAMPLES;
   const dir = value(args, 'images') ?? join(ROOT, 'examples', 'images');
   const files = pngFiles(dir);
   if (files.length === 0) throw new CamlabError('demo', `no PNG images in ${dir}`);

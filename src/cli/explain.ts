@@ -1,7 +1,8 @@
 import { basename, extname, join } from 'node:path';
-import { GRAD_CAM_PP_PRESETS } from '../cam/gradcampp.js';
-import { isMethodName, METHOD_NAMES, explain, type ExplainOptions } from '../cam/methods.js';
-import type { CamResult } from '../cam/result.js';
+import { DEFAULT_EXACT_BATCH } from '../cam/gradients.js';
+import { explain, type ExplainOptions } from '../cam/methods.js';
+import { DEFAULT_NOISE_LEVEL, DEFAULT_NOISE_SAMPLES } from '../cam/noise.js';
+import { channelSummary, type CamTrace } from '../cam/result.js';
 import { COLORMAPS, type ColormapName } from '../cam/render.js';
 import type { Target } from '../cam/target.js';
 import { imageToInput, inputToImage } from '../io/image.js';
@@ -9,8 +10,21 @@ import { topClasses } from '../cam/classify.js';
 import { CamlabError } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { numberValue, parseArgs, value, type ParsedArgs } from './args.js';
-import { readPng, resolveModel } from './models.js';
+import { readPng, resolveModel } from '../node/files.js';
+import { acceptingNames, checkMethodFlags, chosenMethods, methodList, presetList, type MethodFlag } from './method-flags.js';
 import { fmt, table, writeGrid, writeMapImages, type AnyResult } from './report.js';
+
+/** Flags of `explain` that set a method option (each must apply to a chosen method). */
+const FLAGS: readonly MethodFlag[] = [
+  { flag: 'layer', option: 'layer' },
+  { flag: 'samples', option: 'samples' },
+  { flag: 'noise', option: 'noise' },
+  { flag: 'seed', option: 'seed' },
+  { flag: 'exact', option: 'exact' },
+  { flag: 'output', option: 'exact' },
+  { flag: 'batch-size', option: 'exact' },
+  { flag: 'preset', option: 'preset' },
+];
 
 export const EXPLAIN_HELP = `camlab explain IMAGE.png [options]
 
@@ -19,19 +33,22 @@ alpha; it is converted to the model's input as described in the README).
 
   --model NAME|SPEC.json   bundled model (shapes-cnn, mnist-cnn) or a spec file (default shapes-cnn)
   --weights FILE           safetensors weights (default: model.safetensors next to the spec)
-  --method M               repeatable; one of ${METHOD_NAMES.join(', ')} (default gradcam++)
+  --method M               repeatable (default gradcam++); one of
+${methodList('                             ')}
   --class C                class index or name to explain (default: the predicted class)
   --layer L                target layer by state-dict name (default: last 4-D layer)
-  --samples N --noise S --seed K   noise for smoothgrad / smooth-gradcam++ (default 25, 0.15, 0)
-  --exact                  Grad-CAM++ / Smooth Grad-CAM++ with exact higher-order derivatives
+  --samples N --noise S --seed K   noise of ${acceptingNames('samples')} (default ${DEFAULT_NOISE_SAMPLES}, ${DEFAULT_NOISE_LEVEL}, 0)
+  --exact                  exact higher-order derivatives (${acceptingNames('exact')})
   --output exp|softmax|raw the Y whose derivatives --exact uses (default exp; implies --exact)
-  --batch-size N           diagonal entries per batched pass of --exact (default 256; implies --exact)
-  --preset P               Grad-CAM++ variant: ${Object.keys(GRAD_CAM_PP_PRESETS).join(', ')};
-                           Smooth Grad-CAM++ variant: camlab, paper, torchcam
+  --batch-size N           diagonal entries per batched pass of --exact (default ${DEFAULT_EXACT_BATCH}; implies --exact)
+  --preset P               a known implementation's variant:
+${presetList('                             ')}
   --colormap C             ${COLORMAPS.join(', ')} (default jet)
   --out DIR                where PNGs go (default out)
   --json                   print maps, weights and terms as JSON instead of text
-  --trace                  print a per-channel table of the terms`;
+  --trace                  print a per-channel table of the terms
+
+An option that none of the chosen methods takes is an error (e.g. --preset with only gradcam).`;
 
 export function explainCommand(argv: readonly string[], log: (s: string) => void): void {
   const args = parseArgs('explain', argv, {
@@ -41,13 +58,14 @@ export function explainCommand(argv: readonly string[], log: (s: string) => void
     positional: [1, 1],
   });
   const imagePath = args.positional[0]!;
-  const methods = args.values.get('method') ?? ['gradcam++'];
-  for (const m of methods) if (!isMethodName(m)) throw new CamlabError('explain', `unknown method '${m}'; known: ${METHOD_NAMES.join(', ')}`);
+  const chosen = chosenMethods('explain', args, ['gradcam++']);
+  const methods = chosen.map((m) => m.name);
   const cmap = (value(args, 'colormap') ?? 'jet') as ColormapName;
   if (!COLORMAPS.includes(cmap)) throw new CamlabError('explain', `unknown colormap '${cmap}'; known: ${COLORMAPS.join(', ')}`);
   const { spec, module } = resolveModel(value(args, 'model') ?? 'shapes-cnn', value(args, 'weights'));
   const x = imageToInput(readPng(imagePath), spec.input);
   const opts = explainOptions(args, spec.classes);
+  checkMethodFlags('explain', args, chosen, FLAGS);
   const top = topClasses(module, x, spec.classes, 3);
   const stem = basename(imagePath, extname(imagePath));
   const outDir = value(args, 'out') ?? 'out';
@@ -79,7 +97,7 @@ export function explainCommand(argv: readonly string[], log: (s: string) => void
     const layer = 'layer' in r.result ? ` at layer ${r.result.layer}` : '';
     log(`${r.method}: explains ${cls}${layer}, ${r.ms.toFixed(0)} ms${r.result.flat[0] ? ' — the map is flat (all zero): nothing in this layer supports the class' : ''}`);
     log(`  ${r.files.join('\n  ')}`);
-    if (args.switches.has('trace') && 'trace' in r.result && r.result.trace !== undefined) log(traceTable(r.result));
+    if (args.switches.has('trace') && 'trace' in r.result && r.result.trace !== undefined) log(traceTable(r.result.trace));
   }
   if (gridFile !== null) log(`comparison grid: ${gridFile}`);
 }
@@ -115,30 +133,11 @@ function explainOptions(args: ParsedArgs, classes: readonly string[]): ExplainOp
   return o;
 }
 
-/** Per-channel terms: Σ A, mean g, α range and weight (for the Grad-CAM++ family), sorted by weight. */
-function traceTable(r: CamResult): string {
-  const t = r.trace!;
-  const [, k, h, w] = t.A.shape as [number, number, number, number];
-  const hw = h * w;
-  const rows: string[][] = [];
-  for (let c = 0; c < k; c++) {
-    let sumA = 0;
-    let sumG = 0;
-    let aLo = Infinity;
-    let aHi = -Infinity;
-    for (let i = 0; i < hw; i++) {
-      sumA += t.A.data[c * hw + i]!;
-      sumG += t.d1.data[c * hw + i]!;
-      if (t.alpha !== undefined) {
-        aLo = Math.min(aLo, t.alpha.data[c * hw + i]!);
-        aHi = Math.max(aHi, t.alpha.data[c * hw + i]!);
-      }
-    }
-    const wk = t.weights?.data[c] ?? NaN;
-    rows.push([String(c), fmt(sumA), fmt(sumG / hw), t.alpha ? `${fmt(aLo)}..${fmt(aHi)}` : '-', Number.isNaN(wk) ? '-' : fmt(wk)]);
-  }
-  rows.sort((a, b) => Number(b[4]) - Number(a[4]));
-  return table(['channel', 'sum A', 'mean g', 'alpha range', 'weight'], rows) + `\n  (derivatives: ${t.derivatives})`;
+/** Per-channel terms of image 0 ({@link channelSummary}): Σ A, mean g, α range and weight, sorted by weight. */
+function traceTable(t: CamTrace): string {
+  const rows = channelSummary(t).sort((a, b) => (b.weight ?? -Infinity) - (a.weight ?? -Infinity));
+  const cells = rows.map((r) => [String(r.channel), fmt(r.sumA), fmt(r.meanGrad), r.alpha === null ? '-' : `${fmt(r.alpha.min)}..${fmt(r.alpha.max)}`, r.weight === null ? '-' : fmt(r.weight)]);
+  return table(['channel', 'sum A', 'mean g', 'alpha range', 'weight'], cells) + `\n  (derivatives: ${t.derivatives})`;
 }
 
 function nested(t: Tensor, index: number): number[][] {

@@ -1,7 +1,7 @@
 import { probeLayers, defaultLayer } from '../cam/split.js';
 import { zeros } from '../tensor/create.js';
 import { parseArgs, value } from './args.js';
-import { resolveModel } from './models.js';
+import { resolveModel } from '../node/files.js';
 import { table } from './report.js';
 
 export const INFO_HELP = `camlab info [--model NAME|SPEC.json] [--weights FILE]

@@ -2,4 +2,6 @@
 /** The `camlab` command's entry point (see run.ts for the commands). */
 import { run } from './run.js';
 
-process.exitCode = run(process.argv.slice(2));
+const code = run(process.argv.slice(2));
+if (typeof code === 'number') process.exitCode = code;
+else void code.then((c) => (process.exitCode = c));

@@ -2,7 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CamResult } from '../cam/result.js';
 import type { SaliencyResult } from '../cam/smooth.js';
-import { enlarge, grid, heatmap, overlay, type ColormapName, type RgbaImage } from '../cam/render.js';
+import { enlarge, grid, heatmap, overlay, type ColormapName } from '../cam/render.js';
+import type { RgbaImage } from '../io/rgba.js';
 import { encodePng } from '../io/png.js';
 import { slice, reshape } from '../tensor/movement.js';
 

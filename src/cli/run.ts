@@ -1,16 +1,19 @@
 import { CamlabError } from '../tensor/errors.js';
 import { demoCommand, DEMO_HELP } from './demo.js';
-import { evalCommand, EVAL_HELP } from './eval.js';
+import { evalCommand, EVAL_HELP, evalWorkers } from './eval.js';
 import { EXPLAIN_HELP, explainCommand } from './explain.js';
 import { infoCommand, INFO_HELP } from './info.js';
 import { TRAIN_HELP, trainCommand } from './train.js';
 
 type Log = (s: string) => void;
 
-/** Every command: its help text and how to run it (`progress` draws a status line on stderr). */
-const COMMANDS: Record<string, { help: string; run: (argv: readonly string[], log: Log, progress: Log) => void }> = {
+/**
+ * Every command: its help text and how to run it (`progress` draws a status line on stderr). A
+ * command that waits for other processes (eval --workers) returns a promise.
+ */
+const COMMANDS: Record<string, { help: string; run: (argv: readonly string[], log: Log, progress: Log) => void | Promise<unknown> }> = {
   demo: { help: DEMO_HELP, run: demoCommand },
-  eval: { help: EVAL_HELP, run: evalCommand },
+  eval: { help: EVAL_HELP, run: (argv, log, progress) => (argv.some((a) => a === '--workers' || a.startsWith('--workers=')) ? evalWorkers(argv, log, progress) : void evalCommand(argv, log, progress)) },
   explain: { help: EXPLAIN_HELP, run: explainCommand },
   info: { help: INFO_HELP, run: infoCommand },
   train: { help: TRAIN_HELP, run: trainCommand },
@@ -40,8 +43,11 @@ function command(name: string): (typeof COMMANDS)[string] {
   return c;
 }
 
-/** Runs the CLI; returns the exit code (0 ok, 2 bad input or data; internal errors propagate). */
-export function run(argv: readonly string[], io: CliIo = process): number {
+/**
+ * Runs the CLI; returns the exit code (0 ok, 2 bad input or data; internal errors propagate), or
+ * a promise of it for a command that waits for other processes (eval --workers).
+ */
+export function run(argv: readonly string[], io: CliIo = process): number | Promise<number> {
   const [cmd, ...rest] = argv;
   const log = (s: string): void => void io.stdout.write(`${s}\n`);
   const tty = io.stderr.isTTY === true;
@@ -61,6 +67,15 @@ export function run(argv: readonly string[], io: CliIo = process): number {
     if (progressLine) io.stderr.write('\n');
     progressLine = false;
   };
+  const failed = (e: unknown): number => {
+    endProgress();
+    if (e instanceof CamlabError) {
+      // One line, whatever the message holds (e.g. JSON.parse quoting a file's first lines).
+      io.stderr.write(`camlab: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
+      return 2;
+    }
+    throw e;
+  };
   try {
     if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
       log(rest[0] === undefined ? HELP : command(rest[0]).help);
@@ -71,16 +86,16 @@ export function run(argv: readonly string[], io: CliIo = process): number {
       log(c.help);
       return 0;
     }
-    c.run(rest, log, progress);
+    const pending = c.run(rest, log, progress);
+    if (pending instanceof Promise) {
+      return pending.then(() => {
+        endProgress();
+        return 0;
+      }, failed);
+    }
     endProgress();
     return 0;
   } catch (e) {
-    endProgress();
-    if (e instanceof CamlabError) {
-      // One line, whatever the message holds (e.g. JSON.parse quoting a file's first lines).
-      io.stderr.write(`camlab: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
-      return 2;
-    }
-    throw e;
+    return failed(e);
   }
 }

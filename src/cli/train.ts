@@ -5,13 +5,13 @@ import { loadMnist } from '../data/mnist.js';
 import { saveWeights } from '../io/model.js';
 import { heInit } from '../nn/init.js';
 import { buildModel, parseModelSpec, type ModelSpec } from '../nn/spec.js';
-import { evaluate, train, type Dataset, type EpochSummary } from '../nn/train.js';
+import { evaluateClassifier, train, type Dataset, type EpochSummary } from '../nn/train.js';
 import type { Module } from '../nn/module.js';
 import { ARCHITECTURES } from '../nn/zoo.js';
 import { Rng } from '../tensor/rng.js';
 import { CamlabError } from '../tensor/errors.js';
 import { numberValue, parseArgs, value } from './args.js';
-import { readJson } from './models.js';
+import { readJson } from '../node/files.js';
 import { duration } from './report.js';
 
 export const TRAIN_HELP = `camlab train --data shapes|mnist [options]
@@ -70,7 +70,7 @@ export function runTraining(run: TrainingRun, log: (s: string) => void, progress
     epochs, batchSize, lr, seed, normalize: spec.input, dtype: 'float32',
     onStep: (p) => progress(`epoch ${p.epoch + 1}/${p.epochs} step ${p.step}/${p.stepsPerEpoch} loss ${p.loss.toFixed(4)} acc ${(100 * p.accuracy).toFixed(1)}% ${(((p.step + p.epoch * p.stepsPerEpoch) * batchSize) / Math.max(p.seconds, 1e-9)).toFixed(0)} img/s, time left ${duration(p.etaSeconds)}`),
     onEpoch: (e) => {
-      const r = evaluate(model, heldOut, { normalize: spec.input });
+      const r = evaluateClassifier(model, heldOut, { normalize: spec.input });
       log(`epoch ${e.epoch + 1}/${epochs}: train loss ${e.loss.toFixed(4)}, train acc ${(100 * e.accuracy).toFixed(2)}%, held-out acc ${(100 * r.accuracy).toFixed(2)}% (${r.count} images), ${duration(e.seconds)}`);
       return { heldOutAccuracy: r.accuracy, heldOutLoss: r.loss };
     },

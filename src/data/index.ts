@@ -8,3 +8,4 @@ export {
   type ShapeClass, type ShapeInstance, type ShapeSample, type ShapeOptions,
 } from './shapes.js';
 export * from './datasets.js';
+export * from './eval-sets.js';

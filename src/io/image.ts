@@ -4,8 +4,6 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { InputSpec } from '../nn/spec.js';
 import type { RgbaImage } from './rgba.js';
 
-export type { RgbaImage } from './rgba.js';
-
 /**
  * Converts any RGBA picture to a model input [1, C, H, W]:
  * 1. alpha is composited over black (transparent = background 0, as MNIST-style digits expect);

@@ -1,5 +1,6 @@
 /** camlab/nn: modules, layers, losses, optimizers, init, model specs. */
 export * from './module.js';
+export * from './infer.js';
 export * from './layers.js';
 export * from './init.js';
 export * from './losses.js';

@@ -3,7 +3,6 @@ import { conv2d, type Conv2dOptions } from '../autodiff/ops/conv.js';
 import { resolvePair } from '../tensor/conv.js';
 import { matmul } from '../autodiff/ops/linalg.js';
 import { flatten, reshape } from '../autodiff/ops/movement.js';
-import { adaptiveAvgPool2d, avgPool2d, maxPool2d, type Pool2dOptions } from '../autodiff/ops/pool.js';
 import { mean, softmax } from '../autodiff/ops/reduce.js';
 import { gelu, relu, sigmoid, sqrt, tanh } from '../autodiff/ops/unary.js';
 import { noGrad } from '../autodiff/mode.js';
@@ -14,17 +13,10 @@ import type { Rng } from '../tensor/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { defaultBound, initRng, uniformInit } from './init.js';
 import { Module } from './module.js';
+import { fmtPair, pair, type Pair } from './pair.js';
 
-type Pair = number | readonly [number, number];
+export { AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, Pool2d, type PoolingKind, type PoolingOptions } from './pooling.js';
 
-function pair(v: Pair): [number, number] {
-  return typeof v === 'number' ? [v, v] : [v[0], v[1]];
-}
-
-function fmtPair(v: Pair): string {
-  const [a, b] = pair(v);
-  return a === b ? `${a}` : `(${a}, ${b})`;
-}
 
 export interface LayerInit {
   /** Generator for the initial weights (default: the seeded global one, see manualSeed). */
@@ -42,6 +34,7 @@ export interface Conv2dLayerOptions extends LayerInit {
 
 /** 2-D convolution layer: y = conv2d(x, W) + b with W [out, in/groups, kh, kw] (PyTorch layout and init). */
 export class Conv2d extends Module {
+  readonly kind = 'Conv2d';
   readonly inChannels: number;
   readonly outChannels: number;
   readonly kernelSize: [number, number];
@@ -100,6 +93,7 @@ export class Conv2d extends Module {
 
 /** Fully connected layer: y = x Wᵀ + b with W [out, in] (PyTorch layout and init). */
 export class Linear extends Module {
+  readonly kind = 'Linear';
   readonly inFeatures: number;
   readonly outFeatures: number;
 
@@ -140,6 +134,7 @@ export class Linear extends Module {
 
 /** ReLU(x) = max(x, 0), element-wise (relu'(0) = 0). */
 export class ReLU extends Module {
+  readonly kind = 'ReLU';
   forward(x: Tensor): Tensor {
     return relu(x);
   }
@@ -147,6 +142,7 @@ export class ReLU extends Module {
 
 /** σ(x) = 1/(1 + e^(−x)), element-wise. */
 export class Sigmoid extends Module {
+  readonly kind = 'Sigmoid';
   forward(x: Tensor): Tensor {
     return sigmoid(x);
   }
@@ -154,6 +150,7 @@ export class Sigmoid extends Module {
 
 /** tanh x, element-wise. */
 export class Tanh extends Module {
+  readonly kind = 'Tanh';
   forward(x: Tensor): Tensor {
     return tanh(x);
   }
@@ -161,6 +158,7 @@ export class Tanh extends Module {
 
 /** GELU(x) = x·Φ(x) = x/2·(1 + erf(x/√2)), element-wise (the exact erf form, PyTorch's default). */
 export class GELU extends Module {
+  readonly kind = 'GELU';
   forward(x: Tensor): Tensor {
     return gelu(x);
   }
@@ -168,6 +166,7 @@ export class GELU extends Module {
 
 /** softmax(x)_i = e^(x_i) / Σ_j e^(x_j) along `dim` (default the last). */
 export class Softmax extends Module {
+  readonly kind = 'Softmax';
   constructor(readonly dim = -1) {
     super();
   }
@@ -181,59 +180,15 @@ export class Softmax extends Module {
 
 /** y = x (a placeholder that keeps state-dict indices, as torch.nn.Identity). */
 export class Identity extends Module {
+  readonly kind = 'Identity';
   forward(x: Tensor): Tensor {
     return x;
   }
 }
 
-function describePool(name: string, o: Pool2dOptions): string {
-  const parts = [`kernel=${fmtPair(o.kernelSize)}`];
-  if (o.stride !== undefined) parts.push(`stride=${fmtPair(o.stride)}`);
-  if (o.padding !== undefined && pair(o.padding).some((v) => v !== 0)) parts.push(`padding=${fmtPair(o.padding)}`);
-  return `${name}(${parts.join(', ')})`;
-}
-
-/** Max pooling (the gradient goes to each window's first maximum). */
-export class MaxPool2d extends Module {
-  constructor(readonly options: Pool2dOptions) {
-    super();
-  }
-  forward(x: Tensor): Tensor {
-    return maxPool2d(x, this.options);
-  }
-  override describe(): string {
-    return describePool('MaxPool2d', this.options);
-  }
-}
-
-/** Average pooling: each output is the mean of its kernel window (PyTorch's F.avg_pool2d, padding counted in the divisor). */
-export class AvgPool2d extends Module {
-  constructor(readonly options: Pool2dOptions) {
-    super();
-  }
-  forward(x: Tensor): Tensor {
-    return avgPool2d(x, this.options);
-  }
-  override describe(): string {
-    return describePool('AvgPool2d', this.options);
-  }
-}
-
-/** Adaptive average pooling to a fixed output size: output (i, j) is the mean of input rows ⌊iH/OH⌋..⌈(i+1)H/OH⌉ − 1 and the same for columns (PyTorch's bins). */
-export class AdaptiveAvgPool2d extends Module {
-  constructor(readonly outputSize: Pair) {
-    super();
-  }
-  forward(x: Tensor): Tensor {
-    return adaptiveAvgPool2d(x, pair(this.outputSize));
-  }
-  override describe(): string {
-    return `AdaptiveAvgPool2d(${fmtPair(this.outputSize)})`;
-  }
-}
-
 /** Global average pooling [N,C,H,W] → [N,C] (mean over the spatial axes). */
 export class GlobalAvgPool extends Module {
+  readonly kind = 'GlobalAvgPool';
   forward(x: Tensor): Tensor {
     if (x.ndim !== 4) fail('GlobalAvgPool', `expects a 4-D input [N,C,H,W], got ${shapeStr(x.shape)}`);
     return mean(x, [2, 3]);
@@ -242,6 +197,7 @@ export class GlobalAvgPool extends Module {
 
 /** Flattens dimensions startDim..endDim (default 1..-1, keeping the batch). */
 export class Flatten extends Module {
+  readonly kind = 'Flatten';
   constructor(readonly startDim = 1, readonly endDim = -1) {
     super();
   }
@@ -256,6 +212,7 @@ export class Flatten extends Module {
  * PyTorch); in eval, the running statistics are used.
  */
 export class BatchNorm2d extends Module {
+  readonly kind = 'BatchNorm2d';
   readonly numFeatures: number;
   readonly eps: number;
   readonly momentum: number;
@@ -317,6 +274,7 @@ export class BatchNorm2d extends Module {
 
 /** Dropout with a seeded mask: in training zeroes each element with probability p and scales the rest by 1/(1−p). */
 export class Dropout extends Module {
+  readonly kind = 'Dropout';
   private readonly rng: Rng;
   constructor(readonly p = 0.5, opts: { rng?: Rng } = {}) {
     super();
@@ -337,6 +295,7 @@ export class Dropout extends Module {
 
 /** Runs children in order. Children are named '0', '1', ... or by the names given. */
 export class Sequential extends Module {
+  readonly kind = 'Sequential';
   private readonly order: Module[] = [];
 
   constructor(...modules: Module[]) {
@@ -374,6 +333,7 @@ export class Sequential extends Module {
  * then relu.
  */
 export class BasicBlock extends Module {
+  readonly kind = 'BasicBlock';
   readonly conv1: Conv2d;
   readonly bn1: BatchNorm2d;
   readonly relu: ReLU;

@@ -19,6 +19,12 @@ export interface HookHandle {
  * (`features.3.weight`).
  */
 export abstract class Module {
+  /**
+   * The layer's kind, a stable plain string ('Conv2d', 'ReLU', or e.g. 'onnx:Relu' for imported
+   * graphs): what `describe()`, layer listings and model specs show. Not `constructor.name`,
+   * which a minifier renames.
+   */
+  abstract readonly kind: string;
   training = true;
   private readonly params = new Map<string, Tensor>();
   private readonly buffers = new Map<string, Tensor>();
@@ -43,7 +49,7 @@ export abstract class Module {
 
   /** A short description, e.g. `Conv2d(3, 16, kernel=3, padding=1)`. */
   describe(): string {
-    return this.constructor.name;
+    return this.kind;
   }
 
   protected registerParameter(name: string, t: Tensor): Tensor {

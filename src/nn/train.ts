@@ -143,12 +143,12 @@ export function train(model: Module, data: Dataset, opts: TrainOptions, now: () 
 }
 
 /** Accuracy and mean loss of the model (eval mode, no graph) on a dataset. */
-export function evaluate(model: Module, data: Dataset, opts: { batchSize?: number; normalize?: Normalization; dtype?: DType; limit?: number } = {}): { accuracy: number; loss: number; count: number } {
+export function evaluateClassifier(model: Module, data: Dataset, opts: { batchSize?: number; normalize?: Normalization; dtype?: DType; limit?: number } = {}): { accuracy: number; loss: number; count: number } {
   const batch = opts.batchSize ?? 64;
-  if (!Number.isInteger(batch) || batch < 1) fail('evaluate', `batchSize must be a positive integer, got ${batch}`);
+  if (!Number.isInteger(batch) || batch < 1) fail('evaluateClassifier', `batchSize must be a positive integer, got ${batch}`);
   const n = Math.min(data.size, opts.limit ?? data.size);
-  if (!(n >= 1)) fail('evaluate', `needs at least one example, got limit ${String(opts.limit)} on a dataset of ${data.size}`);
-  if (!Number.isInteger(n)) fail('evaluate', `limit must be an integer, got ${String(opts.limit)}`);
+  if (!(n >= 1)) fail('evaluateClassifier', `needs at least one example, got limit ${String(opts.limit)} on a dataset of ${data.size}`);
+  if (!Number.isInteger(n)) fail('evaluateClassifier', `limit must be an integer, got ${String(opts.limit)}`);
   let correct = 0;
   let loss = 0;
   const wasTraining = model.training;

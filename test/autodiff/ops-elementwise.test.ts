@@ -2,126 +2,15 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { grad } from '../../src/autodiff/grad.js';
 import { requiresGrad } from '../../src/autodiff/node.js';
-import {
-  add, div, eq, ge, gt, le, lt, maximum, minimum, mul, ne, pow, sub, where,
-} from '../../src/autodiff/ops/elementwise.js';
+import { add, eq, ge, gt, le, lt, maximum, minimum, mul, ne } from '../../src/autodiff/ops/elementwise.js';
 import { sum } from '../../src/autodiff/ops/reduce.js';
-import { exp } from '../../src/autodiff/ops/unary.js';
-import { ones, randn, tensor } from '../../src/tensor/create.js';
-import type { Tensor } from '../../src/tensor/tensor.js';
-import {
-  broadcastPairArb, checkAllOrders, separatedPairArb, tensorArb, values, type ValueKind,
-} from '../support/ad.js';
+import { ones, tensor } from '../../src/tensor/create.js';
+import { tensorArb, values } from '../support/ad.js';
 import { expectClose, runs } from '../support/check.js';
+import { runGradTable } from '../support/grad-rows.js';
+import { ELEMENTWISE_ROWS } from './rows/elementwise.js';
 
-/** Two tensors of broadcast-compatible random shapes, with values of the given kinds. */
-function pairArb(kindA: ValueKind, kindB: ValueKind): fc.Arbitrary<[Tensor, Tensor]> {
-  return broadcastPairArb().chain(([sa, sb]) => fc.tuple(tensorArb(sa, kindA), tensorArb(sb, kindB)));
-}
-
-const BINARY: ReadonlyArray<[string, (a: Tensor, b: Tensor) => Tensor, ValueKind, ValueKind]> = [
-  ['add', add, 'smooth', 'smooth'],
-  ['sub', sub, 'smooth', 'smooth'],
-  ['mul', mul, 'smooth', 'smooth'],
-  ['div', div, 'smooth', 'positive'],
-  ['pow (both operands)', pow, 'positive', 'smooth'],
-];
-
-describe('binary ops with broadcasting: gradcheck at orders 1, 2, 3', () => {
-  for (const [name, op, ka, kb] of BINARY) {
-    it(name, () => {
-      fc.assert(
-        fc.property(pairArb(ka, kb), ([a, b]) => {
-          checkAllOrders(op, [a, b]);
-        }),
-        runs(40),
-      );
-    });
-  }
-
-  it('div by negative denominators and a·b/(a+b)-style compositions', () => {
-    fc.assert(
-      fc.property(pairArb('awayFromZero', 'positive'), ([a, b]) => {
-        checkAllOrders((x, y) => div(y, mul(x, -1)), [a, b]);
-        checkAllOrders((x, y) => div(mul(x, y), add(y, 1)), [a, b]);
-      }),
-      runs(15),
-    );
-  });
-
-  it('pow with a constant exponent (integer on any sign, fractional on positive bases)', () => {
-    fc.assert(
-      fc.property(tensorArb([2, 3], 'smooth'), tensorArb([3], 'positive'), fc.constantFrom(2, 3, -1), (a, p, k) => {
-        checkAllOrders((x) => pow(x, 3), [a]);
-        checkAllOrders((x) => pow(x, k), [p]);
-        checkAllOrders((x) => pow(x, 2.5), [p]);
-        checkAllOrders((x) => pow(1.7, x), [a]);
-      }),
-      runs(10),
-    );
-  });
-
-  it('ops with a plain number on either side', () => {
-    fc.assert(
-      fc.property(tensorArb([2, 2], 'positive'), fc.double({ min: 0.5, max: 3, noNaN: true }), (x, c) => {
-        checkAllOrders((t) => add(c, mul(t, c)), [x]);
-        checkAllOrders((t) => sub(c, div(c, t)), [x]);
-        // t·c >= 0.25 > 0.1 = min(c, 0.1): no tie anywhere near.
-        checkAllOrders((t) => maximum(mul(t, c), minimum(c, 0.1)), [x]);
-        checkAllOrders((t) => minimum(0.1, maximum(t, 0)), [x]);
-      }),
-      runs(10),
-    );
-  });
-
-  it('maximum and minimum away from ties (broadcasting both ways)', () => {
-    fc.assert(
-      fc.property(
-        broadcastPairArb().chain(([sa, sb]) => separatedPairArb(sa, sb)),
-        fc.boolean(),
-        ([a, b], swap) => {
-          const [x, y] = swap ? [b, a] : [a, b];
-          checkAllOrders(maximum, [x, y]);
-          checkAllOrders(minimum, [x, y]);
-          // Non-trivial Hessians: a smooth function of the selected values.
-          checkAllOrders((p, q) => mul(maximum(p, q), exp(minimum(p, q))), [x, y]);
-        },
-      ),
-      runs(40),
-    );
-  });
-
-  it('where with a random constant mask (broadcasting cond, a and b)', () => {
-    const arb = broadcastPairArb().chain(([sa, sb]) =>
-      fc.tuple(
-        tensorArb(sa, 'smooth'),
-        tensorArb(sb, 'smooth'),
-        fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }),
-      ),
-    );
-    fc.assert(
-      fc.property(arb, ([a, b, bits]) => {
-        // The condition has a's shape, so it broadcasts against b like a does.
-        const cond = tensor(bits.slice(0, a.size).map((v) => (v ? 1 : 0)), { shape: a.shape });
-        checkAllOrders((x, y) => where(cond, x, y), [a, b]);
-        checkAllOrders((x, y) => where(cond, mul(x, y), exp(y)), [a, b]);
-        checkAllOrders((x) => where(cond, x, 0.5), [a]);
-      }),
-      runs(40),
-    );
-  });
-
-  it('larger inputs in random-direction mode', () => {
-    const a = randn([5, 8], { rng: 1 });
-    const b = randn([8], { rng: 2 });
-    const bp = tensor(values(b).map((v) => 0.5 + Math.abs(v)), { shape: [8] });
-    for (const op of [add, sub, mul, div]) {
-      const r = checkAllOrders(op, [a, bp], { mode: 'random', seed: 5 });
-      expect(r.map((x) => x.mode)).toEqual(['random', 'random', 'random']);
-    }
-    checkAllOrders((x, y) => pow(y, x), [a, bp], { mode: 'random' });
-  });
-});
+runGradTable(ELEMENTWISE_ROWS);
 
 describe('comparisons are constants', () => {
   it('gt, ge, lt, le, eq, ne return 0/1 masks that never require grad', () => {

@@ -1,14 +1,12 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evalCommand, type EvalSummary } from '../../src/cli/eval.js';
-import { saveWeights } from '../../src/io/model.js';
-import { heInit } from '../../src/nn/init.js';
-import { buildModel, type ModelSpec } from '../../src/nn/spec.js';
+import { type ModelSpec } from '../../src/nn/spec.js';
 import { mnistCnnSpec, shapesCnnSpec } from '../../src/nn/zoo.js';
 import { CamlabError } from '../../src/tensor/errors.js';
-import { Rng } from '../../src/tensor/rng.js';
+import { writeRandomModel } from '../support/model-files.js';
 
 /**
  * These tests do not depend on the trained bundled models: they write small random-weight models
@@ -17,13 +15,7 @@ import { Rng } from '../../src/tensor/rng.js';
 let dir: string;
 
 function writeModel(name: string, spec: ModelSpec, seed: number): string {
-  const m = buildModel(spec, new Rng(seed));
-  heInit(m.namedParameters(), new Rng(seed + 1));
-  const d = join(dir, name);
-  mkdirSync(d, { recursive: true });
-  writeFileSync(join(d, 'spec.json'), JSON.stringify(spec));
-  writeFileSync(join(d, 'model.safetensors'), saveWeights(m));
-  return join(d, 'spec.json');
+  return writeRandomModel(dir, name, spec, seed);
 }
 
 beforeAll(() => {

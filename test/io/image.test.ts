@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { areaResample, imageToInput, inputToImage, type RgbaImage } from '../../src/io/image.js';
+import { areaResample, imageToInput, inputToImage } from '../../src/io/image.js';
+import type { RgbaImage } from '../../src/io/rgba.js';
 import { decodePng, encodePng } from '../../src/io/png.js';
 import type { InputSpec } from '../../src/nn/spec.js';
 import { CamlabError } from '../../src/tensor/errors.js';

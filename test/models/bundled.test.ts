@@ -4,7 +4,7 @@ import { runTraining } from '../../src/cli/train.js';
 import { shapesHeldOutSet, digitSet } from '../../src/data/datasets.js';
 import { loadMnist } from '../../src/data/mnist.js';
 import { loadModel } from '../../src/io/model.js';
-import { evaluate } from '../../src/nn/train.js';
+import { evaluateClassifier } from '../../src/nn/train.js';
 import { mnistCnnSpec, shapesCnnSpec } from '../../src/nn/zoo.js';
 
 const modelDir = (name: string): URL => new URL(`../../models/${name}/`, import.meta.url);
@@ -17,7 +17,7 @@ function bundled(name: string): ReturnType<typeof loadModel> {
 describe('bundled models', () => {
   it('shapes-cnn classifies freshly generated held-out shapes (sample of 400)', () => {
     const { spec, module } = bundled('shapes-cnn');
-    const r = evaluate(module, shapesHeldOutSet(400), { normalize: spec.input, dtype: 'float64' });
+    const r = evaluateClassifier(module, shapesHeldOutSet(400), { normalize: spec.input, dtype: 'float64' });
     // The model card reports the accuracy on 1,000 held-out images; a 400-image sample must agree.
     expect(r.accuracy).toBeGreaterThanOrEqual(0.94);
     const card = JSON.parse(readFileSync(new URL('metrics.json', modelDir('shapes-cnn')), 'utf8')) as { heldOutAccuracy: number; heldOutImages: number };
@@ -29,7 +29,7 @@ describe('bundled models', () => {
     const { spec, module } = bundled('mnist-cnn');
     const { heldOut } = loadMnist();
     const data = digitSet(heldOut.images.filter((_, i) => i % 3 === 0), heldOut.labels.filter((_, i) => i % 3 === 0));
-    const r = evaluate(module, data, { normalize: spec.input, dtype: 'float64' });
+    const r = evaluateClassifier(module, data, { normalize: spec.input, dtype: 'float64' });
     expect(r.accuracy).toBeGreaterThanOrEqual(0.97);
     const card = JSON.parse(readFileSync(new URL('metrics.json', modelDir('mnist-cnn')), 'utf8')) as { heldOutAccuracy: number };
     expect(card.heldOutAccuracy).toBeGreaterThanOrEqual(0.98);

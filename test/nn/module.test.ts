@@ -37,6 +37,7 @@ function smallNet(seed = 1): Sequential {
 
 /** A parameter-free module that records how it was called. */
 class Probe extends Module {
+  readonly kind = 'Probe';
   calls = 0;
   forward(x: Tensor): Tensor {
     this.calls++;

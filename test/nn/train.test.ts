@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { shapesTrainSet } from '../../src/data/datasets.js';
 import { BatchNorm2d, Conv2d, Flatten, GlobalAvgPool, Linear, MaxPool2d, ReLU, Sequential } from '../../src/nn/layers.js';
 import type { Module } from '../../src/nn/module.js';
-import { evaluate, makeBatch, train, type Dataset, type EpochSummary, type TrainProgress } from '../../src/nn/train.js';
+import { evaluateClassifier, makeBatch, train, type Dataset, type EpochSummary, type TrainProgress } from '../../src/nn/train.js';
 import { Rng } from '../../src/tensor/rng.js';
 
 /** A small conv net for the 3x64x64 shapes (4 classes). */
@@ -61,12 +61,12 @@ describe('train', () => {
   it('the loss decreases on an easily separable toy dataset, and evaluate then finds every label', () => {
     const d = toyData(64);
     const m = toyNet(3);
-    const before = evaluate(m, d);
+    const before = evaluateClassifier(m, d);
     const h = train(m, d, { epochs: 8, seed: 1, batchSize: 8, lr: 0.05 });
     expect(h.length).toBe(8);
     for (let e = 1; e < h.length; e++) expect(h[e]!.loss).toBeLessThan(h[e - 1]!.loss);
     expect(h[7]!.loss).toBeLessThan(0.5 * h[0]!.loss);
-    const after = evaluate(m, d);
+    const after = evaluateClassifier(m, d);
     expect(after.loss).toBeLessThan(0.5 * before.loss);
     expect(after.accuracy).toBe(1);
     expect(h[7]!.accuracy).toBe(1);
@@ -77,7 +77,7 @@ describe('train', () => {
     const m = toyNet(4);
     const h = train(m, d, { epochs: 6, seed: 2, batchSize: 8, optimizer: 'sgd', lr: 0.5, momentum: 0.9, cosine: false });
     expect(h[5]!.loss).toBeLessThan(h[0]!.loss);
-    expect(evaluate(m, d).accuracy).toBe(1);
+    expect(evaluateClassifier(m, d).accuracy).toBe(1);
   });
 
   it('reports progress per step and per epoch, records extra metrics, and ends in eval mode', () => {
@@ -119,7 +119,7 @@ describe('train', () => {
   });
 });
 
-describe('evaluate', () => {
+describe('evaluateClassifier', () => {
   /** Predicts class 0 when the first pixel > 0.5, else class 1 (logits ±10·(x0 − 0.5)). */
   function thresholdNet(): Module {
     const lin = new Linear(2, 2, { rng: new Rng(1) });
@@ -133,7 +133,7 @@ describe('evaluate', () => {
   const data: Dataset = { size: xs.length, shape: [1, 1, 2], get: (i) => ({ x: [xs[i]!, 0], label: labels[i]! }) };
 
   it('counts correct predictions over every batch (batch size not dividing the size)', () => {
-    const r = evaluate(thresholdNet(), data, { batchSize: 3 });
+    const r = evaluateClassifier(thresholdNet(), data, { batchSize: 3 });
     expect(r.count).toBe(7);
     expect(r.accuracy).toBeCloseTo(5 / 7, 15);
     // Mean cross-entropy, computed here: logits (z, −z) with z = 10·x0 − 5.
@@ -148,17 +148,17 @@ describe('evaluate', () => {
 
   it('limit evaluates a prefix; the model keeps its mode', () => {
     const m = thresholdNet().train();
-    const r = evaluate(m, data, { limit: 3, batchSize: 2, dtype: 'float64' });
+    const r = evaluateClassifier(m, data, { limit: 3, batchSize: 2, dtype: 'float64' });
     expect(r.count).toBe(3);
     expect(r.accuracy).toBeCloseTo(2 / 3, 15);
     expect(m.training).toBe(true);
-    expect(evaluate(m.eval(), data).count).toBe(7);
+    expect(evaluateClassifier(m.eval(), data).count).toBe(7);
     expect(m.training).toBe(false);
   });
 
   it('rejects a batch size or limit that is not a positive integer, naming it', () => {
-    for (const b of [0, -1, 1.5]) expect(() => evaluate(thresholdNet(), data, { batchSize: b })).toThrow(`evaluate: batchSize must be a positive integer, got ${b}`);
-    expect(() => evaluate(thresholdNet(), data, { limit: 2.5 })).toThrow('evaluate: limit must be an integer, got 2.5');
+    for (const b of [0, -1, 1.5]) expect(() => evaluateClassifier(thresholdNet(), data, { batchSize: b })).toThrow(`evaluateClassifier: batchSize must be a positive integer, got ${b}`);
+    expect(() => evaluateClassifier(thresholdNet(), data, { limit: 2.5 })).toThrow('evaluateClassifier: limit must be an integer, got 2.5');
   });
 });
 

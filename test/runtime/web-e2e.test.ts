@@ -16,8 +16,9 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWeb, type WebManifest } from '../../scripts/build-web.mjs';
 import { serve } from '../../scripts/serve-web.mjs';
-import { explain, imageToInput, loadModel, type CamResult, type ExplainOptions, type LoadedModel } from '../../src/index.js';
+import { DEFAULT_NOISE_LEVEL, DEFAULT_NOISE_SAMPLES, explain, imageToInput, loadModel, METHOD_NAMES, type CamResult, type ExplainOptions, type LoadedModel } from '../../src/index.js';
 import { decodePng } from '../../src/io/png.js';
+import { LAYER_TYPES } from '../../src/nn/layer-kinds.js';
 import type { PageState } from '../../web/protocol.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -104,6 +105,14 @@ describe.skipIf(SKIP)('web page in headless Chromium', () => {
     expect(manifest!.models.find((m) => m.name === 'shapes-cnn')?.available).toBe(true);
   });
 
+  it('offers every registered method, in the registry\'s order, with the library\'s noise defaults', async () => {
+    const p = page!;
+    expect(await p.$$eval('#methods input', (is) => is.map((i) => i.getAttribute('value')))).toEqual(METHOD_NAMES);
+    expect(await p.evaluate(() => (globalThis as unknown as PageWindow).camlab.methods)).toEqual(METHOD_NAMES);
+    expect(await p.inputValue('#samples-n')).toBe(String(DEFAULT_NOISE_SAMPLES));
+    expect(await p.inputValue('#noise')).toBe(String(DEFAULT_NOISE_LEVEL));
+  });
+
   it('Grad-CAM, Grad-CAM++ (closed form and exact) and Smooth Grad-CAM++ maps in the browser equal the ones Node computes', async () => {
     const p = page!;
     await p.click(`#samples button[data-file="${IMAGE}"]`);
@@ -154,6 +163,11 @@ describe.skipIf(SKIP)('web page in headless Chromium', () => {
   it('at layer features.10 (where the noise matters) Grad-CAM++ and Smooth Grad-CAM++ still equal Node\'s maps', async () => {
     const p = page!;
     await p.waitForFunction(() => (globalThis as unknown as PageWindow).camlab.layers?.names.includes('features.10') === true);
+    // The minified bundle lists each layer's kind ('Conv2d'), not a renamed class ('qe').
+    const labels = await p.$$eval('#layer option', (os) => os.map((o) => o.textContent ?? ''));
+    expect(labels).toContain('features.0 · Conv2d · 8×64×64');
+    expect(labels).toContain('features.10 · ReLU · 32×16×16');
+    for (const l of labels.slice(1)) expect(LAYER_TYPES, l).toContain(l.split(' · ')[1]);
     await p.selectOption('#layer', 'features.10');
     for (const box of await p.$$('#methods input')) await box.uncheck();
     for (const m of ['gradcam++', 'smooth-gradcam++']) await p.check(`#methods input[value="${m}"]`);
@@ -187,6 +201,7 @@ describe.skipIf(SKIP)('web page in headless Chromium', () => {
     await p.click('#cancel');
     await p.waitForSelector('body[data-state="ready"]');
     expect(await p.textContent('#progress-label')).toBe('cancelled');
+    expect(await p.$$eval('#methods input', (is) => is.length), 'a new worker\'s hello adds no methods').toBe(METHOD_NAMES.length);
     await p.selectOption('#layer', '');
   }, 60_000);
 

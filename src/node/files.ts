@@ -1,3 +1,7 @@
+/**
+ * Files on disk for the Node side (the CLI and `camlab/node`): the package root, reading bytes,
+ * PNG and JSON files with one-line errors, and the bundled models.
+ */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,0 +1,64 @@
+import type { Module } from '../../nn/module.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import type { CamResult } from '../result.js';
+import type { SaliencyResult } from '../smooth.js';
+
+/** What a method returns: a CAM (a map at a layer, channel weights, a trace) or an input-gradient saliency map. */
+export type MethodResult = CamResult | SaliencyResult;
+
+/** The paper a method implements. */
+export interface Paper {
+  /** Short citation, e.g. 'Selvaraju et al. 2017'. */
+  cite: string;
+  title: string;
+  venue: string;
+}
+
+/**
+ * What every surface (CLI help and flag checks, the web page and its worker, `evaluate`) reads
+ * about a method, without running it.
+ */
+export interface MethodInfo {
+  /** The name on the command line, in the web page's requests and in reports ('gradcam++'). */
+  readonly name: string;
+  /** The name shown to people ('Grad-CAM++'). */
+  readonly label: string;
+  readonly paper: Paper;
+  /** The result depends on a noise seed (`evaluate` then explains one image at a time, each with its own seed). */
+  readonly stochastic: boolean;
+  readonly result: 'cam' | 'saliency';
+  /** The options it reads (keys of `ExplainOptions`); any other option passed to `explain` is not given to it. */
+  readonly accepts: readonly string[];
+  /** Names its `preset` option accepts (empty when it has none). */
+  readonly presets: readonly string[];
+}
+
+/** A method: its description plus how it runs, with its own options type `O` and result type `R`. */
+export interface MethodDescriptor<N extends string = string, O extends object = object, R extends MethodResult = MethodResult> extends MethodInfo {
+  readonly name: N;
+  /** Options that change only the speed, never the result (checked by a test); `evaluate` adds them. */
+  readonly fastOptions?: Partial<O>;
+  run(model: Module, input: Tensor, opts?: O): R;
+}
+
+/** Every option key of `O`, each marked `true`: the compiler rejects a list that misses or invents one. */
+export type OptionKeys<O> = { readonly [K in keyof O]-?: true };
+
+/** A descriptor as written in a method's file: `options` lists every key of the options type its `run` takes. */
+export interface MethodDefinition<N extends string, O extends object, R extends MethodResult> extends Omit<MethodDescriptor<N, O, R>, 'accepts' | 'presets'> {
+  readonly options: OptionKeys<NoInfer<O>>;
+  readonly presets?: readonly string[];
+}
+
+/** Builds a descriptor (name, label, paper, options, how it runs) from a method's definition. */
+export function defineMethod<const N extends string, O extends object, R extends MethodResult>(d: MethodDefinition<N, O, R>): MethodDescriptor<N, O, R> {
+  const { options, presets = [], ...rest } = d;
+  return { ...rest, accepts: Object.keys(options), presets };
+}
+
+/** The options every CAM method built on a layer and a target reads (`CamOptions`). */
+export const CAM_OPTIONS = { layer: true, target: true, trace: true } as const;
+/** The noise options of the smoothed methods (`NoiseOptions`). */
+export const NOISE_OPTIONS = { samples: true, noise: true, noiseScale: true, seed: true } as const;
+/** The α options of Grad-CAM++ (`AlphaOptions`). */
+export const ALPHA_OPTIONS = { eps: true, denominator: true, normalizeAlpha: true, skipDivision: true } as const;

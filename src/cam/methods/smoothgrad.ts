@@ -1,0 +1,13 @@
+import { smoothGrad } from '../smooth.js';
+import { defineMethod, NOISE_OPTIONS } from './descriptor.js';
+
+/** SmoothGrad: the mean input gradient over noisy copies x + N(0, σ²) (an input saliency map, no layer). */
+export const smoothGradMethod = defineMethod({
+  name: 'smoothgrad',
+  label: 'SmoothGrad',
+  paper: { cite: 'Smilkov et al. 2017', title: 'SmoothGrad: removing noise by adding noise', venue: 'ICML Workshop 2017' },
+  stochastic: true,
+  result: 'saliency',
+  options: { ...NOISE_OPTIONS, target: true, variant: true, abs: true },
+  run: smoothGrad,
+});

@@ -1,0 +1,13 @@
+import { xGradCam } from '../gradcam.js';
+import { CAM_OPTIONS, defineMethod } from './descriptor.js';
+
+/** XGrad-CAM: w_k = Σ_ij g A / Σ_ij A. */
+export const xGradCamMethod = defineMethod({
+  name: 'xgradcam',
+  label: 'XGrad-CAM',
+  paper: { cite: 'Fu et al. 2020', title: 'Axiom-based Grad-CAM: Towards Accurate Visualization and Explanation of CNNs', venue: 'BMVC 2020' },
+  stochastic: false,
+  result: 'cam',
+  options: CAM_OPTIONS,
+  run: xGradCam,
+});

@@ -1,0 +1,62 @@
+/**
+ * The command-line side of the method registry: which methods a command runs (--method), help
+ * text listing them, and the check that every method option given on the command line applies
+ * to at least one chosen method (`--preset` with only gradcam is an error naming gradcam).
+ */
+import { METHOD_DESCRIPTORS, METHOD_NAMES, methodDescriptor, methodsAccepting, type RegisteredMethod } from '../cam/methods.js';
+import { CamlabError } from '../tensor/errors.js';
+import { value, type ParsedArgs } from './args.js';
+
+/** A flag that sets a method option: `option` is the key of ExplainOptions it sets. */
+export interface MethodFlag {
+  flag: string;
+  option: string;
+}
+
+/**
+ * The methods named by --method (repeatable) and --methods a,b,c, in the order given, each
+ * once; `fallback` when none is named. An unknown name is an error listing the known ones.
+ */
+export function chosenMethods(command: string, args: ParsedArgs, fallback: readonly string[]): RegisteredMethod[] {
+  const named = [...(args.values.get('method') ?? []), ...(value(args, 'methods')?.split(',').map((s) => s.trim()).filter((s) => s !== '') ?? [])];
+  const names = named.length === 0 ? fallback : named;
+  return [...new Set(names)].map((n) => methodDescriptor(n, command));
+}
+
+/**
+ * Fails when a method flag was given but none of the chosen methods accepts its option, naming
+ * the chosen methods and the ones that would; a --preset value must be a preset of every chosen
+ * method that takes presets.
+ */
+export function checkMethodFlags(command: string, args: ParsedArgs, methods: readonly RegisteredMethod[], flags: readonly MethodFlag[]): void {
+  for (const { flag, option } of flags) {
+    if (!args.values.has(flag) && !args.switches.has(flag)) continue;
+    const takers = methods.filter((m) => m.accepts.includes(option));
+    if (takers.length === 0) {
+      const names = methods.map((m) => m.name).join(', ');
+      throw new CamlabError(command, `--${flag} does not apply to ${names} (it applies to ${acceptingNames(option)})`);
+    }
+    if (option === 'preset') {
+      const preset = value(args, flag)!;
+      for (const m of takers) {
+        if (!m.presets.includes(preset)) throw new CamlabError(command, `--${flag} ${preset} is not a preset of ${m.name} (its presets: ${m.presets.join(', ')})`);
+      }
+    }
+  }
+}
+
+/** The names of the methods that accept an option, comma-separated (for help text and errors). */
+export function acceptingNames(option: string): string {
+  return methodsAccepting(option).map((m) => m.name).join(', ');
+}
+
+/** Help lines listing every method (name, label, paper), indented. */
+export function methodList(indent: string): string {
+  const width = Math.max(...METHOD_NAMES.map((n) => n.length));
+  return METHOD_DESCRIPTORS.map((m) => `${indent}${m.name.padEnd(width)}  ${m.label} (${m.paper.cite})`).join('\n');
+}
+
+/** Help lines naming each method's presets, indented. */
+export function presetList(indent: string): string {
+  return methodsAccepting('preset').map((m) => `${indent}${m.name}: ${m.presets.join(', ')}`).join('\n');
+}

@@ -1,0 +1,51 @@
+import { fail } from '../tensor/errors.js';
+
+/**
+ * Typed, checked reads of one layer entry of a model spec (parsed JSON). Every error is one line
+ * naming the field's path in the spec (`architecture.children.features.layers[3].kernel`).
+ */
+export class SpecFields {
+  constructor(readonly spec: Readonly<Record<string, unknown>>, readonly path: string) {}
+
+  /** A finite number (the default when absent). */
+  num(key: string, def?: number): number {
+    const v = this.spec[key] ?? def;
+    if (typeof v !== 'number' || !Number.isFinite(v)) fail('model spec', `${this.path}.${key} must be a number, got ${JSON.stringify(this.spec[key])}`);
+    return v;
+  }
+
+  /** An integer ≥ 0. */
+  int(key: string, def?: number): number {
+    const v = this.num(key, def);
+    if (!Number.isInteger(v) || v < 0) fail('model spec', `${this.path}.${key} must be a non-negative integer, got ${v}`);
+    return v;
+  }
+
+  /** An integer ≥ 1 (required). */
+  pos(key: string): number {
+    const v = this.num(key);
+    if (!Number.isInteger(v) || v < 1) fail('model spec', `${this.path}.${key} must be a positive integer, got ${v}`);
+    return v;
+  }
+
+  /** A dimension index (may be negative). */
+  dim(key: string, def: number): number {
+    const v = this.num(key, def);
+    if (!Number.isInteger(v)) fail('model spec', `${this.path}.${key} must be an integer (a dimension, may be negative), got ${v}`);
+    return v;
+  }
+
+  /** An integer or a pair of integers. */
+  pair(key: string, def?: number | [number, number]): number | [number, number] {
+    const v = this.spec[key] ?? def;
+    if (typeof v === 'number' && Number.isInteger(v)) return v;
+    if (Array.isArray(v) && v.length === 2 && v.every((x) => Number.isInteger(x))) return [v[0] as number, v[1] as number];
+    return fail('model spec', `${this.path}.${key} must be an integer or a pair of integers, got ${JSON.stringify(v)}`);
+  }
+
+  bool(key: string, def: boolean): boolean {
+    const v = this.spec[key] ?? def;
+    if (typeof v !== 'boolean') fail('model spec', `${this.path}.${key} must be true or false`);
+    return v;
+  }
+}
