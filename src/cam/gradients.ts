@@ -36,6 +36,9 @@ export interface CamContext {
 export function prepare(model: Module, input: Tensor, opts: CamTargetOptions = {}): CamContext {
   if (input.ndim !== 4) fail('cam', `input must be a batch of images [N,C,H,W], got ${shapeStr(input.shape)}`);
   const split = splitAt(model, input, opts.layer);
+  if (!model.get(split.layer).featureMap) {
+    fail('cam', `layer '${split.layer}' outputs ${shapeStr(split.activation.shape)}, not a feature map (${model.get(split.layer).kind}); choose a feature map or token grid layer (camlab info lists them), or a rollout method for attention`);
+  }
   const targets = targetsFor(opts.target, split.output);
   return { model, input, layer: split.layer, split, targets };
 }
@@ -69,8 +72,10 @@ export interface ExactOptions {
  * Diagonals come out B at a time: A is copied into B independent leaves, Σ_b Y(A_b) is
  * differentiated, and element e_b is read from copy b (the copies do not interact, so
  * ∂/∂A_b of Σ_b' Y(A_b') is ∂Y(A_b)/∂A_b). Three backward passes per batch.
+ * `entries` (flat indices into one image's activation, ascending) limits the diagonals to those
+ * elements, for callers that know the others are 0 (they cannot reach Y); d1 is always complete.
  */
-export function exactDerivatives(ctx: CamContext, opts: ExactOptions = {}): { d1: Tensor; d2: Tensor; d3: Tensor } {
+export function exactDerivatives(ctx: CamContext, opts: ExactOptions = {}, entries?: readonly number[]): { d1: Tensor; d2: Tensor; d3: Tensor } {
   const output = opts.output ?? 'exp';
   if (!['exp', 'softmax', 'raw'].includes(output)) fail('exact Grad-CAM++', `output must be 'exp', 'softmax' or 'raw', got '${output}'`);
   const batch = opts.batchSize ?? DEFAULT_EXACT_BATCH;
@@ -81,6 +86,11 @@ export function exactDerivatives(ctx: CamContext, opts: ExactOptions = {}): { d1
   const d2 = zeros([n, k, h, w], { dtype: ctx.split.activation.dtype });
   const d3 = zeros([n, k, h, w], { dtype: ctx.split.activation.dtype });
   const per = k * h * w;
+  if (entries !== undefined && entries.some((e, i) => !Number.isInteger(e) || e < 0 || e >= per || (i > 0 && e <= entries[i - 1]!))) {
+    fail('exact Grad-CAM++', `entries must be ascending element indices in [0, ${per}) of the activation ${shapeStr(ctx.split.activation.shape)}`);
+  }
+  const count = entries?.length ?? per;
+  const entry = entries === undefined ? (i: number): number => i : (i: number): number => entries[i]!;
   for (let img = 0; img < n; img++) {
     const split = n === 1 ? ctx.split : splitAt(ctx.model, sliceImage(ctx.input, img), ctx.layer);
     const a = split.activation;
@@ -89,10 +99,13 @@ export function exactDerivatives(ctx: CamContext, opts: ExactOptions = {}): { d1
     const leaf = activationLeaf(a);
     const y0 = y(split.head(leaf));
     if (y0.requiresGrad) d1.data.set(grad(y0, leaf, { onUnused: 'zeros' })[0]!.data, img * per);
-    for (let start = 0; start < per; start += batch) {
-      const b = Math.min(batch, per - start);
+    for (let start = 0; start < count; start += batch) {
+      const b = Math.min(batch, count - start);
       const copies = activationLeaf(noGrad(() => expand(a, [b, k, h, w])));
-      const picks = new IndexTensor(Int32Array.from({ length: b }, (_, j) => j * per + start + j), [b]);
+      const picks = new IndexTensor(Int32Array.from({ length: b }, (_, j) => j * per + entry(start + j)), [b]);
+      const put = (into: Tensor, values: Tensor): void => {
+        for (let j = 0; j < b; j++) into.data[img * per + entry(start + j)] = values.data[j]!;
+      };
       const total = y(split.head(copies));
       if (!total.requiresGrad) continue;
       const [g] = grad(total, copies, { createGraph: true, onUnused: 'zeros' });
@@ -100,11 +113,11 @@ export function exactDerivatives(ctx: CamContext, opts: ExactOptions = {}): { d1
       if (!s2.requiresGrad) continue; // ∂Y/∂A does not depend on A: every higher derivative is 0
       const [hess] = grad(s2, copies, { createGraph: true, onUnused: 'zeros' });
       const diag2 = gather(hess!, picks);
-      d2.data.set(diag2.data, img * per + start);
+      put(d2, diag2);
       const s3 = sum(diag2);
       if (!s3.requiresGrad) continue;
       const [third] = grad(s3, copies, { onUnused: 'zeros' });
-      d3.data.set(gather(third!, picks).data, img * per + start);
+      put(d3, gather(third!, picks));
     }
   }
   return { d1, d2, d3 };

@@ -2,7 +2,8 @@ import { detach, requiresGrad } from '../autodiff/node.js';
 import { Module, type ForwardHook } from '../nn/module.js';
 import { infer, withEval } from '../nn/infer.js';
 import { Sequential } from '../nn/layers.js';
-import { fail, shapeStr } from '../tensor/errors.js';
+import { GRID_SUFFIX } from '../nn/token-grid.js';
+import { CamlabError, fail, shapeStr } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /** Inference helpers live in nn; re-exported here for `camlab/cam` users. */
@@ -14,6 +15,8 @@ export interface LayerInfo {
   type: string;
   shape: number[];
   calls: number;
+  /** A possible CAM layer: a feature map [N, C, H, W] larger than 1×1 (not, e.g., attention probabilities). */
+  camLayer: boolean;
 }
 
 /** Runs one forward pass (no graph) and records every named submodule's output shape and call count. */
@@ -23,15 +26,23 @@ export function probeLayers(model: Module, x: Tensor): LayerInfo[] {
 
 type Probed = LayerInfo & { out: Tensor };
 
-/** One forward pass recording every named submodule's first output, call count, and the model output. */
+/**
+ * One forward pass recording every named submodule's first output, call count, and the model
+ * output. A tensor that a layer with `featureMap` false output (attention probabilities) is no
+ * feature map in any layer that passes it on unchanged either (the attention's dropout in eval mode).
+ */
 function probe(model: Module, x: Tensor): { layers: Probed[]; output: Tensor } {
   const seen = new Map<string, Probed>();
+  const notMaps = new Set<Tensor>();
   const output = hookedForward(model, x, model.namedModules().filter(([n]) => n !== '').map(([name, m]) => [m, (out) => {
+    if (!m.featureMap) notMaps.add(out);
     const prev = seen.get(name);
     if (prev !== undefined) prev.calls++;
-    else seen.set(name, { name, type: m.kind, shape: [...out.shape], calls: 1, out });
+    else seen.set(name, { name, type: m.kind, shape: [...out.shape], calls: 1, camLayer: false, out });
   }] as const));
-  return { layers: [...seen.values()], output };
+  const layers = [...seen.values()];
+  for (const l of layers) l.camLayer = !notMaps.has(l.out) && l.out.ndim === 4 && l.out.shape[2]! * l.out.shape[3]! > 1;
+  return { layers, output };
 }
 
 /** The model's output for x (eval mode, no graph), with forward hooks attached for that pass only. */
@@ -46,7 +57,8 @@ function hookedForward(model: Module, x: Tensor, hooks: ReadonlyArray<readonly [
 
 /**
  * The default target layer: the last module whose output is a 4-D feature map with more than one
- * spatial position (a 1x1 global-pooling output is not a map). Several modules
+ * spatial position (a 1x1 global-pooling output is not a map, attention probabilities are not
+ * feature maps; for a ViT it is the last block's ln_1 token grid). Several modules
  * can return that same tensor (a container, its last block, the block's final relu); the
  * shallowest one that is not a Sequential and runs once is chosen (`layer4.1`, not `layer4` or
  * `layer4.1.relu`), the usual choice in pytorch-grad-cam.
@@ -56,9 +68,9 @@ export function defaultLayer(model: Module, x: Tensor): string {
 }
 
 function pickDefault(model: Module, layers: readonly Probed[]): Probed {
-  const fourD = layers.filter((i) => i.shape.length === 4 && i.shape[2]! * i.shape[3]! > 1);
+  const fourD = layers.filter((i) => i.camLayer);
   const last = fourD[fourD.length - 1];
-  if (last === undefined) fail('cam', 'the model has no layer with a 4-D [N,C,H,W] output larger than 1x1 to explain');
+  if (last === undefined) fail('cam', 'the model has no feature map (a layer with a 4-D [N,C,H,W] output larger than 1x1) to explain');
   const same = fourD.filter((i) => i.out === last.out);
   const ok = same.filter((i) => !(model.get(i.name) instanceof Sequential) && i.calls === 1);
   const pool = ok.length > 0 ? ok : [last];
@@ -79,11 +91,29 @@ export interface Split {
 }
 
 /**
- * Cuts the network at `layer` (default: `defaultLayer`'s choice) with one forward pass: without a
- * layer the pass that finds the default also captures its activation.
+ * The layer a CAM cuts at for a name: the name itself, or its feature-map view `name:grid` when
+ * it is a token layer with one (a transformer's class token dropped and its patches put on the
+ * grid, built in).
+ */
+export function camLayerName(model: Module, layer: string): string {
+  const view = layer + GRID_SUFFIX;
+  try {
+    model.get(view);
+    return view;
+  } catch (e) {
+    if (e instanceof CamlabError) return layer;
+    throw e;
+  }
+}
+
+/**
+ * Cuts the network at `layer` (default: `defaultLayer`'s choice; a token layer means its `:grid`
+ * view, {@link camLayerName}) with one forward pass: without a layer the pass that finds the
+ * default also captures its activation.
  */
 export function splitAt(model: Module, x: Tensor, layer?: string): Split {
   if (x.ndim !== 4) fail('cam', `input must be a batch of images [N,C,H,W], got ${shapeStr(x.shape)}`);
+  if (layer !== undefined) layer = camLayerName(model, layer);
   if (layer === undefined) {
     const { layers, output } = probe(model, x);
     const chosen = pickDefault(model, layers);
@@ -101,7 +131,11 @@ export function splitAt(model: Module, x: Tensor, layer?: string): Split {
 function finishSplit(model: Module, x: Tensor, layer: string, activation: Tensor | null, calls: number, output: Tensor): Split {
   if (activation === null) fail('cam', `layer '${layer}' did not run in the forward pass`);
   if (calls > 1) fail('cam', `layer '${layer}' runs ${calls} times per forward pass (a shared module); choose its parent block instead`);
-  if (activation.ndim !== 4) fail('cam', `layer '${layer}' outputs ${shapeStr(activation.shape)}; CAM needs a 4-D [N,C,H,W] feature map`);
+  if (activation.ndim !== 4) {
+    const views = model.namedModules().map(([n]) => n).filter((n) => n.endsWith(GRID_SUFFIX));
+    const hint = activation.ndim === 3 && views.length > 0 ? ` (tokens whose patches never reach the class score); token layers with a map: ${views.join(', ')}` : '';
+    fail('cam', `layer '${layer}' outputs ${shapeStr(activation.shape)}; CAM needs a 4-D [N,C,H,W] feature map${hint}`);
+  }
   const target = model.get(layer);
   const head = sequentialHead(model, layer) ?? ((h: Tensor): Tensor => {
     // General path: run the model again with the layer's output replaced by h.

@@ -68,6 +68,11 @@ export function multiheadSelfAttention(x: Tensor, heads: number, w: AttentionWei
 export class AttentionProbabilities extends Module {
   readonly kind = 'AttentionProbabilities';
 
+  /** [N, H, S, S] is 4-D but no feature map: heads are not channels, and S×S is not the image. */
+  override get featureMap(): boolean {
+    return false;
+  }
+
   forward(p: Tensor): Tensor {
     return p;
   }

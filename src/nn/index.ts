@@ -12,4 +12,5 @@ export * from './layernorm.js';
 export * from './attention.js';
 export * from './init-vit.js';
 export * from './tokens.js';
+export * from './token-grid.js';
 export * from './vit.js';

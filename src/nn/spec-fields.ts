@@ -21,9 +21,9 @@ export class SpecFields {
     return v;
   }
 
-  /** An integer ≥ 1 (required). */
-  pos(key: string): number {
-    const v = this.num(key);
+  /** An integer ≥ 1 (required unless a default is given). */
+  pos(key: string, def?: number): number {
+    const v = this.num(key, def);
     if (!Number.isInteger(v) || v < 1) fail('model spec', `${this.path}.${key} must be a positive integer, got ${v}`);
     return v;
   }
@@ -41,6 +41,16 @@ export class SpecFields {
     if (typeof v === 'number' && Number.isInteger(v)) return v;
     if (Array.isArray(v) && v.length === 2 && v.every((x) => Number.isInteger(x))) return [v[0] as number, v[1] as number];
     return fail('model spec', `${this.path}.${key} must be an integer or a pair of integers, got ${JSON.stringify(v)}`);
+  }
+
+  /** A positive integer or a non-empty list of them (e.g. LayerNorm's normalized shape). */
+  dims(key: string): number[] {
+    const v = this.spec[key];
+    const list = typeof v === 'number' ? [v] : v;
+    if (!Array.isArray(list) || list.length === 0 || !list.every((x) => Number.isInteger(x) && (x as number) >= 1)) {
+      fail('model spec', `${this.path}.${key} must be a positive integer or a list of them, got ${JSON.stringify(v)}`);
+    }
+    return list as number[];
   }
 
   bool(key: string, def: boolean): boolean {

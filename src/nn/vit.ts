@@ -11,6 +11,7 @@ import { normalInit, truncNormalInit, xavierUniformInit } from './init-vit.js';
 import { LayerNorm } from './layernorm.js';
 import { Conv2d, Dropout, GELU, Linear, Sequential, type LayerInit } from './layers.js';
 import { Module } from './module.js';
+import { TokenGrid, withGridViews } from './token-grid.js';
 import { patchesToTokens, prependClassToken } from './tokens.js';
 
 /** Vision Transformer (Dosovitskiy et al., "An Image is Worth 16x16 Words", ICLR 2021), laid out as torchvision 0.14. */
@@ -129,6 +130,12 @@ export interface VisionTransformerConfig extends EncoderOptions {
  * `class_token` [1, 1, D], `encoder.*` ({@link TransformerEncoder}), `heads.head`.
  *   tokens = [cls; patchesToTokens(conv_proj(x))],  z = encoder(tokens),  logits = head(z[:, 0]).
  * Weights saved from torchvision with safetensors load unchanged (`loadStateDict`).
+ *
+ * Its layers include feature-map views ({@link TokenGrid}, `name:grid`, class token dropped,
+ * patches on the grid) of the token layers whose patch tokens reach the class score: every
+ * block's `ln_1` and the output of every block but the last (whose patch tokens are never read:
+ * only the class token goes to the head). CAM methods cut the network there; the last one,
+ * `encoder.layers.encoder_layer_{L−1}.ln_1:grid`, is the default CAM layer (DESIGN.md §7).
  */
 export class VisionTransformer extends Module {
   readonly kind = 'VisionTransformer';
@@ -136,6 +143,8 @@ export class VisionTransformer extends Module {
   readonly convProj: Conv2d;
   readonly encoder: TransformerEncoder;
   readonly heads: Sequential;
+  /** The token-map views by name (relative to this module). */
+  private readonly views = new Map<string, TokenGrid>();
 
   constructor(config: VisionTransformerConfig) {
     super();
@@ -160,6 +169,18 @@ export class VisionTransformer extends Module {
     head.weight.data.fill(0); // torchvision zeroes the classifier
     head.bias!.data.fill(0);
     this.heads = this.registerModule('heads', Sequential.named([['head', head]]));
+    const blocks = this.encoder.layers.namedChildren();
+    blocks.forEach(([name, block], i) => {
+      const path = `encoder.layers.${name}`;
+      if (i < blocks.length - 1) this.views.set(path, new TokenGrid(block, 1, this.patchGrid));
+      this.views.set(`${path}.ln_1`, new TokenGrid((block as EncoderBlock).ln1, 1, this.patchGrid));
+    });
+  }
+
+  /** Every layer, with each token-map view `name:grid` right after its token layer. */
+  override namedModules(prefix = ''): Array<[string, Module]> {
+    const at = (n: string): string => (prefix === '' ? n : `${prefix}.${n}`);
+    return withGridViews(super.namedModules(prefix), new Map([...this.views].map(([n, v]) => [at(n), v])));
   }
 
   /** The patch grid [h, w] the tokens come from (image size / patch size on each side). */

@@ -9,12 +9,12 @@ import { declaredShape, fmtDims, type OnnxGraph } from './graph.js';
 import type { RunArg, RunContext } from './op.js';
 import { batchOf, buildPlan, shapeAt, valueAt, type Plan, type Ref } from './plan.js';
 import { modulePath, nearestNames } from './names.js';
-import { OnnxTap, TokenGrid } from './taps.js';
+import { OnnxTap } from './taps.js';
+import { GRID_SUFFIX, TokenGrid } from '../nn/token-grid.js';
 import type { HostValue } from './values.js';
 import { onnxFail } from './errors.js';
 
-/** Suffix that selects a token layer's feature-map view: `encoder.layers.encoder_layer_11.ln_1:grid`. */
-export const GRID_SUFFIX = ':grid';
+export { GRID_SUFFIX } from '../nn/token-grid.js';
 
 /** A candidate CAM layer of an ONNX model: a node output (or a token map view) with its shape for one image. */
 export interface OnnxLayerInfo {
@@ -188,17 +188,14 @@ export class OnnxModel extends Module {
     if (!sameShape(expected, t.shape)) onnxFail(`${label} produced ${shapeStr(t.shape)} for '${name}' where the load-time plan expected ${shapeStr(expected)}`);
   }
 
-  /** Passes an output through its tap (and token view, when hooked); returns what the graph continues with. */
+  /** Passes an output through its tap (whose hooks include a hooked token view's); returns what the graph continues with. */
   private record(name: string, t: Tensor, opType: string): Tensor {
     let tap = this.taps.get(name);
     if (tap === undefined) {
       tap = new OnnxTap(name, opType, '');
       this.taps.set(name, tap);
     }
-    let out = tap.call(t);
-    const grid = this.grids.get(name);
-    if (grid !== undefined && grid.live) out = grid.tokens(grid.call(out), out);
-    return out;
+    return tap.call(t);
   }
 
   /**
@@ -225,7 +222,7 @@ export class OnnxModel extends Module {
       for (const prefix of [1, 0]) {
         const side = Math.round(Math.sqrt(l - prefix));
         if (side >= 2 && side * side === l - prefix) {
-          this.grids.set(name, new TokenGrid(tap, prefix, side));
+          this.grids.set(name, new TokenGrid(tap, prefix, [side, side], 'onnx:tokens'));
           break;
         }
       }
@@ -311,7 +308,7 @@ export class OnnxModel extends Module {
         const grid = this.grids.get(name);
         if (grid !== undefined) {
           const s = one(name);
-          out.push({ name: name + GRID_SUFFIX, modulePath, op: 'tokens', shape: [s[0]!, s[2]!, grid.side, grid.side] });
+          out.push({ name: name + GRID_SUFFIX, modulePath, op: 'tokens', shape: [s[0]!, s[2]!, ...grid.grid] });
         }
       }
     }
