@@ -30,7 +30,7 @@ const $ = <T extends HTMLElement>(id: string): T => {
   return el as T;
 };
 
-const state: PageState = { manifest: null, methods: [], picture: null, run: null, layers: null, error: null };
+const state: PageState = { manifest: null, methods: [], offered: null, picture: null, run: null, layers: null, error: null };
 window.camlab = state;
 
 let picture: Picture | null = null;
@@ -221,13 +221,30 @@ function describeModel(m: ManifestModel | undefined): void {
   const sel = $<HTMLSelectElement>('layer');
   sel.replaceChildren(new Option('default', ''));
   state.layers = null;
+  offerMethods(null);
   if (m === undefined || !m.available || m.spec === undefined || m.weights === undefined) return;
   worker ??= newWorker();
   worker.postMessage({ type: 'describe', model: { name: m.name, specUrl: new URL(m.spec, document.baseURI).href, weightsUrl: new URL(m.weights, document.baseURI).href } });
 }
 
-function showLayers(model: string, layers: LayerChoice[], defaultLayer: string): void {
+/**
+ * Shows the checkboxes of the methods that apply to the selected model (null: until the worker
+ * described it, those that apply to any model); a hidden method is unchecked.
+ */
+function offerMethods(applicable: WebMethod[] | null): void {
+  state.offered = applicable;
+  for (const m of methods) {
+    const box = $<HTMLInputElement>(`method-${m.name}`);
+    const shown = applicable === null ? m.appliesTo === 'any' : applicable.includes(m.name);
+    (box.parentElement as HTMLElement).hidden = !shown;
+    if (!shown) box.checked = false;
+  }
+  updateRunButton();
+}
+
+function showLayers(model: string, layers: LayerChoice[], defaultLayer: string, applicable: WebMethod[]): void {
   if (currentModel()?.name !== model) return;
+  offerMethods(applicable);
   const sel = $<HTMLSelectElement>('layer');
   const previous = sel.value;
   sel.replaceChildren(new Option(`default (${defaultLayer})`, ''));
@@ -240,7 +257,10 @@ function showLayers(model: string, layers: LayerChoice[], defaultLayer: string):
 }
 
 function selectedMethods(): WebMethod[] {
-  return methods.map((m) => m.name).filter((name) => ($<HTMLInputElement>(`method-${name}`)).checked);
+  return methods.map((m) => m.name).filter((name) => {
+    const box = $<HTMLInputElement>(`method-${name}`);
+    return box.checked && !(box.parentElement as HTMLElement).hidden;
+  });
 }
 
 function updateRunButton(): void {
@@ -330,7 +350,7 @@ function onWorkerMessage(msg: FromWorker): void {
     return;
   }
   if (msg.type === 'described') {
-    showLayers(msg.model, msg.layers, msg.defaultLayer);
+    showLayers(msg.model, msg.layers, msg.defaultLayer, msg.methods);
     return;
   }
   if (msg.type === 'describe-error') {

@@ -5,7 +5,7 @@
  * stays responsive and shows progress. Pure camlab: the same code as in Node, Deno and Bun.
  */
 import {
-  channelSummary, defaultLayer, explain, heatmap, imageToInput, inputToImage, loadModel, overlay, probeLayers, topClasses, zeros,
+  applicableMethods, channelSummary, defaultLayer, explain, heatmap, imageToInput, inputToImage, loadModel, overlay, probeLayers, topClasses, zeros,
   type LoadedModel, type MethodResult, type RgbaImage,
 } from '../src/index.js';
 import type { DescribeRequest, FromWorker, MethodOutput, Rgba, RunRequest, ToWorker } from './protocol.js';
@@ -87,15 +87,14 @@ async function run(req: RunRequest): Promise<void> {
   post({ type: 'done', id: req.id, totalMs: performance.now() - t0 });
 }
 
-/** The model's layers with a 4-D output larger than 1×1 (the possible target layers) and the default one. */
+/** The model's feature maps (the possible target layers, token grids of a ViT included), the default one, and the methods that apply. */
 async function describe(req: DescribeRequest): Promise<void> {
   const model = await getModel(req.model);
   const { channels, height, width } = model.spec.input;
   const x = zeros([1, channels, height, width]);
-  const layers = probeLayers(model.module, x)
-    .filter((l) => l.shape.length === 4 && l.shape[2]! * l.shape[3]! > 1)
-    .map((l) => ({ name: l.name, type: l.type, shape: l.shape }));
-  post({ type: 'described', model: req.model.name, layers, defaultLayer: defaultLayer(model.module, x) });
+  const layers = probeLayers(model.module, x).filter((l) => l.camLayer).map((l) => ({ name: l.name, type: l.type, shape: l.shape }));
+  const methods = applicableMethods(model.module).map((d) => d.name);
+  post({ type: 'described', model: req.model.name, layers, defaultLayer: defaultLayer(model.module, x), methods });
 }
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));

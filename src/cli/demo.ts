@@ -1,6 +1,6 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
-import { explain, METHOD_NAMES } from '../cam/methods.js';
+import { explain, methodDescriptor, METHOD_NAMES, whyNotApplicable } from '../cam/methods.js';
 import { DEFAULT_NOISE_SAMPLES } from '../cam/noise.js';
 import { escapeXml as esc } from '../cam/plots.js';
 import { enlarge } from '../cam/render.js';
@@ -10,7 +10,7 @@ import { topClasses } from '../cam/classify.js';
 import { CamlabError } from '../tensor/errors.js';
 import { numberValue, parseArgs, value } from './args.js';
 import { pngFiles, readPng, resolveModel, ROOT } from '../node/files.js';
-import { acceptingNames, checkMethodFlags, chosenMethods, type MethodFlag } from './method-flags.js';
+import { acceptingNames, checkApplicable, checkMethodFlags, chosenMethods, type MethodFlag } from './method-flags.js';
 import { displayFactor, table, writeGrid, writeMapImages } from './report.js';
 
 const FLAGS: readonly MethodFlag[] = [{ flag: 'samples', option: 'samples' }];
@@ -23,7 +23,8 @@ overlays, a comparison grid per image and an index.html report to --out (default
 prints a summary table (predicted class, probability, time per method).
 
   --out DIR       where the report goes (default out)
-  --method M      repeatable (default: every method: ${METHOD_NAMES.join(', ')})
+  --method M      repeatable (default: every method that applies to the CNNs: all of
+                  ${METHOD_NAMES.join(', ')} but the rollouts, which need a transformer)
   --samples N     noisy samples of ${acceptingNames('samples')} (default ${DEFAULT_NOISE_SAMPLES})
   --images DIR    explain the PNGs of another folder (mnist-*.png with mnist-cnn, the rest with
                   shapes-cnn; default examples/images)`;
@@ -40,19 +41,22 @@ interface Row {
 export function demoCommand(argv: readonly string[], log: (s: string) => void): void {
   const args = parseArgs('demo', argv, { values: ['out', 'samples', 'images'], repeatable: ['method'], positional: [0, 0] });
   const out = value(args, 'out') ?? 'out';
-  const chosen = chosenMethods('demo', args, METHOD_NAMES);
-  checkMethodFlags('demo', args, chosen, FLAGS);
-  const methods = chosen.map((m) => m.name);
   const samples = numberValue('demo', args, 'samples', { integer: true, min: 1 }) ?? DEFAULT_NOISE_SAMPLES;
   const dir = value(args, 'images') ?? join(ROOT, 'examples', 'images');
   const files = pngFiles(dir);
   if (files.length === 0) throw new CamlabError('demo', `no PNG images in ${dir}`);
-  const models = new Map<string, ReturnType<typeof resolveModel>>();
+  const modelOf = (f: string): string => (f.startsWith('mnist') ? 'mnist-cnn' : 'shapes-cnn');
+  const models = new Map([...new Set(files.map(modelOf))].map((name) => [name, resolveModel(name)] as const));
+  // By default every method that applies to all the models used (rollouts need a transformer).
+  const fallback = METHOD_NAMES.filter((m) => [...models.values()].every((l) => whyNotApplicable(methodDescriptor(m), l.module) === null));
+  const chosen = chosenMethods('demo', args, fallback);
+  checkMethodFlags('demo', args, chosen, FLAGS);
+  for (const [name, l] of models) checkApplicable('demo', chosen, l.module, name);
+  const methods = chosen.map((m) => m.name);
   const rows: Row[] = [];
   mkdirSync(out, { recursive: true });
   for (const f of files) {
-    const name = f.startsWith('mnist') ? 'mnist-cnn' : 'shapes-cnn';
-    if (!models.has(name)) models.set(name, resolveModel(name));
+    const name = modelOf(f);
     const { spec, module } = models.get(name)!;
     const x = imageToInput(readPng(join(dir, f)), spec.input);
     const shown = inputToImage(x, spec.input);

@@ -10,7 +10,7 @@ import {
   evaluateRecords, mergeParts, shardRange, summarize, type EvalDataset, type EvalPart, type EvalSettings,
 } from '../cam/evaluate/index.js';
 import type { BaselineKind } from '../cam/metrics.js';
-import { METHOD_NAMES } from '../cam/methods.js';
+import { applicableMethods, METHOD_NAMES } from '../cam/methods.js';
 import { SHAPES_HELD_OUT_SEED } from '../data/datasets.js';
 import { digitsEvalSet, shapesEvalSet } from '../data/eval-sets.js';
 import { loadMnist } from '../data/mnist.js';
@@ -19,7 +19,7 @@ import { CamlabError } from '../tensor/errors.js';
 import { numberValue, parseArgs, value, type ParsedArgs } from './args.js';
 import { logTables, logTiming, writeExamplePictures, writeReport, type EvalReport, type EvalTiming } from './eval-report.js';
 import { parseShard, readShard, runWorkers, writeShard, type ShardFile } from './eval-shards.js';
-import { acceptingNames, checkMethodFlags, chosenMethods, type MethodFlag } from './method-flags.js';
+import { acceptingNames, checkApplicable, checkMethodFlags, chosenMethods, type MethodFlag } from './method-flags.js';
 import { duration } from './report.js';
 
 export const EVAL_HELP = `camlab eval [--data shapes|mnist] [options]
@@ -39,7 +39,8 @@ and instance coverage; plus total variation (smoothness) and stability under inp
   --model NAME|SPEC.json   default: the bundled model for the data (shapes-cnn, mnist-cnn)
   --weights FILE           safetensors weights (default: next to the spec)
   --images N               images to evaluate (default 500)
-  --method M               repeatable; or --methods a,b,c (default: every method: ${METHOD_NAMES.join(', ')})
+  --method M               repeatable; or --methods a,b,c (default: every method that applies to the model:
+                           ${METHOD_NAMES.join(', ')}; rollouts only for transformers, cam only after GAP + linear)
   --layer L                CAM layer of ${acceptingNames('layer')} (default: the model's last 4-D layer)
   --class predicted|label  which class to explain (default predicted)
   --samples N              noisy samples of ${acceptingNames('samples')} (default ${EVAL_NOISE_SAMPLES})
@@ -135,7 +136,9 @@ interface EvalJob {
 function parseJob(args: ParsedArgs): EvalJob {
   const data = value(args, 'data') ?? 'shapes';
   if (data !== 'shapes' && data !== 'mnist') throw new CamlabError('eval', `--data must be shapes or mnist, got '${data}'`);
-  const methods = chosenMethods('eval', args, METHOD_NAMES);
+  const model = resolveModel(value(args, 'model') ?? (data === 'shapes' ? 'shapes-cnn' : 'mnist-cnn'), value(args, 'weights'));
+  const methods = chosenMethods('eval', args, applicableMethods(model.module).map((m) => m.name));
+  checkApplicable('eval', methods, model.module, model.spec.name);
   const count = numberValue('eval', args, 'images', { integer: true, min: 1 }) ?? 500;
   const seed = numberValue('eval', args, 'seed', { integer: true }) ?? 0;
   if (!Number.isSafeInteger(seed)) throw new CamlabError('eval', `--seed must be a safe integer, got ${seed}`);
@@ -158,7 +161,6 @@ function parseJob(args: ParsedArgs): EvalJob {
   const layer = value(args, 'layer');
   if (layer !== undefined) settings.layer = layer;
   checkMethodFlags('eval', args, methods, FLAGS);
-  const model = resolveModel(value(args, 'model') ?? (data === 'shapes' ? 'shapes-cnn' : 'mnist-cnn'), value(args, 'weights'));
   let dataset: EvalDataset;
   if (data === 'shapes') {
     dataset = shapesEvalSet(count);

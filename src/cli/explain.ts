@@ -4,6 +4,8 @@ import { explain, type ExplainOptions } from '../cam/methods.js';
 import { DEFAULT_NOISE_LEVEL, DEFAULT_NOISE_SAMPLES } from '../cam/noise.js';
 import { channelSummary, type CamTrace } from '../cam/result.js';
 import { COLORMAPS, type ColormapName } from '../cam/render.js';
+import { isRolloutResult, type RolloutTrace } from '../cam/rollout/methods.js';
+import { rolloutSummary } from '../cam/rollout/summary.js';
 import type { Target } from '../cam/target.js';
 import { imageToInput, inputToImage } from '../io/image.js';
 import { topClasses } from '../cam/classify.js';
@@ -11,7 +13,7 @@ import { CamlabError } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { numberValue, parseArgs, value, type ParsedArgs } from './args.js';
 import { readPng, resolveModel } from '../node/files.js';
-import { acceptingNames, checkMethodFlags, chosenMethods, methodList, presetList, type MethodFlag } from './method-flags.js';
+import { acceptingNames, checkApplicable, checkMethodFlags, chosenMethods, methodList, presetList, type MethodFlag } from './method-flags.js';
 import { fmt, table, writeGrid, writeMapImages, type AnyResult } from './report.js';
 
 /** Flags of `explain` that set a method option (each must apply to a chosen method). */
@@ -24,6 +26,8 @@ const FLAGS: readonly MethodFlag[] = [
   { flag: 'output', option: 'exact' },
   { flag: 'batch-size', option: 'exact' },
   { flag: 'preset', option: 'preset' },
+  { flag: 'fusion', option: 'fusion' },
+  { flag: 'discard-ratio', option: 'discardRatio' },
 ];
 
 export const EXPLAIN_HELP = `camlab explain IMAGE.png [options]
@@ -43,6 +47,8 @@ ${methodList('                             ')}
   --batch-size N           diagonal entries per batched pass of --exact (default ${DEFAULT_EXACT_BATCH}; implies --exact)
   --preset P               a known implementation's variant:
 ${presetList('                             ')}
+  --fusion mean|max|min    head fusion of ${acceptingNames('fusion')} (default mean)
+  --discard-ratio R        share of the smallest fused attention zeroed per block, in [0, 1) (default 0)
   --colormap C             ${COLORMAPS.join(', ')} (default jet)
   --out DIR                where PNGs go (default out)
   --json                   print maps, weights and terms as JSON instead of text
@@ -52,7 +58,7 @@ An option that none of the chosen methods takes is an error (e.g. --preset with 
 
 export function explainCommand(argv: readonly string[], log: (s: string) => void): void {
   const args = parseArgs('explain', argv, {
-    values: ['model', 'weights', 'class', 'layer', 'samples', 'noise', 'seed', 'output', 'out', 'colormap', 'preset', 'batch-size'],
+    values: ['model', 'weights', 'class', 'layer', 'samples', 'noise', 'seed', 'output', 'out', 'colormap', 'preset', 'batch-size', 'fusion', 'discard-ratio'],
     repeatable: ['method'],
     switches: ['exact', 'json', 'trace'],
     positional: [1, 1],
@@ -66,6 +72,7 @@ export function explainCommand(argv: readonly string[], log: (s: string) => void
   const x = imageToInput(readPng(imagePath), spec.input);
   const opts = explainOptions(args, spec.classes);
   checkMethodFlags('explain', args, chosen, FLAGS);
+  checkApplicable('explain', chosen, module, spec.name);
   const top = topClasses(module, x, spec.classes, 3);
   const stem = basename(imagePath, extname(imagePath));
   const outDir = value(args, 'out') ?? 'out';
@@ -94,10 +101,11 @@ export function explainCommand(argv: readonly string[], log: (s: string) => void
   for (const r of runs) {
     const c = r.result.classes[0]!;
     const cls = c >= 0 ? `${spec.classes[c] ?? c} (class ${c})` : 'custom target';
-    const layer = 'layer' in r.result ? ` at layer ${r.result.layer}` : '';
+    const layer = isRolloutResult(r.result) ? ` over ${r.result.layers.length} attention layers` : 'layer' in r.result ? ` at layer ${r.result.layer}` : '';
     log(`${r.method}: explains ${cls}${layer}, ${r.ms.toFixed(0)} ms${r.result.flat[0] ? ' — the map is flat (all zero): nothing in this layer supports the class' : ''}`);
     log(`  ${r.files.join('\n  ')}`);
     if (args.switches.has('trace') && 'trace' in r.result && r.result.trace !== undefined) log(traceTable(r.result.trace));
+    if (args.switches.has('trace') && isRolloutResult(r.result) && r.result.rolloutTrace !== undefined) log(rolloutTable(r.result.rolloutTrace));
   }
   if (gridFile !== null) log(`comparison grid: ${gridFile}`);
 }
@@ -130,6 +138,12 @@ function explainOptions(args: ParsedArgs, classes: readonly string[]): ExplainOp
   }
   const preset = value(args, 'preset');
   if (preset !== undefined) o.preset = preset;
+  const fusion = value(args, 'fusion');
+  if (fusion !== undefined && fusion !== 'mean' && fusion !== 'max' && fusion !== 'min') throw new CamlabError('explain', `--fusion must be mean, max or min, got '${fusion}'`);
+  if (fusion !== undefined) o.fusion = fusion;
+  const discard = numberValue('explain', args, 'discard-ratio', { min: 0 });
+  if (discard !== undefined && !(discard < 1)) throw new CamlabError('explain', `--discard-ratio must be in [0, 1), got ${discard}`);
+  if (discard !== undefined) o.discardRatio = discard;
   return o;
 }
 
@@ -138,6 +152,15 @@ function traceTable(t: CamTrace): string {
   const rows = channelSummary(t).sort((a, b) => (b.weight ?? -Infinity) - (a.weight ?? -Infinity));
   const cells = rows.map((r) => [String(r.channel), fmt(r.sumA), fmt(r.meanGrad), r.alpha === null ? '-' : `${fmt(r.alpha.min)}..${fmt(r.alpha.max)}`, r.weight === null ? '-' : fmt(r.weight)]);
   return table(['channel', 'sum A', 'mean g', 'alpha range', 'weight'], cells) + `\n  (derivatives: ${t.derivatives})`;
+}
+
+/** Per-block terms of image 0 of a rollout ({@link rolloutSummary}). */
+function rolloutTable(t: RolloutTrace): string {
+  const cells = rolloutSummary(t).map((b) => [
+    String(b.block), fmt(b.clsToPatches), fmt(b.clsRowMass), b.positiveShare === null ? '-' : `${(100 * b.positiveShare).toFixed(0)}%`,
+    b.alpha === null ? '-' : `${fmt(b.alpha.min)}..${fmt(b.alpha.max)} (mean ${fmt(b.alpha.mean)})`,
+  ]);
+  return table(['block', 'cls attention to patches', 'sum of cls row added', 'd1 > 0', 'alpha where d1 > 0'], cells) + `\n  (derivatives: ${t.derivatives})`;
 }
 
 function nested(t: Tensor, index: number): number[][] {

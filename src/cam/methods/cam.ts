@@ -8,6 +8,7 @@ export const camMethod = defineMethod({
   paper: { cite: 'Zhou et al. 2016', title: 'Learning Deep Features for Discriminative Localization', venue: 'CVPR 2016' },
   stochastic: false,
   result: 'cam',
+  appliesTo: 'gap-linear',
   options: CAM_OPTIONS,
   run: cam,
 });

@@ -41,6 +41,11 @@ export interface RolloutResult extends CamResult {
   rolloutTrace?: RolloutTrace;
 }
 
+/** Whether a method's result is a rollout's (it carries the rollout matrix and the attention layers used). */
+export function isRolloutResult(r: object): r is RolloutResult {
+  return 'rollout' in r && 'layers' in r;
+}
+
 export interface RolloutMethodOptions extends TraceOption {
   /** The class explained (gradient-weighted rollouts) or reported (attention rollout); default 'predicted'. */
   target?: Target | readonly Target[];
@@ -121,6 +126,8 @@ function gradientWeighted(method: string, model: Module, input: Tensor, opts: Ro
 export interface GradCamPlusPlusRolloutOptions extends RolloutMethodOptions {
   /** Exact diagonals ∂²Y/∂A², ∂³Y/∂A³ (true, or options choosing Y and the batch size) instead of g², g³. */
   exact?: boolean | ExactOptions;
+  /** Exact mode: skip the attention rows that cannot reach the score (default true; same result, less time; see reachingRows). */
+  prune?: boolean;
 }
 
 /**
@@ -138,7 +145,7 @@ export function smoothGradCamPlusPlusRollout(model: Module, input: Tensor, opts:
 
 function gradCamPlusPlusWeighted(method: string, model: Module, input: Tensor, opts: GradCamPlusPlusRolloutOptions, smooth: NoiseOptions | undefined): RolloutResult {
   checkInput(method, input);
-  const t = attentionTerms(model, input, termsOptions(opts, smooth, opts.exact));
+  const t = attentionTerms(model, input, { ...termsOptions(opts, smooth, opts.exact), ...(opts.prune === undefined ? {} : { prune: opts.prune }) });
   const r = gradCamPlusPlusRolloutMatrix(t.attentions, t.terms);
   const trace = { attentions: t.attentions, blocks: r.blocks, d1: t.terms.map((x) => x.d1), d2: t.terms.map((x) => x.d2), d3: t.terms.map((x) => x.d3), alpha: r.alpha, derivatives: t.derivatives };
   return finishRollout(method, model, input, r, t.output, t.targets, opts, trace);

@@ -8,7 +8,7 @@ import type { Tensor } from '../../tensor/tensor.js';
 import type { ExactOptions } from '../gradients.js';
 import { checkNoise, noisyCopy, type NoiseOptions } from '../noise.js';
 import type { ResolvedTarget, Target } from '../target.js';
-import { attentionDiagonals, attentionGradients, attentionLayers } from './capture.js';
+import { attentionDiagonals, attentionGradients, attentionLayers, reachingRows } from './capture.js';
 import type { AttentionTerms } from './rollout.js';
 
 export interface AttentionTermsOptions {
@@ -17,6 +17,11 @@ export interface AttentionTermsOptions {
   exact?: boolean | ExactOptions;
   /** Average the terms over noisy copies of the input (D1, D2, D3); absent: the clean input only. */
   smooth?: NoiseOptions;
+  /**
+   * Exact mode: skip the diagonals of attention rows that cannot reach the score ({@link reachingRows};
+   * default true). They are 0 either way, so the terms are the same; only the time differs.
+   */
+  prune?: boolean;
 }
 
 export interface AttentionTermsResult {
@@ -31,9 +36,9 @@ export interface AttentionTermsResult {
   derivatives: string;
 }
 
-/** Per-block terms at one input: (g, g², g³) from one backward pass, or the exact diagonals. */
-function termsAt(model: Module, input: Tensor, layers: readonly string[], targets: readonly ResolvedTarget[], exact: ExactOptions | null, grads: readonly Tensor[] | null): AttentionTerms[] {
-  if (exact !== null) return layers.map((layer) => attentionDiagonals(model, input, layer, targets, exact));
+/** Per-block terms at one input: (g, g², g³) from one backward pass, or the exact diagonals (of the rows given per block, null: all). */
+function termsAt(model: Module, input: Tensor, layers: readonly string[], targets: readonly ResolvedTarget[], exact: ExactOptions | null, grads: readonly Tensor[] | null, rows: ReadonlyArray<readonly number[] | null>): AttentionTerms[] {
+  if (exact !== null) return layers.map((layer, l) => attentionDiagonals(model, input, layer, targets, exact, rows[l]));
   const g = grads ?? attentionGradients(model, input, 'predicted', targets).grads;
   return g.map((d1) => {
     const d2 = mul(d1, d1);
@@ -50,17 +55,18 @@ function termsAt(model: Module, input: Tensor, layers: readonly string[], target
  */
 export function attentionTerms(model: Module, input: Tensor, opts: AttentionTermsOptions = {}): AttentionTermsResult {
   const layers = attentionLayers(model);
+  const rows = opts.prune === false ? layers.map(() => null) : reachingRows(model, layers);
   const clean = attentionGradients(model, input, opts.target ?? 'predicted');
   const exact = opts.exact ? (opts.exact === true ? {} : opts.exact) : null;
   const how = exact === null ? 'closed form (g, g², g³)' : `exact diagonals of Y = ${describeOutput(exact)}`;
   const base = { attentions: clean.attentions, output: clean.output, targets: clean.targets };
   if (opts.smooth === undefined) {
-    return { ...base, terms: termsAt(model, input, layers, clean.targets, exact, clean.grads), derivatives: how };
+    return { ...base, terms: termsAt(model, input, layers, clean.targets, exact, clean.grads, rows), derivatives: how };
   }
   const { samples, noise, rng, scale } = checkNoise('smoothed rollout', opts.smooth);
   let sums: AttentionTerms[] | null = null;
   for (let m = 0; m < samples; m++) {
-    const t = termsAt(model, noisyCopy(input, noise, scale, rng), layers, clean.targets, exact, null);
+    const t = termsAt(model, noisyCopy(input, noise, scale, rng), layers, clean.targets, exact, null, rows);
     sums = sums === null ? t : sums.map((s, l) => ({ d1: add(s.d1, t[l]!.d1), d2: add(s.d2, t[l]!.d2), d3: add(s.d3, t[l]!.d3) }));
   }
   const terms = sums!.map((s) => ({ d1: div(s.d1, samples), d2: div(s.d2, samples), d3: div(s.d3, samples) }));
