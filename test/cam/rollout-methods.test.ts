@@ -9,7 +9,7 @@ import { requiresGrad } from '../../src/autodiff/node.js';
 import { sub } from '../../src/autodiff/ops/elementwise.js';
 import { sum } from '../../src/autodiff/ops/reduce.js';
 import { exp } from '../../src/autodiff/ops/unary.js';
-import { attentionDiagonals, attentionGradients, attentionLayers, captureAttention } from '../../src/cam/rollout/capture.js';
+import { attentionDiagonals, attentionGradients, attentionLayers, captureAttention, reachingRows } from '../../src/cam/rollout/capture.js';
 import {
   attentionRollout, gradCamPlusPlusRollout, gradientRollout, smoothAttentionRollout, smoothGradCamPlusPlusRollout, smoothGradientRollout,
 } from '../../src/cam/rollout/methods.js';
@@ -192,6 +192,29 @@ describe('rollout methods', () => {
     const d2 = (r: typeof closed): number[] => values(r.rolloutTrace!.d2![0]!);
     const gap = Math.max(...d2(exact).map((v, i) => Math.abs(v - d2(closed)[i]!))) / Math.max(...d2(closed).map(Math.abs));
     expect(gap).toBeGreaterThan(1e-2);
+  });
+
+  it('pruning: the exact terms skip the last block\'s rows other than the class token\'s, and are the same numbers as unpruned', () => {
+    const model = randomVit(12, { numLayers: 3 });
+    const img = randn([2, 3, 8, 8], { rng: 13 });
+    const layers = attentionLayers(model);
+    expect(reachingRows(model, layers)).toEqual([null, null, [0]]);
+    expect(reachingRows(smallCnn(1), ['features.0'])).toEqual([null]);
+    const opts = { target: [1, 2], exact: { batchSize: 7 } } as const;
+    const pruned = attentionTerms(model, img, opts);
+    const full = attentionTerms(model, img, { ...opts, prune: false });
+    pruned.terms.forEach((t, l) => {
+      for (const k of ['d1', 'd2', 'd3'] as const) expect(values(t[k]), `block ${l} ${k}`).toEqual(values(full.terms[l]![k]));
+    });
+    // Unpruned, the last block's rows 1..S−1 are exactly 0 (they cannot reach the score), row 0 is not.
+    const last = full.terms[2]!.d2;
+    const [n, h, s] = last.shape as [number, number, number];
+    for (let i = 0; i < n * h * s; i++) {
+      const row = values(last).slice(i * s, (i + 1) * s);
+      if (i % s === 0) expect(row.some((v) => v !== 0)).toBe(true);
+      else expect(row.every((v) => v === 0)).toBe(true);
+    }
+    expect(values(gradCamPlusPlusRollout(model, img, { exact: true, prune: false, target: [1, 2] }).map)).toEqual(values(gradCamPlusPlusRollout(model, img, { exact: true, target: [1, 2] }).map));
   });
 
   it('errors name the method and the problem', () => {
