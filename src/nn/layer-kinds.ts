@@ -101,13 +101,20 @@ export const LAYER_KINDS = {
     (f, init) => new EncoderBlock(f.pos('heads'), f.pos('dim'), f.pos('mlp'), encoderOptions(f, init)),
   ),
   /** torchvision.models.VisionTransformer, with its state-dict keys (field names as VisionTransformerConfig). */
-  VisionTransformer: kind<{ imageSize: number; patchSize: number; numLayers: number; numHeads: number; hiddenDim: number; mlpDim: number; numClasses?: number; channels?: number } & EncoderFields>(
+  VisionTransformer: kind<{
+    imageSize: number; patchSize: number; numLayers: number; numHeads: number; hiddenDim: number; mlpDim: number; numClasses?: number; channels?: number;
+    convStem?: Array<{ out: number; kernel?: number; stride: number }>;
+  } & EncoderFields>(
     { imageSize: 2, patchSize: 1, numLayers: 1, numHeads: 1, hiddenDim: 2, mlpDim: 2 },
-    (f, init) => new VisionTransformer({
-      ...encoderOptions(f, init),
-      imageSize: f.pos('imageSize'), patchSize: f.pos('patchSize'), numLayers: f.pos('numLayers'), numHeads: f.pos('numHeads'),
-      hiddenDim: f.pos('hiddenDim'), mlpDim: f.pos('mlpDim'), numClasses: f.pos('numClasses', 1000), channels: f.pos('channels', 3),
-    }),
+    (f, init) => {
+      const stem = f.objects('convStem')?.map((l) => ({ out: l.pos('out'), kernel: l.pos('kernel', 3), stride: l.pos('stride') }));
+      return new VisionTransformer({
+        ...encoderOptions(f, init),
+        imageSize: f.pos('imageSize'), patchSize: f.pos('patchSize'), numLayers: f.pos('numLayers'), numHeads: f.pos('numHeads'),
+        hiddenDim: f.pos('hiddenDim'), mlpDim: f.pos('mlpDim'), numClasses: f.pos('numClasses', 1000), channels: f.pos('channels', 3),
+        ...(stem === undefined ? {} : { convStem: stem }),
+      });
+    },
   ),
 };
 

@@ -53,6 +53,14 @@ export class SpecFields {
     return list as number[];
   }
 
+  /** An optional list of objects, each read by its own SpecFields (path `key[i]`). */
+  objects(key: string): SpecFields[] | undefined {
+    const v = this.spec[key];
+    if (v === undefined) return undefined;
+    if (!Array.isArray(v) || !v.every((o) => typeof o === 'object' && o !== null && !Array.isArray(o))) fail('model spec', `${this.path}.${key} must be a list of objects, got ${JSON.stringify(v)}`);
+    return v.map((o, i) => new SpecFields(o as Record<string, unknown>, `${this.path}.${key}[${i}]`));
+  }
+
   bool(key: string, def: boolean): boolean {
     const v = this.spec[key] ?? def;
     if (typeof v !== 'boolean') fail('model spec', `${this.path}.${key} must be true or false`);

@@ -9,7 +9,7 @@ import { MultiheadAttention } from './attention.js';
 import { initRng } from './init.js';
 import { normalInit, truncNormalInit, xavierUniformInit } from './init-vit.js';
 import { LayerNorm } from './layernorm.js';
-import { Conv2d, Dropout, GELU, Linear, Sequential, type LayerInit } from './layers.js';
+import { BatchNorm2d, Conv2d, Dropout, GELU, Linear, ReLU, Sequential, type LayerInit } from './layers.js';
 import { Module } from './module.js';
 import { TokenGrid, withGridViews } from './token-grid.js';
 import { patchesToTokens, prependClassToken } from './tokens.js';
@@ -107,6 +107,15 @@ export class TransformerEncoder extends Module {
   }
 }
 
+/** One conv → BatchNorm → ReLU layer of a convolutional stem (torchvision's ConvStemConfig with its default norm and activation). */
+export interface ConvStemLayer {
+  /** Output channels. */
+  out: number;
+  /** Square kernel (default 3); padding is (kernel − 1)/2, as torchvision's Conv2dNormActivation. */
+  kernel?: number;
+  stride: number;
+}
+
 export interface VisionTransformerConfig extends EncoderOptions {
   /** Side of the square input image. */
   imageSize: number;
@@ -122,6 +131,37 @@ export interface VisionTransformerConfig extends EncoderOptions {
   numClasses?: number;
   /** Input channels (default 3, torchvision's only choice). */
   channels?: number;
+  /**
+   * A convolutional stem instead of the single patch convolution (Xiao et al., "Early Convolutions
+   * Help Transformers See Better", NeurIPS 2021; torchvision's `conv_stem_configs`): conv → BN →
+   * ReLU layers whose strides multiply to the patch size, then a 1x1 conv to the token width.
+   */
+  convStem?: readonly ConvStemLayer[];
+}
+
+/**
+ * torchvision's conv stem, keys `conv_bn_relu_{i}.{0,1}` (conv without bias, BatchNorm2d) and
+ * `conv_last` (1x1, with bias; init N(0, 2/D), zero bias); the other convs keep PyTorch's default init.
+ */
+function convStem(layers: readonly ConvStemLayer[], channels: number, hiddenDim: number, patchSize: number, rng: Rng, dtype: DType): Sequential {
+  let prev = channels;
+  let stride = 1;
+  const entries: Array<readonly [string, Module]> = layers.map((l, i) => {
+    const k = l.kernel ?? 3;
+    for (const [name, v] of Object.entries({ out: l.out, kernel: k, stride: l.stride })) {
+      if (!Number.isInteger(v) || v < 1) fail('VisionTransformer', `conv stem layer ${i}: ${name} must be a positive integer, got ${v}`);
+    }
+    if (k % 2 === 0) fail('VisionTransformer', `conv stem layer ${i}: kernel must be odd (padding (k − 1)/2 keeps the grid), got ${k}`);
+    const conv = new Conv2d(prev, l.out, k, { stride: l.stride, padding: (k - 1) / 2, bias: false, rng, dtype });
+    prev = l.out;
+    stride *= l.stride;
+    return [`conv_bn_relu_${i}`, new Sequential(conv, new BatchNorm2d(l.out, { dtype }), new ReLU())] as const;
+  });
+  if (stride !== patchSize) fail('VisionTransformer', `the conv stem's strides multiply to ${stride}, not the patch size ${patchSize}`);
+  const last = new Conv2d(prev, hiddenDim, 1, { rng, dtype });
+  last.weight.data.set(normalInit(last.weight.shape, Math.sqrt(2 / hiddenDim), rng, dtype).data);
+  last.bias!.data.fill(0);
+  return Sequential.named([...entries, ['conv_last', last]]);
 }
 
 /**
@@ -139,8 +179,9 @@ export interface VisionTransformerConfig extends EncoderOptions {
  */
 export class VisionTransformer extends Module {
   readonly kind = 'VisionTransformer';
-  readonly config: Readonly<Required<Omit<VisionTransformerConfig, 'rng' | 'dtype'>>>;
-  readonly convProj: Conv2d;
+  readonly config: Readonly<Required<Omit<VisionTransformerConfig, 'rng' | 'dtype' | 'convStem'>>> & { readonly convStem: readonly ConvStemLayer[] | null };
+  /** The patch embedding: one Conv2d (kernel = stride = patch), or the conv stem. */
+  readonly convProj: Module;
   readonly encoder: TransformerEncoder;
   readonly heads: Sequential;
   /** The token-map views by name (relative to this module). */
@@ -155,13 +196,19 @@ export class VisionTransformer extends Module {
       if (!Number.isInteger(v) || v < 1) fail('VisionTransformer', `${name} must be a positive integer, got ${v}`);
     }
     if (imageSize % patchSize !== 0) fail('VisionTransformer', `patch size ${patchSize} does not divide image size ${imageSize}`);
-    this.config = { imageSize, patchSize, numLayers, numHeads, hiddenDim, mlpDim, numClasses, channels, dropout: config.dropout ?? 0, attentionDropout: config.attentionDropout ?? 0, eps: config.eps ?? 1e-6 };
+    const stem = config.convStem === undefined ? null : config.convStem.map((l) => ({ ...l }));
+    this.config = { imageSize, patchSize, numLayers, numHeads, hiddenDim, mlpDim, numClasses, channels, dropout: config.dropout ?? 0, attentionDropout: config.attentionDropout ?? 0, eps: config.eps ?? 1e-6, convStem: stem };
     const rng = initRng(config.rng);
     const dtype = config.dtype ?? 'float64';
-    this.convProj = this.registerModule('conv_proj', new Conv2d(channels, hiddenDim, patchSize, { stride: patchSize, rng, dtype }));
-    // torchvision: trunc_normal_(std = √(1/fan_in)) weight, zero bias.
-    this.convProj.weight.data.set(truncNormalInit(this.convProj.weight.shape, Math.sqrt(1 / (channels * patchSize * patchSize)), rng, dtype).data);
-    this.convProj.bias!.data.fill(0);
+    if (stem !== null) {
+      this.convProj = this.registerModule('conv_proj', convStem(stem, channels, hiddenDim, patchSize, rng, dtype));
+    } else {
+      const proj = new Conv2d(channels, hiddenDim, patchSize, { stride: patchSize, rng, dtype });
+      // torchvision: trunc_normal_(std = √(1/fan_in)) weight, zero bias.
+      proj.weight.data.set(truncNormalInit(proj.weight.shape, Math.sqrt(1 / (channels * patchSize * patchSize)), rng, dtype).data);
+      proj.bias!.data.fill(0);
+      this.convProj = this.registerModule('conv_proj', proj);
+    }
     this.registerParameter('class_token', zeros([1, 1, hiddenDim], { dtype }));
     const grid = imageSize / patchSize;
     this.encoder = this.registerModule('encoder', new TransformerEncoder(grid * grid + 1, numLayers, numHeads, hiddenDim, mlpDim, { ...config, rng, dtype }));
@@ -202,6 +249,7 @@ export class VisionTransformer extends Module {
 
   override describe(): string {
     const c = this.config;
-    return `VisionTransformer(image=${c.imageSize}, patch=${c.patchSize}, layers=${c.numLayers}, heads=${c.numHeads}, hidden=${c.hiddenDim}, mlp=${c.mlpDim}, classes=${c.numClasses})`;
+    const stem = c.convStem === null ? '' : `, conv stem=${c.convStem.map((l) => `${l.out}/${l.kernel ?? 3}/${l.stride}`).join(',')}`;
+    return `VisionTransformer(image=${c.imageSize}, patch=${c.patchSize}, layers=${c.numLayers}, heads=${c.numHeads}, hidden=${c.hiddenDim}, mlp=${c.mlpDim}, classes=${c.numClasses}${stem})`;
   }
 }
