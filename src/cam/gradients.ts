@@ -72,10 +72,11 @@ export interface ExactOptions {
  * Diagonals come out B at a time: A is copied into B independent leaves, Σ_b Y(A_b) is
  * differentiated, and element e_b is read from copy b (the copies do not interact, so
  * ∂/∂A_b of Σ_b' Y(A_b') is ∂Y(A_b)/∂A_b). Three backward passes per batch.
- * `entries` (flat indices into one image's activation, ascending) limits the diagonals to those
- * elements, for callers that know the others are 0 (they cannot reach Y); d1 is always complete.
+ * `entries` limits the diagonals to some elements of each image's activation (flat indices,
+ * ascending), given that image's d1: for callers that know the others are not needed (0 because
+ * they cannot reach Y, or multiplied by 0 later); they are left 0. d1 is always complete.
  */
-export function exactDerivatives(ctx: CamContext, opts: ExactOptions = {}, entries?: readonly number[]): { d1: Tensor; d2: Tensor; d3: Tensor } {
+export function exactDerivatives(ctx: CamContext, opts: ExactOptions = {}, entries?: (d1: Float64Array | Float32Array) => readonly number[]): { d1: Tensor; d2: Tensor; d3: Tensor } {
   const output = opts.output ?? 'exp';
   if (!['exp', 'softmax', 'raw'].includes(output)) fail('exact Grad-CAM++', `output must be 'exp', 'softmax' or 'raw', got '${output}'`);
   const batch = opts.batchSize ?? DEFAULT_EXACT_BATCH;
@@ -86,11 +87,6 @@ export function exactDerivatives(ctx: CamContext, opts: ExactOptions = {}, entri
   const d2 = zeros([n, k, h, w], { dtype: ctx.split.activation.dtype });
   const d3 = zeros([n, k, h, w], { dtype: ctx.split.activation.dtype });
   const per = k * h * w;
-  if (entries !== undefined && entries.some((e, i) => !Number.isInteger(e) || e < 0 || e >= per || (i > 0 && e <= entries[i - 1]!))) {
-    fail('exact Grad-CAM++', `entries must be ascending element indices in [0, ${per}) of the activation ${shapeStr(ctx.split.activation.shape)}`);
-  }
-  const count = entries?.length ?? per;
-  const entry = entries === undefined ? (i: number): number => i : (i: number): number => entries[i]!;
   for (let img = 0; img < n; img++) {
     const split = n === 1 ? ctx.split : splitAt(ctx.model, sliceImage(ctx.input, img), ctx.layer);
     const a = split.activation;
@@ -99,6 +95,12 @@ export function exactDerivatives(ctx: CamContext, opts: ExactOptions = {}, entri
     const leaf = activationLeaf(a);
     const y0 = y(split.head(leaf));
     if (y0.requiresGrad) d1.data.set(grad(y0, leaf, { onUnused: 'zeros' })[0]!.data, img * per);
+    const chosen = entries?.(d1.data.subarray(img * per, (img + 1) * per));
+    if (chosen !== undefined && chosen.some((e, i) => !Number.isInteger(e) || e < 0 || e >= per || (i > 0 && e <= chosen[i - 1]!))) {
+      fail('exact Grad-CAM++', `entries must be ascending element indices in [0, ${per}) of the activation ${shapeStr(ctx.split.activation.shape)}`);
+    }
+    const count = chosen?.length ?? per;
+    const entry = chosen === undefined ? (i: number): number => i : (i: number): number => chosen[i]!;
     for (let start = 0; start < count; start += batch) {
       const b = Math.min(batch, count - start);
       const copies = activationLeaf(noGrad(() => expand(a, [b, k, h, w])));

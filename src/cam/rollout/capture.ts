@@ -91,14 +91,28 @@ export function reachingRows(model: Module, layers: readonly string[]): Array<nu
  * default) for every attention probability e, with the rest of the network (every later block
  * included) a function of A. Diagonals come from exactDerivatives' batched extraction; with
  * `rows` (query rows, e.g. from {@link reachingRows}) only the entries of those rows are
- * extracted and the others are 0, which is exact when the other rows cannot reach Y.
+ * extracted, which is exact when the other rows cannot reach Y, and with `positiveOnly` only the
+ * entries where d1 > 0; the others are left 0.
  */
-export function attentionDiagonals(model: Module, input: Tensor, layer: string, targets: readonly ResolvedTarget[], opts: ExactOptions = {}, rows: readonly number[] | null = null): { d1: Tensor; d2: Tensor; d3: Tensor } {
+export function attentionDiagonals(
+  model: Module, input: Tensor, layer: string, targets: readonly ResolvedTarget[], opts: ExactOptions = {},
+  rows: readonly number[] | null = null, positiveOnly = false,
+): { d1: Tensor; d2: Tensor; d3: Tensor } {
   const ctx: CamContext = { model, input, layer, split: splitAt(model, input, layer), targets: [...targets] };
-  if (rows === null) return exactDerivatives(ctx, opts);
+  if (rows === null && !positiveOnly) return exactDerivatives(ctx, opts);
   const [, heads, s] = ctx.split.activation.shape as [number, number, number];
-  if (rows.some((r, i) => !Number.isInteger(r) || r < 0 || r >= s || (i > 0 && r <= rows[i - 1]!))) fail('rollout', `rows must be ascending query rows in [0, ${s}), got [${rows.join(', ')}]`);
-  const entries: number[] = [];
-  for (let h = 0; h < heads; h++) for (const r of rows) for (let j = 0; j < s; j++) entries.push((h * s + r) * s + j);
-  return exactDerivatives(ctx, opts, entries);
+  const picked = rows ?? Array.from({ length: s }, (_, r) => r);
+  if (picked.some((r, i) => !Number.isInteger(r) || r < 0 || r >= s || (i > 0 && r <= picked[i - 1]!))) fail('rollout', `rows must be ascending query rows in [0, ${s}), got [${picked.join(', ')}]`);
+  return exactDerivatives(ctx, opts, (d1) => {
+    const entries: number[] = [];
+    for (let h = 0; h < heads; h++) {
+      for (const r of picked) {
+        for (let j = 0; j < s; j++) {
+          const e = (h * s + r) * s + j;
+          if (!positiveOnly || d1[e]! > 0) entries.push(e);
+        }
+      }
+    }
+    return entries;
+  });
 }

@@ -16,7 +16,7 @@ import type { CamResult, TraceOption } from '../result.js';
 import { targetsFor, type ResolvedTarget, type Target } from '../target.js';
 import { attentionLayers, captureAttention } from './capture.js';
 import { gradCamPlusPlusRolloutMatrix, gradientRolloutMatrix, rolloutMap, rolloutMatrix, type Rollout, type RolloutOptions } from './rollout.js';
-import { attentionTerms, type AttentionTermsOptions } from './terms.js';
+import { attentionTerms, type AttentionTermsOptions, type RolloutPruning } from './terms.js';
 
 /** Every per-block term of a rollout (present with `trace: true`); lists are in block order, each [N, H, S, S] or [N, S, S]. */
 export interface RolloutTrace {
@@ -126,8 +126,8 @@ function gradientWeighted(method: string, model: Module, input: Tensor, opts: Ro
 export interface GradCamPlusPlusRolloutOptions extends RolloutMethodOptions {
   /** Exact diagonals ∂²Y/∂A², ∂³Y/∂A³ (true, or options choosing Y and the batch size) instead of g², g³. */
   exact?: boolean | ExactOptions;
-  /** Exact mode: skip the attention rows that cannot reach the score (default true; same result, less time; see reachingRows). */
-  prune?: boolean;
+  /** Exact mode: the diagonals skipped because they cannot change the map (default 'map'; see AttentionTermsOptions.prune). */
+  prune?: RolloutPruning;
 }
 
 /**
