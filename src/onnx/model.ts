@@ -327,11 +327,19 @@ export class OnnxModel extends Module implements GraphModel {
 
   /**
    * The layers a CAM can explain, in execution order: 4-D outputs larger than 1×1 before global
-   * pooling, and token map views (`name:grid`, listed under the token layer's module path).
+   * pooling, and token map views (`name:grid`). `alias` is the most specific module path that
+   * selects the layer (for a token view: its token layer, which CAM cuts at the view), or ''.
    */
-  camLayers(): OnnxLayerInfo[] {
+  camLayers(): Array<OnnxLayerInfo & { alias: string }> {
     const listed = new Set(this.namedModules().map(([n]) => n));
-    return this.layers().filter((l) => listed.has(l.name) && l.shape.length === 4 && l.shape[2]! * l.shape[3]! > 1);
+    return this.layers()
+      .filter((l) => listed.has(l.name) && l.shape.length === 4 && l.shape[2]! * l.shape[3]! > 1)
+      .map((l) => ({ ...l, alias: this.aliasesOf(l.name.endsWith(GRID_SUFFIX) ? l.name.slice(0, -GRID_SUFFIX.length) : l.name).at(-1) ?? '' }));
+  }
+
+  /** The [C, H, W] the model was planned for at load (the declared size, or the inputShape option's). */
+  get plannedInput(): number[] {
+    return shapeAt(this.primary.shapes.get(this.inputName)!, 1).slice(1);
   }
 
   /** The first output's shape for one image ([1, classes] for a classifier), from the load-time plan. */
@@ -346,11 +354,10 @@ export class OnnxModel extends Module implements GraphModel {
 
   /** A layer name as people read it: the module path that selects it, then the tensor name (`layer4.1.relu_1 (/layer4/…/Relu_output_0)`). */
   layerLabel(layer: string): string {
-    const grid = layer.endsWith(GRID_SUFFIX);
-    const tensor = this.resolve(grid ? layer.slice(0, -GRID_SUFFIX.length) : layer);
-    if (tensor === null || tensor !== (grid ? layer.slice(0, -GRID_SUFFIX.length) : layer)) return layer;
-    const path = this.taps.get(tensor)?.modulePath ?? '';
-    return path !== '' && this.paths.get(path) === tensor ? `${path} (${layer})` : layer;
+    const base = layer.endsWith(GRID_SUFFIX) ? layer.slice(0, -GRID_SUFFIX.length) : layer;
+    if (!this.taps.has(base)) return layer; // a module path already
+    const alias = this.aliasesOf(base).at(-1);
+    return alias === undefined ? layer : `${alias} (${layer})`;
   }
 
   /** A CAM at a token layer with a patch grid cuts at its map view (`name:grid`); any other layer at itself. */
