@@ -94,6 +94,7 @@ export function onnxClassifier(model: OnnxModel, opts: OnnxClassifierOptions = {
     ...(o.std !== undefined ? { std: o.std } : {}),
   };
   const [, c, h, w] = model.inputShape;
+  if (c !== null && c !== undefined && c !== 1 && c !== 3) fail('model', `${name} takes ${c}-channel input; camlab makes pictures into 1 (grey) or 3 (RGB) channels`);
   if (c !== null && c !== undefined && c !== p.channels) fail('model', `${name} takes ${c}-channel input but its ${from} says ${p.channels} channels`);
   if (p.mean.length !== p.channels || p.std.length !== p.channels) {
     fail('model', `${name} takes ${p.channels}-channel input: give ${p.channels} mean and std values (a sidecar ${name}.json, or --mean and --std), got ${p.mean.length} and ${p.std.length}`);

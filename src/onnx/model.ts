@@ -288,7 +288,7 @@ export class OnnxModel extends Module implements GraphModel {
   /** Fails for a name no layer has, listing the closest names. */
   private unknownLayer(name: string): never {
     const close = nearestNames(name, [...this.paths.keys(), ...this.taps.keys()], 6);
-    onnxFail(`no layer named '${name}'${close.length > 0 ? `; closest: ${close.join(', ')}` : ''} (module paths such as layer4.1, or ONNX tensor names; see layers())`);
+    onnxFail(`no layer named '${name}'${close.length > 0 ? `; closest: ${close.join(', ')}` : ''} (module paths such as layer4.1, or ONNX tensor names: listed by layers() and camlab info)`);
   }
 
   /** The tensor name a layer name refers to, or null. */
