@@ -64,13 +64,14 @@ export function gapLinearHead(plan: Plan, name: string): { weight: Float64Array;
 export function opsAfter(plan: Plan, name: string, max = 5): string {
   const ops: string[] = [];
   let cur = name;
-  while (ops.length < max) {
+  for (;;) {
     const next = plan.steps.find((s) => s.inputs.some((r) => r.kind === 'tensor' && r.name === cur));
     if (next === undefined) break;
+    if (ops.length === max) return `${ops.join(' → ')} and more`;
     ops.push(next.graphNode.node.opType);
     cur = next.outputs[0]!;
   }
-  return ops.length === 0 ? 'nothing (a graph output)' : ops.join(' → ') + (ops.length === max ? ' and more' : '');
+  return ops.length === 0 ? 'nothing (a graph output)' : ops.join(' → ');
 }
 
 /** GlobalAveragePool, or ReduceMean over exactly the spatial axes 2 and 3 of a 4-D tensor. */

@@ -40,7 +40,9 @@ function explainJson(argv: string[]): JsonRun {
 }
 
 function maxDiff(a: number[][], b: number[][]): number {
-  return Math.max(...a.flat().map((v, i) => Math.abs(v - b.flat()[i]!)));
+  const [x, y] = [a.flat(), b.flat()];
+  expect(x.length).toBe(y.length);
+  return x.reduce((m, v, i) => Math.max(m, Math.abs(v - y[i]!)), 0);
 }
 
 describe('camlab explain --model m.onnx', () => {
