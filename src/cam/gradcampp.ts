@@ -1,7 +1,7 @@
 import * as K from '../tensor/index.js';
 import type { Module } from '../nn/module.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { gradCamPlusPlusAlpha, gradCamPlusPlusWeights, weightedSum, type AlphaOptions } from './formulas.js';
+import { gradCamPlusPlusAlpha, gradCamPlusPlusWeights, weightedActivations, type AlphaOptions } from './formulas.js';
 import { exactDerivatives, layerGradients, prepare, type ExactOptions } from './gradients.js';
 import type { CamOptions } from './gradcam.js';
 import { withPreset, type PresetTable } from './presets.js';
@@ -73,5 +73,5 @@ export function gradCamPlusPlus(model: Module, input: Tensor, opts: GradCamPlusP
   const alpha = gradCamPlusPlusAlpha(a, d2, d3, aopts);
   const w = gradCamPlusPlusWeights(alpha, d1);
   const method = opts.exact ? 'gradcam++ (exact)' : 'gradcam++';
-  return finish(method, ctx, weightedSum(a, w), w, opts.trace ? { A: a, d1, d2, d3, sumA: K.sum(a, [2, 3]), alpha, weights: w, derivatives: how } : null);
+  return finish(method, ctx, weightedActivations(a, w), w, opts.trace ? { A: a, d1, d2, d3, sumA: K.sum(a, [2, 3]), alpha, weights: w, derivatives: how } : null, opts);
 }

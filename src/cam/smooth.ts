@@ -6,14 +6,14 @@ import type { Module } from '../nn/module.js';
 import { zeros } from '../tensor/create.js';
 import { fail, shapeStr } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { gradCamPlusPlusAlpha, gradCamPlusPlusWeights, weightedSum, type AlphaOptions } from './formulas.js';
+import { gradCamPlusPlusAlpha, gradCamPlusPlusWeights, weightedActivations, type AlphaOptions } from './formulas.js';
 import type { CamOptions } from './gradcam.js';
 import { exactDerivatives, layerGradients, prepare, scoresOf, type ExactOptions } from './gradients.js';
 import { checkNoise, noisyCopy, type NoiseOptions } from './noise.js';
 import { minMaxNormalize } from './postprocess.js';
 import { withPreset, type PresetTable } from './presets.js';
 import { finish, type CamResult } from './result.js';
-import { targetsFor, totalScore, type ResolvedTarget, type Target } from './target.js';
+import { fixedTargets, targetsFor, totalScore, type Target } from './target.js';
 
 /** SmoothGrad aggregation: the mean gradient, the mean of squares (SmoothGrad²), or the variance (VarGrad). */
 export type SmoothGradVariant = 'mean' | 'squares' | 'variance';
@@ -70,11 +70,6 @@ export function smoothGrad(model: Module, input: Tensor, opts: SmoothGradOptions
   const { maps, flat } = minMaxNormalize(map, 'SmoothGrad map');
   const { scores, probabilities } = scoresOf(clean, resolved);
   return { method: `smoothgrad${variant === 'mean' ? '' : `-${variant}`}`, classes: resolved.map((t) => t.classIndex), scores, probabilities, saliency, map, upsampled: maps, flat };
-}
-
-/** The targets resolved on the clean image, fixed for the noisy copies (so 'predicted' cannot change class). */
-function fixedTargets(targets: readonly ResolvedTarget[]): Target[] {
-  return targets.map((t) => (t.kind === 'custom' ? t.fn : t.kind === 'probability' ? { class: t.classIndex, output: 'probability' as const } : t.classIndex));
 }
 
 export interface SmoothGradCamPlusPlusOptions extends CamOptions, NoiseOptions, Pick<AlphaOptions, 'eps' | 'denominator'> {
@@ -157,7 +152,7 @@ export function smoothGradCamPlusPlus(model: Module, input: Tensor, opts: Smooth
   let w = gradCamPlusPlusWeights(alpha, (o.weightGradient ?? 'mean') === 'mean' ? d1 : lastG, restrictPositions(a, o.positions));
   w = restrictChannels(w, o.channels);
   const mapA = (o.mapActivation ?? 'clean') === 'clean' ? a : lastA;
-  return finish('smooth gradcam++', ctx, weightedSum(mapA, w), w, o.trace ? { A: a, d1, d2, d3, sumA: K.sum(a, [2, 3]), alpha, weights: w, derivatives: `${o.exact ? 'exact' : 'closed form'} moments over ${samples} noisy samples` } : null);
+  return finish('smooth gradcam++', ctx, weightedActivations(mapA, w), w, o.trace ? { A: a, d1, d2, d3, sumA: K.sum(a, [2, 3]), alpha, weights: w, derivatives: `${o.exact ? 'exact' : 'closed form'} moments over ${samples} noisy samples` } : null, o);
 }
 
 /** A [1,1,h,w] 0/1 mask of the selected positions (undefined = all). */

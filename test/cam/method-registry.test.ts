@@ -48,7 +48,7 @@ describe('the method registry', () => {
     const shared: ExplainOptions = { samples: 2, preset: 'torchcam', exact: { output: 'softmax' }, batchSize: 3, layer: 'features.2', target: 1 };
     expect(methodOptions(methodDescriptor('gradcam'), shared)).toEqual({ layer: 'features.2', target: 1 });
     expect(methodOptions(methodDescriptor('smoothgrad'), shared)).toEqual({ samples: 2, target: 1 });
-    expect(methodOptions(methodDescriptor('scorecam'), { batchSize: 3, samples: 2, preset: 'x' })).toEqual({ batchSize: 3 });
+    expect(methodOptions(methodDescriptor('scorecam'), { batchSize: 3, samples: 2, exact: true, preset: 'torchcam' })).toEqual({ batchSize: 3, preset: 'torchcam' });
     const alone = explain('gradcam', model, x, { layer: 'features.2', target: 1 });
     expect(Array.from(explain('gradcam', model, x, shared).upsampled.data)).toEqual(Array.from(alone.upsampled.data));
     const pp = explain('gradcam++', model, x, shared);
