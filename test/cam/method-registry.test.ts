@@ -59,7 +59,7 @@ describe('the method registry', () => {
 
   it('fastOptions change only the speed: results are bit-identical with and without them', () => {
     const fast = METHOD_DESCRIPTORS.filter((d) => d.fastOptions !== undefined);
-    expect(fast.map((d) => d.name)).toEqual(['gradcam++-exact', 'scorecam']);
+    expect(fast.map((d) => d.name)).toEqual(['gradcam++-exact', 'scorecam', 'ablationcam']);
     // 8 channels at 4x3 after the pool: 96 diagonals, so batches of 64 and 256 differ.
     const xs = image([2, 3, 8, 6], 9);
     for (const d of fast) {
