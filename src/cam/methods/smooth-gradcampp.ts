@@ -17,7 +17,7 @@ export const smoothGradCamPlusPlusMethod = defineMethod({
   stochastic: true,
   result: 'cam',
   options: {
-    ...CAM_OPTIONS, ...MAP_OPTIONS, ...COMBINE_OPTIONS, ...NOISE_OPTIONS, eps: true, denominator: true, numerator: true, weightGradient: true, mapActivation: true,
+    ...CAM_OPTIONS, ...MAP_OPTIONS, ...COMBINE_OPTIONS, ...NOISE_OPTIONS, noiseTensors: true, eps: true, denominator: true, numerator: true, weightGradient: true, mapActivation: true,
     preset: true, channels: true, positions: true, exact: true,
   },
   presets: presetNames(SMOOTH_GRAD_CAM_PP_PRESETS),
