@@ -41,8 +41,8 @@ describe('given noise reproduces another run sample for sample (PyTorch, the sam
       const r = smoothGradCamPlusPlus(small, x, { ...at5, noiseTensors, samples: 3, trace: true });
       const t = r.trace!;
       expectClose(t.d1.data, get('small.sgcpp.d1').data, 1e-14, 1e-10);
-      expectClose(t.d2.data, get('small.sgcpp.d2').data, 1e-16, 1e-10);
-      expectClose(t.d3.data, get('small.sgcpp.d3').data, 1e-18, 1e-10);
+      expectClose(t.d2!.data, get('small.sgcpp.d2').data, 1e-16, 1e-10);
+      expectClose(t.d3!.data, get('small.sgcpp.d3').data, 1e-18, 1e-10);
       expectClose(r.weights!.data, get('small.sgcpp.weights').data, 1e-14, 1e-10);
       expectClose(r.map.data, get('small.sgcpp.map').data, 1e-14, 1e-10);
     }
