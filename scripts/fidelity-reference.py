@@ -94,6 +94,29 @@ def grad_at(model, layer, x, cls):
     return a.detach(), g
 
 
+def gradcam_map(model, layer, x, cls, size):
+    """Grad-CAM at a layer through camlab's pipeline: ReLU(sum_k mean(g_k) A_k), upsampled, min-max."""
+    a, g = grad_at(model, layer, x, cls)
+    return upsampled(torch.relu((g[0].mean(dim=(1, 2))[:, None, None] * a[0]).sum(0)), size)
+
+
+def gradcam_layers(model, layers, x, cls, size):
+    """Several layers (base_cam.py aggregate_multi_layers) with camlab's per-layer pipeline: the
+    mean of the per-layer normalized maps (camlab normalizes it again)."""
+    return sum(gradcam_map(model, layer, x, cls, size) for layer in layers) / len(layers)
+
+
+def gradcam_aug(model, layer, x, cls, size):
+    """aug_smooth (base_cam.py forward_augmentation_smoothing with ttach HorizontalFlip and
+    Multiply([0.9, 1, 1.1])): the maps of s * flip(x), flipped back, averaged; the class fixed."""
+    maps = []
+    for flip in (False, True):
+        for factor in (0.9, 1.0, 1.1):
+            m = gradcam_map(model, layer, (x.flip(3) if flip else x) * factor, cls, size)
+            maps.append(m.flip(1) if flip else m)
+    return sum(maps) / len(maps)
+
+
 # ---------------------------------------------------------------- the small CNN
 small_features = nn.Sequential(
     nn.Conv2d(3, 6, 3, padding=1), nn.BatchNorm2d(6), nn.ReLU(), nn.MaxPool2d(2),
@@ -178,26 +201,10 @@ out["small.eigencam.projection"] = projection(A0)
 w = g0.mean(dim=(1, 2))
 out["small.gradcam-eigensmooth.map"] = torch.relu(projection(w[:, None, None] * A0))
 
-# Several layers (base_cam.py aggregate_multi_layers), camlab's per-layer pipeline: Grad-CAM at
-# features.2 and features.5, each upsampled and min-max normalized, the mean normalized again.
-maps = []
-for layer in (small.features[2], L5):
-    a_l, g_l = grad_at(small, layer, x, cls)
-    maps.append(upsampled(torch.relu((g_l[0].mean(dim=(1, 2))[:, None, None] * a_l[0]).sum(0)), size))
-out["small.gradcam-layers.mean"] = sum(maps) / 2
-out["small.gradcam-layers.upsampled"] = normalize(sum(maps) / 2)
-
-# aug_smooth (base_cam.py forward_augmentation_smoothing with ttach HorizontalFlip and
-# Multiply([0.9, 1, 1.1])): the map of s * flip(x), flipped back, averaged; the class fixed.
-maps = []
-for flip in (False, True):
-    for factor in (0.9, 1.0, 1.1):
-        xa = (x.flip(3) if flip else x) * factor
-        a_t, g_t = grad_at(small, L5, xa, cls)
-        m = upsampled(torch.relu((g_t[0].mean(dim=(1, 2))[:, None, None] * a_t[0]).sum(0)), size)
-        maps.append(m.flip(1) if flip else m)
-out["small.gradcam-aug.mean"] = sum(maps) / 6
-out["small.gradcam-aug.upsampled"] = normalize(sum(maps) / 6)
+out["small.gradcam-layers.mean"] = gradcam_layers(small, (small.features[2], L5), x, cls, size)
+out["small.gradcam-layers.upsampled"] = normalize(out["small.gradcam-layers.mean"])
+out["small.gradcam-aug.mean"] = gradcam_aug(small, L5, x, cls, size)
+out["small.gradcam-aug.upsampled"] = normalize(out["small.gradcam-aug.mean"])
 
 # ---------------------------------------------------------------- bilinear resize, both alignments
 torch.manual_seed(5)
@@ -265,20 +272,8 @@ with torch.no_grad():
     out["resnet.ablationcam.upsampled"] = upsampled(torch.relu((w[:, None, None] * Ar0).sum(0)), rsize)
 out["resnet.hirescam.upsampled"] = upsampled(torch.relu((gr0 * Ar0).sum(0)), rsize)
 out["resnet.eigencam.upsampled"] = upsampled(torch.relu(projection(Ar0)), rsize)
-# Several layers: Grad-CAM at layer3.0 and layer4.1; aug_smooth of Grad-CAM at layer4.1.
-maps = []
-for layer in (resnet.layer3[0], L4):
-    a_l, g_l = grad_at(resnet, layer, xr, rcls)
-    maps.append(upsampled(torch.relu((g_l[0].mean(dim=(1, 2))[:, None, None] * a_l[0]).sum(0)), rsize))
-out["resnet.gradcam-layers.upsampled"] = normalize(sum(maps) / 2)
-maps = []
-for flip in (False, True):
-    for factor in (0.9, 1.0, 1.1):
-        xa = (xr.flip(3) if flip else xr) * factor
-        a_t, g_t = grad_at(resnet, L4, xa, rcls)
-        m = upsampled(torch.relu((g_t[0].mean(dim=(1, 2))[:, None, None] * a_t[0]).sum(0)), rsize)
-        maps.append(m.flip(1) if flip else m)
-out["resnet.gradcam-aug.upsampled"] = normalize(sum(maps) / 6)
+out["resnet.gradcam-layers.upsampled"] = normalize(gradcam_layers(resnet, (resnet.layer3[0], L4), xr, rcls, rsize))
+out["resnet.gradcam-aug.upsampled"] = normalize(gradcam_aug(resnet, L4, xr, rcls, rsize))
 
 onnx_fixtures.save_safetensors(f"{CAM}/fidelity.ref.safetensors", {k: v.detach().double().contiguous() for k, v in out.items()}, meta)
 print("wrote", f"{CAM}/fidelity.ref.safetensors", len(out), "tensors")
