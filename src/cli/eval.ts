@@ -162,7 +162,6 @@ function parseJob(args: ParsedArgs): EvalJob {
   if (layer !== undefined) settings.layer = layer;
   checkMethodFlags('eval', args, methods, FLAGS);
   const model = modelFromArgs('eval', args, data === 'shapes' ? 'shapes-cnn' : 'mnist-cnn');
-  checkClasses(model, data);
   let dataset: EvalDataset;
   if (data === 'shapes') {
     dataset = shapesEvalSet(count);
@@ -176,6 +175,7 @@ function parseJob(args: ParsedArgs): EvalJob {
   if (inp.channels !== c || inp.height !== h || inp.width !== w) {
     throw new CamlabError('eval', `model ${model.name} expects ${inp.channels}x${inp.height}x${inp.width} inputs but ${data} images are ${c}x${h}x${w}`);
   }
+  checkClasses(model, data);
   if (settings.steps! > h * w) throw new CamlabError('eval', `--steps ${settings.steps} is more than the ${h * w} pixels of an image`);
   return { data, dataset, model, methods: methods.map((m) => m.name), settings, out: value(args, 'out') ?? join('out', `eval-${data}`) };
 }

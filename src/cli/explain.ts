@@ -25,6 +25,8 @@ const FLAGS: readonly MethodFlag[] = [
   { flag: 'output', option: 'exact' },
   { flag: 'batch-size', option: 'exact' },
   { flag: 'preset', option: 'preset' },
+  { flag: 'aug-smooth', option: 'augSmooth' },
+  { flag: 'eigen-smooth', option: 'eigenSmooth' },
 ];
 
 export const EXPLAIN_HELP = `camlab explain IMAGE [options]
@@ -37,13 +39,16 @@ ${modelHelp('bundled model shapes-cnn (default) or mnist-cnn')}
 ${methodList('                             ')}
   --class C                class index or name to explain (default: the predicted class)
   --layer L                target layer: a state-dict name, or for ONNX a module path (layer4.1,
-                           features.7) or tensor name (default: the last 4-D map before pooling)
+                           features.7) or tensor name (default: the last 4-D map before pooling);
+                           repeat it for the mean of several layers' normalized maps
   --samples N --noise S --seed K   noise of ${acceptingNames('samples')} (default ${DEFAULT_NOISE_SAMPLES}, ${DEFAULT_NOISE_LEVEL}, 0)
   --exact                  exact higher-order derivatives (${acceptingNames('exact')})
   --output exp|softmax|raw the Y whose derivatives --exact uses (default exp; implies --exact)
   --batch-size N           diagonal entries per batched pass of --exact (default ${DEFAULT_EXACT_BATCH}; implies --exact)
   --preset P               a known implementation's variant:
 ${presetList('                             ')}
+  --aug-smooth             mean over the flipped input and the input ×0.9, ×1, ×1.1 (pytorch-grad-cam's aug_smooth)
+  --eigen-smooth           the map is the first principal component of the w_k A_k (${acceptingNames('eigenSmooth')})
   --colormap C             ${COLORMAPS.join(', ')} (default jet)
   --out DIR                where PNGs go (default out)
   --json                   print maps, weights and terms as JSON instead of text
@@ -53,9 +58,9 @@ An option that none of the chosen methods takes is an error (e.g. --preset with 
 
 export function explainCommand(argv: readonly string[], log: (s: string) => void): void {
   const args = parseArgs('explain', argv, {
-    values: [...MODEL_FLAGS, 'class', 'layer', 'samples', 'noise', 'seed', 'output', 'out', 'colormap', 'preset', 'batch-size'],
-    repeatable: ['method'],
-    switches: ['exact', 'json', 'trace'],
+    values: [...MODEL_FLAGS, 'class', 'samples', 'noise', 'seed', 'output', 'out', 'colormap', 'preset', 'batch-size'],
+    repeatable: ['method', 'layer'],
+    switches: ['exact', 'json', 'trace', 'aug-smooth', 'eigen-smooth'],
     positional: [1, 1],
   });
   const imagePath = args.positional[0]!;
@@ -114,8 +119,10 @@ function explainOptions(args: ParsedArgs, classes: readonly string[]): ExplainOp
     if (idx < 0 || idx >= classes.length) throw new CamlabError('explain', `--class ${idx} is out of range: the model has ${classes.length} classes (0-${classes.length - 1})`);
     o.target = idx as Target;
   }
-  const layer = value(args, 'layer');
-  if (layer !== undefined) o.layer = layer;
+  const layers = args.values.get('layer') ?? [];
+  if (layers.length > 0) o.layer = layers.length === 1 ? layers[0]! : layers;
+  if (args.switches.has('aug-smooth')) o.augSmooth = true;
+  if (args.switches.has('eigen-smooth')) o.eigenSmooth = true;
   const samples = numberValue('explain', args, 'samples', { integer: true, min: 1 });
   if (samples !== undefined) o.samples = samples;
   const noise = numberValue('explain', args, 'noise', { min: 0 });

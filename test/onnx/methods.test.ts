@@ -19,7 +19,10 @@ const RUNS: Readonly<Record<string, ExplainOptions>> = {
   'gradcam++-exact': { exact: { batchSize: 512 }, trace: true },
   xgradcam: {},
   layercam: {},
+  hirescam: {},
   scorecam: { batchSize: 16 },
+  ablationcam: { batchSize: 64 },
+  eigencam: {},
   smoothgrad: { samples: 2, seed: 3 },
   'smooth-gradcam++': { samples: 2, seed: 3 },
 };
