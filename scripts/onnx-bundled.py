@@ -10,13 +10,17 @@ resized to the model's input, as camlab resizes pictures for spec models; no cro
 and evaluation tests use them to check that an ONNX model gives the numbers its spec twin gives.
 CI does not run this; the files are committed (65 KB and 240 KB).
 """
+import importlib.util
 import json
 import os
-import struct
 
-import numpy as np
 import torch
 import torch.nn as nn
+
+# save_safetensors' reading twin lives with the other ONNX fixtures.
+_spec = importlib.util.spec_from_file_location("onnx_fixtures", "scripts/onnx-fixtures.py")
+onnx_fixtures = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(onnx_fixtures)
 
 OUT = "test/fixtures/onnx"
 
@@ -53,27 +57,10 @@ def layer(spec):
     raise SystemExit(f"onnx-bundled: layer type {t} is not handled here")
 
 
-def read_safetensors(path):
-    """The tensors of a safetensors file (read by hand: Debian has no python3-safetensors)."""
-    with open(path, "rb") as f:
-        raw = f.read()
-    n = struct.unpack("<Q", raw[:8])[0]
-    header = json.loads(raw[8:8 + n])
-    base = 8 + n
-    kinds = {"F32": np.float32, "F64": np.float64, "I64": np.int64}
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        lo, hi = info["data_offsets"]
-        out[name] = torch.from_numpy(np.frombuffer(raw[base + lo:base + hi], dtype=kinds[info["dtype"]]).reshape(info["shape"]).copy())
-    return out
-
-
 def export(name):
     spec = json.load(open(f"models/{name}/spec.json"))
     model = layer(spec["architecture"]).eval()
-    state = read_safetensors(f"models/{name}/model.safetensors")
+    state, _ = onnx_fixtures.read_safetensors(f"models/{name}/model.safetensors")
     missing, unexpected = model.load_state_dict(state, strict=False)
     # camlab's state dicts have no num_batches_tracked (unused in eval mode).
     assert not unexpected and all(k.endswith("num_batches_tracked") for k in missing), (missing, unexpected)

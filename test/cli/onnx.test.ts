@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { run } from '../../src/cli/run.js';
+import { cli } from '../support/cli.js';
 import type { EvalSummary } from '../../src/cli/eval.js';
 import { model } from '../onnx/support/encode.js';
 
@@ -19,14 +19,6 @@ const RESNET = join(fixtures, 'resnet18.onnx');
 const VIT = join(fixtures, 'vit.dynamic.onnx');
 const image = join(root, 'examples/images/shapes-cross-x2.png');
 const jpeg = join(root, 'test/fixtures/jpeg/progressive.jpg');
-
-function cli(argv: string[]): { code: number; out: string; err: string } {
-  let out = '';
-  let err = '';
-  const code = run(argv, { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } });
-  if (typeof code !== 'number') throw new Error(`camlab ${argv[0]} ran in the background`);
-  return { code, out, err };
-}
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'camlab-onnx-cli-'));
 

@@ -11,20 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../src/cli/run.js';
+import { cli } from '../support/cli.js';
 import { decodePng } from '../../src/io/png.js';
 
 const FULL = process.env.CAMLAB_FULL_ONNX === '1';
 const root = new URL('../../', import.meta.url).pathname;
 if (!FULL) console.warn('full-export: skipped (set CAMLAB_FULL_ONNX=1 to export full-size ResNet-18 with PyTorch and explain a JPEG with it)');
-
-function cli(argv: string[]): { code: number; out: string; err: string } {
-  let out = '';
-  let err = '';
-  const code = run(argv, { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } });
-  if (typeof code !== 'number') throw new Error(`camlab ${argv[0]} ran in the background`);
-  return { code, out, err };
-}
 
 describe.runIf(FULL)('full-size ResNet-18 exported by scripts/onnx-export-full.py', () => {
   let dir = '';
