@@ -60,6 +60,15 @@ describe('camlab explain --model m.onnx', () => {
     });
   });
 
+  it('the exported 1-channel mnist-cnn (grey input, the sidecar\'s MNIST statistics) explains like its spec twin', () => {
+    const digit = join(root, 'examples/images/mnist-7.png');
+    const spec = explainJson([digit, '--model', 'mnist-cnn', '--method', 'gradcam++']);
+    const onnx = explainJson([digit, '--model', join(fixtures, 'mnist-cnn.onnx'), '--dtype', 'float64', '--method', 'gradcam++']);
+    expect(onnx.top[0]!.name).toBe('7');
+    expect(onnx.methods[0]!.className).toBe(spec.methods[0]!.className);
+    expect(maxDiff(onnx.methods[0]!.upsampled, spec.methods[0]!.upsampled)).toBeLessThan(1e-5);
+  });
+
   it('reads JPEG pictures, for ONNX and spec models alike', () => {
     for (const m of [SHAPES, 'shapes-cnn']) {
       const r = cli(['explain', jpeg, '--model', m, '--method', 'gradcam', '--out', tmp()]);
