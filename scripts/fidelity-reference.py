@@ -32,21 +32,7 @@ out, meta = {}, {}
 spec = importlib.util.spec_from_file_location("onnx_fixtures", "scripts/onnx-fixtures.py")
 onnx_fixtures = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(onnx_fixtures)
-
-
-def read_safetensors(path):
-    """A safetensors file as {name: tensor} (Debian has no python3-safetensors)."""
-    raw = open(path, "rb").read()
-    n = int.from_bytes(raw[:8], "little")
-    header = json.loads(raw[8:8 + n])
-    dtypes = {"F64": np.float64, "F32": np.float32, "I64": np.int64}
-    tensors = {}
-    for name, h in header.items():
-        if name == "__metadata__":
-            continue
-        a, b = h["data_offsets"]
-        tensors[name] = torch.from_numpy(np.frombuffer(raw[8 + n + a:8 + n + b], dtype=dtypes[h["dtype"]]).reshape(h["shape"]).copy())
-    return tensors, header.get("__metadata__", {})
+read_safetensors = onnx_fixtures.read_safetensors
 
 
 def normalize(m):

@@ -1,9 +1,10 @@
 import * as K from '../tensor/index.js';
+import { isGraphModel } from '../nn/graph-model.js';
 import type { Module } from '../nn/module.js';
 import { AdaptiveAvgPool2d, Dropout, Flatten, GlobalAvgPool, Identity, Linear } from '../nn/layers.js';
 import { zeros } from '../tensor/create.js';
 import { fail } from '../tensor/errors.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 import { gradCamWeights, hiResCamTerms, layerCamTerms, weightedActivations, xGradCamWeights } from './formulas.js';
 import { layerGradients, prepare, type CamTargetOptions } from './gradients.js';
 import { modulesAfter } from './split.js';
@@ -93,18 +94,26 @@ export interface ClassActivationMapOptions extends CamOptions {
  */
 export function cam(model: Module, input: Tensor, opts: ClassActivationMapOptions = {}): CamResult {
   const ctx = prepare(model, input, opts);
-  const fc = gapLinearHead(model, ctx.layer, ctx.split.activation.shape[1]!);
+  const fc = gapLinearWeight(model, ctx.layer, ctx.split.activation.shape[1]!);
   const [n, k] = ctx.split.activation.shape as [number, number];
   const w = zeros([n, k], { dtype: ctx.split.activation.dtype });
   ctx.targets.forEach((t, i) => {
     if (t.classIndex < 0) fail('cam', 'CAM needs a class target, not a custom function');
-    for (let j = 0; j < k; j++) w.data[i * k + j] = fc.weight.data[t.classIndex * k + j]!;
+    for (let j = 0; j < k; j++) w.data[i * k + j] = fc.data[t.classIndex * k + j]!;
   });
   const a = ctx.split.activation;
   return finish('cam', ctx, weightedActivations(a, w), w, opts.trace ? { A: a, d1: zeros(a.shape, { dtype: a.dtype }), weights: w, derivatives: 'none (fc weights)' } : null, { ...opts, relu: opts.relu ?? false });
 }
 
-function gapLinearHead(model: Module, layer: string, channels: number): Linear {
+/** W_fc [classes, K] of the GAP + linear head after the layer (a graph model finds it in its graph). */
+function gapLinearWeight(model: Module, layer: string, channels: number): Tensor {
+  if (isGraphModel(model)) {
+    const w = model.gapLinearWeight(layer);
+    if (!(w instanceof Tensor) || w.shape[1] !== channels) {
+      fail('cam', `CAM needs global average pooling then one linear layer after '${layer}'; the graph has ${w instanceof Tensor ? `a linear layer of ${w.shape[1]} inputs` : w.follows}. Use gradcam (equal to CAM on such heads) instead`);
+    }
+    return w;
+  }
   const after = modulesAfter(model, layer);
   const names = after?.map((m) => m.describe()).join(' → ') ?? 'a non-sequential head';
   const rest = (after ?? []).filter((m) => !(m instanceof Identity || m instanceof Dropout || m instanceof Flatten));
@@ -114,5 +123,5 @@ function gapLinearHead(model: Module, layer: string, channels: number): Linear {
   if (!isGap || !(fc instanceof Linear) || rest.length !== 2 || fc.inFeatures !== channels) {
     fail('cam', `CAM needs global average pooling then one linear layer after '${layer}'; the model has ${names}. Use gradcam (equal to CAM on such heads) instead`);
   }
-  return fc;
+  return fc.weight;
 }

@@ -14,13 +14,15 @@ import { METHOD_NAMES } from '../cam/methods.js';
 import { SHAPES_HELD_OUT_SEED } from '../data/datasets.js';
 import { digitsEvalSet, shapesEvalSet } from '../data/eval-sets.js';
 import { loadMnist } from '../data/mnist.js';
-import { resolveModel } from '../node/files.js';
+import type { Classifier } from '../io/classifier.js';
+import { SHAPE_CLASSES } from '../data/shapes.js';
 import { CamlabError } from '../tensor/errors.js';
 import { numberValue, parseArgs, value, type ParsedArgs } from './args.js';
 import { logTables, logTiming, writeExamplePictures, writeReport, type EvalReport, type EvalTiming } from './eval-report.js';
 import { parseShard, readShard, runWorkers, writeShard, type ShardFile } from './eval-shards.js';
 import { acceptingNames, checkMethodFlags, chosenMethods, type MethodFlag } from './method-flags.js';
 import { duration } from './report.js';
+import { MODEL_FLAGS, modelFromArgs, modelHelp } from './model-flags.js';
 
 export const EVAL_HELP = `camlab eval [--data shapes|mnist] [options]
 camlab eval ... --shard k/n --out DIR      evaluate shard k (0-based) of n, write DIR/shard.json
@@ -36,8 +38,9 @@ and instance coverage; plus total variation (smoothness) and stability under inp
   --data shapes|mnist      shapes: held-out synthetic images (seed ${SHAPES_HELD_OUT_SEED}) with 1, 2 and
                            3 instances in turn, classes in turn (balanced); mnist: held-out
                            digits, classes in turn (default shapes)
-  --model NAME|SPEC.json   default: the bundled model for the data (shapes-cnn, mnist-cnn)
-  --weights FILE           safetensors weights (default: next to the spec)
+${modelHelp('default: the bundled model for the data (shapes-cnn, mnist-cnn)')}
+                           An ONNX model must output the data's classes in label order and take
+                           its images as they are (3x64x64 shapes, 1x28x28 digits)
   --images N               images to evaluate (default 500)
   --method M               repeatable; or --methods a,b,c (default: every method: ${METHOD_NAMES.join(', ')})
   --layer L                CAM layer of ${acceptingNames('layer')} (default: the model's last 4-D layer)
@@ -69,7 +72,7 @@ curves.svg (mean deletion/insertion curves), bars.svg and index.html. A merge of
 the same bytes as one run (timing.json aside); docs/evaluation.md has a Kubernetes recipe.`;
 
 const ARG_SPEC = {
-  values: ['data', 'model', 'weights', 'images', 'methods', 'layer', 'class', 'samples', 'steps', 'baseline', 'space', 'stability-noise', 'curve-images', 'stability-images', 'seed', 'examples', 'out', 'shard', 'workers'],
+  values: ['data', ...MODEL_FLAGS, 'images', 'methods', 'layer', 'class', 'samples', 'steps', 'baseline', 'space', 'stability-noise', 'curve-images', 'stability-images', 'seed', 'examples', 'out', 'shard', 'workers'],
   repeatable: ['method'],
   switches: ['merge'],
   positional: [0, 10_000],
@@ -126,7 +129,7 @@ function bar(f: number): string {
 interface EvalJob {
   data: 'shapes' | 'mnist';
   dataset: EvalDataset;
-  model: ReturnType<typeof resolveModel>;
+  model: Classifier;
   methods: string[];
   settings: EvalSettings;
   out: string;
@@ -158,7 +161,7 @@ function parseJob(args: ParsedArgs): EvalJob {
   const layer = value(args, 'layer');
   if (layer !== undefined) settings.layer = layer;
   checkMethodFlags('eval', args, methods, FLAGS);
-  const model = resolveModel(value(args, 'model') ?? (data === 'shapes' ? 'shapes-cnn' : 'mnist-cnn'), value(args, 'weights'));
+  const model = modelFromArgs('eval', args, data === 'shapes' ? 'shapes-cnn' : 'mnist-cnn');
   let dataset: EvalDataset;
   if (data === 'shapes') {
     dataset = shapesEvalSet(count);
@@ -168,12 +171,35 @@ function parseJob(args: ParsedArgs): EvalJob {
     dataset = digitsEvalSet(heldOut, count);
   }
   const [c, h, w] = dataset.shape;
-  const inp = model.spec.input;
+  const inp = model.input;
   if (inp.channels !== c || inp.height !== h || inp.width !== w) {
-    throw new CamlabError('eval', `model ${model.spec.name} expects ${inp.channels}x${inp.height}x${inp.width} inputs but ${data} images are ${c}x${h}x${w}`);
+    throw new CamlabError('eval', `model ${model.name} expects ${inp.channels}x${inp.height}x${inp.width} inputs but ${data} images are ${c}x${h}x${w}`);
   }
+  checkClasses(model, data);
   if (settings.steps! > h * w) throw new CamlabError('eval', `--steps ${settings.steps} is more than the ${h * w} pixels of an image`);
   return { data, dataset, model, methods: methods.map((m) => m.name), settings, out: value(args, 'out') ?? join('out', `eval-${data}`) };
+}
+
+/** The classes of each data set, in label order. */
+const DATA_CLASSES: Record<'shapes' | 'mnist', readonly string[]> = {
+  shapes: SHAPE_CLASSES,
+  mnist: Array.from({ length: 10 }, (_, i) => String(i)),
+};
+
+/**
+ * A model explains the data's labels only if it outputs one score per class of the data, in
+ * label order: the count must match, and class names, when the model has any, must be the data's.
+ */
+function checkClasses(model: Classifier, data: 'shapes' | 'mnist'): void {
+  const want = DATA_CLASSES[data];
+  const have = model.classes;
+  if (have.length !== want.length) {
+    throw new CamlabError('eval', `${model.name} outputs ${have.length} class scores but the ${data} data has ${want.length} classes (${want.join(', ')}); eval needs a model trained on that data`);
+  }
+  const unnamed = have.every((c, i) => c === String(i));
+  if (!unnamed && have.some((c, i) => c !== want[i])) {
+    throw new CamlabError('eval', `${model.name}'s classes (${have.join(', ')}) are not the ${data} classes in label order (${want.join(', ')})`);
+  }
 }
 
 /** Copies the example pictures a shard wrote into the merged report's examples/. */
@@ -236,7 +262,7 @@ export function evalCommand(argv: readonly string[], log: (s: string) => void, p
   const command = recordedCommand(argv);
   const total = ((range?.[1] ?? job.dataset.size) - (range?.[0] ?? 0));
   const t0 = performance.now();
-  const result = evaluateRecords(job.model, job.dataset, job.methods, job.settings, {
+  const result = evaluateRecords({ module: job.model.module, spec: { name: job.model.name, input: job.model.input } }, job.dataset, job.methods, job.settings, {
     ...(range === undefined ? {} : { range }),
     clock: cpuMs,
     onProgress: (p) => {
@@ -248,9 +274,9 @@ export function evalCommand(argv: readonly string[], log: (s: string) => void, p
   });
   const ctx = result.context;
   if (slice === null) {
-    log(`camlab eval: ${ctx.images} held-out ${job.data} images, model ${ctx.model}, layer ${ctx.layer}, methods ${ctx.methods.join(', ')}`);
+    log(`camlab eval: ${ctx.images} held-out ${job.data} images, model ${ctx.model}, layer ${job.model.layerLabel(ctx.layer)}, methods ${ctx.methods.join(', ')}`);
   } else {
-    log(`camlab eval: shard ${slice.index}/${slice.count}, images [${result.range[0]}, ${result.range[1]}) of ${ctx.images} held-out ${job.data} images, model ${ctx.model}, layer ${ctx.layer}, methods ${ctx.methods.join(', ')}`);
+    log(`camlab eval: shard ${slice.index}/${slice.count}, images [${result.range[0]}, ${result.range[1]}) of ${ctx.images} held-out ${job.data} images, model ${ctx.model}, layer ${job.model.layerLabel(ctx.layer)}, methods ${ctx.methods.join(', ')}`);
   }
   const st = ctx.settings;
   log(`explaining the ${st.explained === 'predicted' ? 'PREDICTED class of each image (--class label for the ground truth)' : 'ground-truth class of each image'}; ` +
@@ -261,7 +287,7 @@ export function evalCommand(argv: readonly string[], log: (s: string) => void, p
     .map((image) => ({ image, sample: job.dataset.get(image) }));
   writeExamplePictures(job.out, examples, ctx.methods, result.maps, ctx.shape);
   if (slice !== null) {
-    writeShard(job.out, { format: 'camlab-eval-shard', version: 1, command, shard: slice, classes: job.model.spec.classes, part: result });
+    writeShard(job.out, { format: 'camlab-eval-shard', version: 1, command, shard: slice, classes: [...job.model.classes], part: result });
     log(`wrote ${join(job.out, 'shard.json')} (${result.records.length} records) and ${examples.length} example pictures; merge with camlab eval --merge DIR...`);
     return { command, ...summarize(ctx, result.records) };
   }
@@ -269,7 +295,7 @@ export function evalCommand(argv: readonly string[], log: (s: string) => void, p
   const timing: EvalTiming = { seconds: (performance.now() - started.wall) / 1000, cpuSeconds: (cpuMs() - started.cpu) / 1000, sharedMs: result.timing.shared, methods: result.timing.methods };
   logTables(report, log);
   logTiming(report, timing, log);
-  const written = writeReport(job.out, report, result.records, timing, { classes: job.model.spec.classes, examples: ctx.examples });
+  const written = writeReport(job.out, report, result.records, timing, { classes: job.model.classes, examples: ctx.examples });
   log('');
   log(`wrote ${written.join(', ')}`);
   return report;

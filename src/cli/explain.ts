@@ -5,14 +5,15 @@ import { DEFAULT_NOISE_LEVEL, DEFAULT_NOISE_SAMPLES } from '../cam/noise.js';
 import { channelSummary, type CamTrace } from '../cam/result.js';
 import { COLORMAPS, type ColormapName } from '../cam/render.js';
 import type { Target } from '../cam/target.js';
-import { imageToInput, inputToImage } from '../io/image.js';
+import { inputToImage } from '../io/image.js';
 import { topClasses } from '../cam/classify.js';
 import { CamlabError } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { numberValue, parseArgs, value, type ParsedArgs } from './args.js';
-import { readPng, resolveModel } from '../node/files.js';
+import { readImage } from '../node/files.js';
 import { acceptingNames, checkMethodFlags, chosenMethods, methodList, presetList, type MethodFlag } from './method-flags.js';
 import { fmt, table, writeGrid, writeMapImages, type AnyResult } from './report.js';
+import { MODEL_FLAGS, modelFromArgs, modelHelp } from './model-flags.js';
 
 /** Flags of `explain` that set a method option (each must apply to a chosen method). */
 const FLAGS: readonly MethodFlag[] = [
@@ -28,18 +29,18 @@ const FLAGS: readonly MethodFlag[] = [
   { flag: 'eigen-smooth', option: 'eigenSmooth' },
 ];
 
-export const EXPLAIN_HELP = `camlab explain IMAGE.png [options]
+export const EXPLAIN_HELP = `camlab explain IMAGE [options]
 
-Explains a model's decision on one PNG (any size, bit depth, grey or colour, with or without
-alpha; it is converted to the model's input as described in the README).
+Explains a model's decision on one picture, PNG or JPEG (any size, bit depth, grey or colour,
+with or without alpha; it is converted to the model's input as described in the README).
 
-  --model NAME|SPEC.json   bundled model (shapes-cnn, mnist-cnn) or a spec file (default shapes-cnn)
-  --weights FILE           safetensors weights (default: model.safetensors next to the spec)
+${modelHelp('bundled model shapes-cnn (default) or mnist-cnn')}
   --method M               repeatable (default gradcam++); one of
 ${methodList('                             ')}
   --class C                class index or name to explain (default: the predicted class)
-  --layer L                target layer by state-dict name (default: last 4-D layer); repeat it
-                           for the mean of several layers' normalized maps
+  --layer L                target layer: a state-dict name, or for ONNX a module path (layer4.1,
+                           features.7) or tensor name (default: the last 4-D map before pooling);
+                           repeat it for the mean of several layers' normalized maps
   --samples N --noise S --seed K   noise of ${acceptingNames('samples')} (default ${DEFAULT_NOISE_SAMPLES}, ${DEFAULT_NOISE_LEVEL}, 0)
   --exact                  exact higher-order derivatives (${acceptingNames('exact')})
   --output exp|softmax|raw the Y whose derivatives --exact uses (default exp; implies --exact)
@@ -57,7 +58,7 @@ An option that none of the chosen methods takes is an error (e.g. --preset with 
 
 export function explainCommand(argv: readonly string[], log: (s: string) => void): void {
   const args = parseArgs('explain', argv, {
-    values: ['model', 'weights', 'class', 'samples', 'noise', 'seed', 'output', 'out', 'colormap', 'preset', 'batch-size'],
+    values: [...MODEL_FLAGS, 'class', 'samples', 'noise', 'seed', 'output', 'out', 'colormap', 'preset', 'batch-size'],
     repeatable: ['method', 'layer'],
     switches: ['exact', 'json', 'trace', 'aug-smooth', 'eigen-smooth'],
     positional: [1, 1],
@@ -67,19 +68,19 @@ export function explainCommand(argv: readonly string[], log: (s: string) => void
   const methods = chosen.map((m) => m.name);
   const cmap = (value(args, 'colormap') ?? 'jet') as ColormapName;
   if (!COLORMAPS.includes(cmap)) throw new CamlabError('explain', `unknown colormap '${cmap}'; known: ${COLORMAPS.join(', ')}`);
-  const { spec, module } = resolveModel(value(args, 'model') ?? 'shapes-cnn', value(args, 'weights'));
-  const x = imageToInput(readPng(imagePath), spec.input);
-  const opts = explainOptions(args, spec.classes);
+  const model = modelFromArgs('explain', args, 'shapes-cnn');
+  const x = model.toInput(readImage(imagePath));
+  const opts = explainOptions(args, model.classes);
   checkMethodFlags('explain', args, chosen, FLAGS);
-  const top = topClasses(module, x, spec.classes, 3);
+  const top = topClasses(model.module, x, model.classes, 3);
   const stem = basename(imagePath, extname(imagePath));
   const outDir = value(args, 'out') ?? 'out';
-  const shown = inputToImage(x, spec.input);
+  const shown = inputToImage(x, model.input);
   const runs: Array<{ method: string; result: AnyResult; ms: number; files: string[] }> = [];
   const overlays = [];
   for (const m of methods) {
     const t0 = performance.now();
-    const result = explain(m, module, x, opts);
+    const result = explain(m, model.module, x, opts);
     const ms = performance.now() - t0;
     const files = writeMapImages(outDir, `${stem}-${m}`, result, shown, cmap);
     overlays.push(files.overlay);
@@ -91,15 +92,16 @@ export function explainCommand(argv: readonly string[], log: (s: string) => void
     writeGrid(gridFile, shown, overlays, runs.map((r) => r.method));
   }
   if (args.switches.has('json')) {
-    log(JSON.stringify(jsonReport(imagePath, spec.name, spec.classes, top, runs, gridFile)));
+    log(JSON.stringify(jsonReport(imagePath, model.name, model.classes, top, runs, gridFile)));
     return;
   }
-  log(`${imagePath} → ${spec.name} (input ${spec.input.channels}x${spec.input.height}x${spec.input.width})`);
+  log(`${imagePath} → ${model.name} (input ${x.shape.slice(1).join('x')})`);
+  log(`preprocessing: ${model.recipe}`);
   log(`top classes: ${top.map((t) => `${t.name} ${(100 * t.probability).toFixed(1)}%`).join(', ')}`);
   for (const r of runs) {
     const c = r.result.classes[0]!;
-    const cls = c >= 0 ? `${spec.classes[c] ?? c} (class ${c})` : 'custom target';
-    const layer = 'layer' in r.result ? ` at layer ${r.result.layer}` : '';
+    const cls = c >= 0 ? `${model.classes[c] ?? c} (class ${c})` : 'custom target';
+    const layer = 'layer' in r.result ? ` at layer ${model.layerLabel(r.result.layer)}` : '';
     log(`${r.method}: explains ${cls}${layer}, ${r.ms.toFixed(0)} ms${r.result.flat[0] ? ' — the map is flat (all zero): nothing in this layer supports the class' : ''}`);
     log(`  ${r.files.join('\n  ')}`);
     if (args.switches.has('trace') && 'trace' in r.result && r.result.trace !== undefined) log(traceTable(r.result.trace));

@@ -26,7 +26,7 @@ usage: camlab <command> [options]
 commands:
   demo       explain the bundled sample images with every method; writes out/index.html
   eval       score the methods on held-out data (faithfulness, localization, smoothness)
-  explain    explain one PNG with one or more methods
+  explain    explain one PNG or JPEG with one or more methods (bundled, spec or ONNX models)
   info       describe a model: layers, output shapes, parameters
   train      train a classifier (shapes or MNIST) and write its weights
   help CMD   details of a command (also: camlab CMD --help)`;

@@ -4,18 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import { run } from '../../src/cli/run.js';
+import { cli } from '../support/cli.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const image = join(root, 'examples/images/shapes-cross-x2.png');
-
-function cli(argv: string[]): { code: number; out: string; err: string } {
-  let out = '';
-  let err = '';
-  const code = run(argv, { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } });
-  if (typeof code !== 'number') throw new Error(`camlab ${argv[0]} ran in the background`);
-  return { code, out, err };
-}
 
 function tmp(): string {
   return mkdtempSync(join(tmpdir(), 'camlab-cli-'));
@@ -88,7 +80,7 @@ describe('camlab explain', () => {
 
   it.each([
     [['explain', '/nonexistent/x.png'], /^camlab: image: file not found: \/nonexistent\/x\.png\n$/],
-    [['explain', join(root, 'package.json')], /^camlab: png: .*package\.json is not a readable PNG/],
+    [['explain', join(root, 'package.json')], /^camlab: image: .*package\.json is not a PNG or JPEG image \(this is a JSON text file\)\n$/],
     [['explain', image, '--layer', 'features.99'], /^camlab: Module\.get: no layer named 'features\.99'; layers are: features, features\.0, /],
     [['explain', image, '--method', 'gradcam+++'], /^camlab: explain: unknown method 'gradcam\+\+\+'; known: cam, gradcam/],
     [['explain', image, '--class', '7'], /^camlab: explain: --class 7 is out of range: the model has 4 classes \(0-3\)\n$/],
@@ -115,7 +107,7 @@ describe('camlab explain', () => {
       const r = cli(argv);
       expect(r.code).toBe(0);
       expect(r.err).toBe('');
-      expect(r.out).toMatch(/^camlab explain IMAGE\.png \[options\]/);
+      expect(r.out).toMatch(/^camlab explain IMAGE \[options\]/);
       expect(r.out).toContain('--batch-size N');
     }
   });
