@@ -1,0 +1,83 @@
+import { conv2dInputGradJs, conv2dJs, conv2dWeightGradJs } from './conv-js.js';
+import type { Conv2dGeometry } from './conv.js';
+import type { FloatArray } from './dtype.js';
+import { fail } from './errors.js';
+import { gemmJs } from './gemm-js.js';
+import { wasmFailure, wasmRuntime } from './wasm/runtime.js';
+import { wasmKernels } from './wasm/drivers.js';
+import { threadInfo as poolInfo } from './wasm/threads.js';
+import { wasmUnavailableReason } from './wasm/api.js';
+
+/**
+ * The seam between the tensor ops and their kernels: every GEMM and convolution goes through the
+ * active backend's `Kernels`. 'js' is the reference (plain loops, any runtime); 'wasm' runs SIMD
+ * kernels that camlab emits as WebAssembly at load time (wasm/), on all cores. Both follow the
+ * summation order of contract.ts, so float64 results are bit-identical between them.
+ */
+export type Backend = 'js' | 'wasm';
+
+/** The kernels a backend provides. Callers validate shapes and allocate outputs. */
+export interface Kernels {
+  /** C(i,j) (+)= Σ_k A(i,k)·B(k,j) with element strides (see gemm.ts). */
+  gemm(
+    M: number, N: number, K: number,
+    a: FloatArray, aOff: number, aRs: number, aCs: number,
+    b: FloatArray, bOff: number, bRs: number, bCs: number,
+    c: FloatArray, cOff: number, ldc: number, accumulate: boolean,
+  ): void;
+  /** out [N,O,OH,OW] = conv2d(x, w). */
+  conv2d(g: Conv2dGeometry, x: FloatArray, w: FloatArray, out: FloatArray): void;
+  /** dx [N,C,H,W] (zero-filled) = the input gradient of conv2d for gy [N,O,OH,OW]. */
+  conv2dInputGrad(g: Conv2dGeometry, gy: FloatArray, w: FloatArray, dx: FloatArray): void;
+  /** dw [O,C/groups,KH,KW] = Σ over the g.N images of the weight gradient. */
+  conv2dWeightGrad(g: Conv2dGeometry, x: FloatArray, gy: FloatArray, dw: FloatArray): void;
+}
+
+const jsKernels: Kernels = {
+  gemm: gemmJs,
+  conv2d: conv2dJs,
+  conv2dInputGrad: conv2dInputGradJs,
+  conv2dWeightGrad: conv2dWeightGradJs,
+};
+
+let chosen: Backend | null = null;
+/** Why the default (wasm) could not be used, once that was found out. */
+let fallback: string | null = null;
+
+/**
+ * Selects the kernels: 'wasm' (WebAssembly SIMD, the default where the engine validates SIMD) or
+ * 'js' (plain JavaScript, the reference). Fails with the reason when 'wasm' cannot run here.
+ */
+export function setBackend(backend: Backend): void {
+  if (backend !== 'js' && backend !== 'wasm') fail('setBackend', `backend must be 'js' or 'wasm', got ${JSON.stringify(backend)}`);
+  if (backend === 'wasm' && wasmRuntime() === null) fail('setBackend', `the wasm backend cannot run here: ${wasmFailure() ?? 'unknown reason'}`);
+  chosen = backend;
+}
+
+/** The active backend: the one set, else 'wasm' where WebAssembly SIMD validates, else 'js'. */
+export function getBackend(): Backend {
+  if (chosen !== null) return chosen;
+  if (fallback === null) fallback = wasmUnavailableReason();
+  return fallback === null ? 'wasm' : 'js';
+}
+
+/** The active backend's kernels (the default falls back to JS, saying why in backendInfo(), if wasm cannot be instantiated). */
+export function kernels(): Kernels {
+  if (getBackend() === 'wasm') {
+    if (wasmRuntime() !== null) return wasmKernels;
+    fallback = wasmFailure();
+  }
+  return jsKernels;
+}
+
+/** The JS reference kernels, whatever the active backend. */
+export function referenceKernels(): Kernels {
+  return jsKernels;
+}
+
+/** What runs the kernels: the backend, why it is not wasm (if so), and the threads. */
+export function backendInfo(): { backend: Backend; reason: string | null; threads: { requested: number; active: number; reason: string | null } } {
+  const backend: Backend = kernels() === wasmKernels ? 'wasm' : 'js';
+  const reason = backend === 'wasm' ? null : chosen === 'js' ? 'selected with setBackend' : fallback;
+  return { backend, reason, threads: poolInfo(backend === 'wasm' ? wasmRuntime() : null) };
+}

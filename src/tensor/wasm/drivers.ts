@@ -1,0 +1,277 @@
+import type { Kernels } from '../backend.js';
+import { kBlockSize, KC } from '../contract.js';
+import type { Conv2dGeometry } from '../conv.js';
+import type { FloatArray } from '../dtype.js';
+import { gemmJs } from '../gemm-js.js';
+import { LANES, type WasmDType } from './gemm-kernel.js';
+import { GEOMETRY_BYTES, GEOMETRY_FIELDS } from './geometry.js';
+import { nrOf, TILES } from './module.js';
+import { Arena, wasmRuntime, type WasmRuntime } from './runtime.js';
+import { getThreads, runJobs, type Job } from './threads.js';
+
+// The TypeScript side of the wasm kernels: copy the operands into the kernel module's memory,
+// cut the work into jobs by output blocks, run them (on all threads when the work is large), and
+// copy the result out. One call's buffers are laid out from scratch each time (Arena).
+
+/** Work (multiply-adds) below which a call stays on the calling thread: hand-off costs ~10-20 µs. */
+const PARALLEL_MIN_MACS = 1 << 19;
+/** Memory one call may use for the images it holds at once (larger batches go in chunks). */
+const CHUNK_BYTES = 256 << 20;
+
+function rt(): WasmRuntime {
+  return wasmRuntime()!;
+}
+
+/** Copies src[lo, lo + n) into memory at byte p as dtype dt (float32 → float64 widens exactly). */
+function put(r: WasmRuntime, dt: WasmDType, p: number, src: FloatArray, lo = 0, n = src.length - lo): void {
+  const part = lo === 0 && n === src.length ? src : src.subarray(lo, lo + n);
+  if (dt === 'f32') r.f32().set(part, p >> 2);
+  else r.f64().set(part, p >> 3);
+}
+
+/** Copies n elements at byte p (dtype dt) into dst[off, off + n). */
+function get(r: WasmRuntime, dt: WasmDType, p: number, dst: FloatArray, off = 0, n = dst.length - off): void {
+  const view = dt === 'f32' ? r.f32().subarray(p >> 2, (p >> 2) + n) : r.f64().subarray(p >> 3, (p >> 3) + n);
+  dst.set(view, off);
+}
+
+function zero(r: WasmRuntime, dt: WasmDType, p: number, n: number): void {
+  if (dt === 'f32') r.f32().fill(0, p >> 2, (p >> 2) + n);
+  else r.f64().fill(0, p >> 3, (p >> 3) + n);
+}
+
+/** Threads for a call of `macs` multiply-adds (1 below the hand-off threshold). */
+function threadsFor(macs: number): number {
+  return macs >= PARALLEL_MIN_MACS ? getThreads() : 1;
+}
+
+/** Splits [0, n) into at most `parts` ranges whose starts are multiples of `align`. */
+function split(n: number, parts: number, align: number): [number, number][] {
+  const units = Math.ceil(n / align);
+  const p = Math.max(1, Math.min(parts, units));
+  const out: [number, number][] = [];
+  for (let i = 0; i < p; i++) {
+    const a = Math.min(n, Math.floor((units * i) / p) * align);
+    const b = Math.min(n, Math.floor((units * (i + 1)) / p) * align);
+    if (b > a) out.push([a, b]);
+  }
+  return out;
+}
+
+/** Bytes of the packed A block, packed B block and tile of one GEMM thread. */
+function gemmScratch(dt: WasmDType): { a: number; b: number; t: number; tab: number; size: number } {
+  const es = LANES[dt].es;
+  const { MR, MC, NC } = TILES[dt];
+  const NR = nrOf(dt);
+  const a = 0;
+  const b = a + Math.ceil(MC / MR) * MR * KC * es;
+  const t = b + KC * NC * es;
+  const tab = t + MR * NR * es;
+  return { a, b, t, tab, size: tab + Math.ceil(NC / NR) * 12 };
+}
+
+function writeGeometry(r: WasmRuntime, p: number, g: Conv2dGeometry): void {
+  const v: Record<(typeof GEOMETRY_FIELDS)[number], number> = {
+    C: g.C, H: g.H, W: g.W, O: g.O, KH: g.KH, KW: g.KW, Cg: g.Cg, Og: g.Og,
+    sh: g.sh, sw: g.sw, ph: g.ph, pw: g.pw, dh: g.dh, dw: g.dw, OH: g.OH, OW: g.OW,
+    HW: g.H * g.W, OHW: g.OH * g.OW, KK: g.KH * g.KW, Kg: g.Cg * g.KH * g.KW,
+  };
+  const i32 = r.i32();
+  GEOMETRY_FIELDS.forEach((f, i) => (i32[(p >> 2) + i] = v[f]));
+}
+
+/** Images per chunk so that `perImage` bytes each plus `fixed` bytes stay within CHUNK_BYTES. */
+function imagesPerChunk(N: number, perImage: number, fixed: number): number {
+  return Math.max(1, Math.min(N, Math.floor((CHUNK_BYTES - fixed) / Math.max(1, perImage))));
+}
+
+export const wasmKernels: Kernels = {
+  gemm(M, N, K, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff, ldc, accumulate) {
+    const f64 = c instanceof Float64Array;
+    if (!f64 && (a instanceof Float64Array || b instanceof Float64Array)) {
+      // A float32 C of float64 operands: the JS kernel's float64 sums rounded per block.
+      gemmJs(M, N, K, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff, ldc, accumulate);
+      return;
+    }
+    if (K === 0) {
+      if (!accumulate) for (let i = 0; i < M; i++) c.fill(0, cOff + i * ldc, cOff + i * ldc + N);
+      return;
+    }
+    const dt: WasmDType = f64 ? 'f64' : 'f32';
+    const es = LANES[dt].es;
+    const r = rt();
+    const ext = (off: number, rows: number, rs: number, cols: number, cs: number): [number, number] => [
+      off + Math.min(0, (rows - 1) * rs) + Math.min(0, (cols - 1) * cs),
+      off + Math.max(0, (rows - 1) * rs) + Math.max(0, (cols - 1) * cs) + 1,
+    ];
+    const [aLo, aHi] = ext(aOff, M, aRs, K, aCs);
+    const [bLo, bHi] = ext(bOff, K, bRs, N, bCs);
+    const [cLo, cHi] = ext(cOff, M, ldc, N, 1);
+    const threads = threadsFor(M * N * K);
+    const sc = gemmScratch(dt);
+    const arena = new Arena();
+    const pa = arena.alloc((aHi - aLo) * es);
+    const pb = arena.alloc((bHi - bLo) * es);
+    const pc = arena.alloc((cHi - cLo) * es);
+    const scratch = arena.alloc(sc.size * threads);
+    r.ensure(arena.size);
+    put(r, dt, pa, a, aLo, aHi - aLo);
+    put(r, dt, pb, b, bLo, bHi - bLo);
+    put(r, dt, pc, c, cLo, cHi - cLo);
+    const A = pa + (aOff - aLo) * es;
+    const B = pb + (bOff - bLo) * es;
+    const C = pc + (cOff - cLo) * es;
+    const kc = kBlockSize(K);
+    const jobs: Job[] = [];
+    const NR = nrOf(dt);
+    if (threads > 1 && N >= 2 * NR * threads) {
+      for (const [j0, j1] of split(N, threads, NR)) {
+        jobs.push({ fn: `gemm_${dt}`, args: [M, j1 - j0, K, A, aRs, aCs, B + j0 * bCs * es, bRs, bCs, C + j0 * es, ldc, accumulate ? 1 : 0, kc] });
+      }
+    } else {
+      for (const [i0, i1] of split(M, threads, TILES[dt].MR)) {
+        jobs.push({ fn: `gemm_${dt}`, args: [i1 - i0, N, K, A + i0 * aRs * es, aRs, aCs, B, bRs, bCs, C + i0 * ldc * es, ldc, accumulate ? 1 : 0, kc] });
+      }
+    }
+    runJobs(r, jobs, threads, scratch, sc.size);
+    get(r, dt, pc, c, cLo, cHi - cLo);
+  },
+
+  conv2d(g, x, w, out) {
+    const dt: WasmDType = out instanceof Float64Array ? 'f64' : 'f32';
+    const es = LANES[dt].es;
+    const r = rt();
+    const { N, C, H, W, O, Cg, Og, OH, OW, groups } = g;
+    const OHW = OH * OW;
+    const Kg = Cg * g.KH * g.KW;
+    const macs = N * O * OHW * Kg;
+    const threads = threadsFor(macs);
+    const sc = gemmScratch(dt);
+    const fixed = GEOMETRY_BYTES + O * Kg * es + sc.size * threads;
+    const chunk = imagesPerChunk(N, (C * H * W + O * OHW) * es, fixed);
+    const arena = new Arena();
+    const pg = arena.alloc(GEOMETRY_BYTES);
+    const pw = arena.alloc(O * Kg * es);
+    const scratch = arena.alloc(sc.size * threads);
+    const px = arena.alloc(chunk * C * H * W * es);
+    const po = arena.alloc(chunk * O * OHW * es);
+    r.ensure(arena.size);
+    writeGeometry(r, pg, g);
+    put(r, dt, pw, w);
+    const kc = kBlockSize(Kg);
+    const NR = nrOf(dt);
+    // Enough jobs to keep every thread busy: split each image's positions when images are few.
+    const perImage = threads > 1 ? Math.ceil((2 * threads) / (N * groups)) : 1;
+    for (let n0 = 0; n0 < N; n0 += chunk) {
+      const nc = Math.min(chunk, N - n0);
+      put(r, dt, px, x, n0 * C * H * W, nc * C * H * W);
+      const jobs: Job[] = [];
+      for (let n = 0; n < nc; n++) {
+        for (let grp = 0; grp < groups; grp++) {
+          const xp = px + ((n * C + grp * Cg) * H * W) * es;
+          const op = po + ((n * O + grp * Og) * OHW) * es;
+          const wp = pw + grp * Og * Kg * es;
+          const parts = OHW >= perImage * 4 * NR ? split(OHW, perImage, NR).map(([a, b]) => [0, Og, a, b]) : split(Og, perImage, TILES[dt].MR).map(([a, b]) => [a, b, 0, OHW]);
+          for (const [o0, o1, p0, p1] of parts) {
+            jobs.push({ fn: `conv_fwd_${dt}`, args: [pg, xp, wp, op, o0!, o1!, p0!, p1!, kc, sc.a, sc.b, sc.t, sc.tab] });
+          }
+        }
+      }
+      runJobs(r, jobs, threads, scratch, sc.size);
+      get(r, dt, po, out, n0 * O * OHW, nc * O * OHW);
+    }
+  },
+
+  conv2dInputGrad(g, gy, w, dx) {
+    const dt: WasmDType = dx instanceof Float64Array ? 'f64' : 'f32';
+    const es = LANES[dt].es;
+    const r = rt();
+    const { N, C, H, W, O, Cg, Og, OH, OW, groups } = g;
+    const OHW = OH * OW;
+    const KK = g.KH * g.KW;
+    const macs = N * C * KK * Og * OHW;
+    const threads = threadsFor(macs);
+    const { MR, MC } = TILES[dt];
+    const NR = nrOf(dt);
+    const pPad = Math.ceil(OHW / NR) * NR;
+    // Scratch of one thread: A (MC rows × all Og, in K blocks), B (all of g's Og × positions), tile, panel table.
+    const aBytes = Math.ceil(MC / MR) * MR * Og * es;
+    const bBytes = Og * pPad * es;
+    const tBytes = MR * NR * es;
+    const stride = aBytes + bBytes + tBytes + (pPad / NR) * 12 + 64;
+    const fixed = GEOMETRY_BYTES + O * Cg * KK * es + stride * threads;
+    const chunk = imagesPerChunk(N, (C * H * W + O * OHW) * es, fixed);
+    const arena = new Arena();
+    const pg = arena.alloc(GEOMETRY_BYTES);
+    const pw = arena.alloc(O * Cg * KK * es);
+    const scratch = arena.alloc(stride * threads);
+    const pgy = arena.alloc(chunk * O * OHW * es);
+    const pdx = arena.alloc(chunk * C * H * W * es);
+    r.ensure(arena.size);
+    writeGeometry(r, pg, g);
+    put(r, dt, pw, w);
+    const kc = kBlockSize(Og);
+    const perImage = threads > 1 ? Math.ceil((2 * threads) / (N * groups)) : 1;
+    for (let n0 = 0; n0 < N; n0 += chunk) {
+      const nc = Math.min(chunk, N - n0);
+      put(r, dt, pgy, gy, n0 * O * OHW, nc * O * OHW);
+      zero(r, dt, pdx, nc * C * H * W);
+      const jobs: Job[] = [];
+      for (let n = 0; n < nc; n++) {
+        for (let grp = 0; grp < groups; grp++) {
+          const gp = pgy + ((n * O + grp * Og) * OHW) * es;
+          const xp = pdx + ((n * C + grp * Cg) * H * W) * es;
+          const wp = pw + grp * Og * Cg * KK * es;
+          for (const [c0, c1] of split(Cg, perImage, 1)) {
+            jobs.push({ fn: `conv_dx_${dt}`, args: [pg, gp, wp, xp, c0, c1, kc, 0, aBytes, aBytes + bBytes, aBytes + bBytes + tBytes] });
+          }
+        }
+      }
+      runJobs(r, jobs, threads, scratch, stride);
+      get(r, dt, pdx, dx, n0 * C * H * W, nc * C * H * W);
+    }
+  },
+
+  conv2dWeightGrad(g, x, gy, dw) {
+    // float32 only when everything is float32; a float64 operand (a broadcast batch summed in
+    // float64) computes in float64 and rounds once into a float32 dw, as the JS kernel does.
+    const dt: WasmDType = dw instanceof Float32Array && x instanceof Float32Array && gy instanceof Float32Array ? 'f32' : 'f64';
+    const es = LANES[dt].es;
+    const r = rt();
+    const { N, C, H, W, O, Cg, Og, OH, OW, groups } = g;
+    const OHW = OH * OW;
+    const Kg = Cg * g.KH * g.KW;
+    const macs = N * O * OHW * Kg;
+    const threads = threadsFor(macs);
+    const sc = gemmScratch(dt);
+    const fixed = GEOMETRY_BYTES + O * Kg * es + sc.size * threads;
+    const chunk = imagesPerChunk(N, (C * H * W + O * OHW) * es, fixed);
+    const arena = new Arena();
+    const pg = arena.alloc(GEOMETRY_BYTES);
+    const pdw = arena.alloc(O * Kg * es);
+    const scratch = arena.alloc(sc.size * threads);
+    const px = arena.alloc(chunk * C * H * W * es);
+    const pgy = arena.alloc(chunk * O * OHW * es);
+    r.ensure(arena.size);
+    writeGeometry(r, pg, g);
+    const kc = kBlockSize(OHW);
+    const NR = nrOf(dt);
+    const parts = threads > 1 ? Math.ceil((2 * threads) / groups) : 1;
+    for (let n0 = 0; n0 < N; n0 += chunk) {
+      const nc = Math.min(chunk, N - n0);
+      put(r, dt, px, x, n0 * C * H * W, nc * C * H * W);
+      put(r, dt, pgy, gy, n0 * O * OHW, nc * O * OHW);
+      const jobs: Job[] = [];
+      for (let grp = 0; grp < groups; grp++) {
+        const xp = px + grp * Cg * H * W * es;
+        const gp = pgy + grp * Og * OHW * es;
+        const dp = pdw + grp * Og * Kg * es;
+        for (const [j0, j1] of split(Kg, parts, NR)) {
+          jobs.push({ fn: `conv_dw_${dt}`, args: [pg, xp, gp, dp, j0, j1, nc, kc, n0 > 0 ? 1 : 0, sc.a, sc.b, sc.t] });
+        }
+      }
+      runJobs(r, jobs, threads, scratch, sc.size);
+    }
+    get(r, dt, pdw, dw, 0, O * Kg);
+  },
+};

@@ -1,0 +1,131 @@
+import { fail } from '../errors.js';
+import { webAssembly, wasmUnavailableReason, type WasmMemory } from './api.js';
+import { kernelModuleBytes } from './module.js';
+
+/** Bytes at the start of memory reserved for the thread pool's control block (see threads.ts). */
+export const CONTROL_BYTES = 1 << 16;
+
+const PAGE = 1 << 16;
+/** Largest memory camlab asks for (2 GiB); a driver splits its work so that one call fits. */
+export const MAX_PAGES = 32768;
+const INITIAL_PAGES = 64;
+
+export type KernelFn = (...args: number[]) => void;
+
+/** The instantiated kernel module: its memory, its exports by name, and typed views of the memory. */
+export interface WasmRuntime {
+  readonly memory: WasmMemory;
+  /** True when the memory is a SharedArrayBuffer, so workers can share it. */
+  readonly shared: boolean;
+  /** The module bytes (workers instantiate the same module on the same memory). */
+  readonly bytes: Uint8Array;
+  readonly fn: Readonly<Record<string, KernelFn>>;
+  /** Export names in index order (jobs name their function by index). */
+  readonly names: readonly string[];
+  /** Grows the memory to at least `bytes` (fails with a one-line error past MAX_PAGES). */
+  ensure(bytes: number): void;
+  f32(): Float32Array;
+  f64(): Float64Array;
+  i32(): Int32Array;
+}
+
+let runtime: WasmRuntime | null = null;
+let failure: string | null = null;
+
+/**
+ * The kernel module, compiled and instantiated on first use (synchronously: the web page computes
+ * in a Worker, where synchronous compilation of any size is allowed). Returns null, with the
+ * reason in `wasmFailure()`, where it cannot be built.
+ */
+export function wasmRuntime(): WasmRuntime | null {
+  if (runtime !== null || failure !== null) return runtime;
+  const why = wasmUnavailableReason();
+  if (why !== null) {
+    failure = why;
+    return null;
+  }
+  try {
+    runtime = instantiate();
+  } catch (e) {
+    failure = `the wasm kernels could not be instantiated: ${(e as Error).message}`;
+  }
+  return runtime;
+}
+
+/** Why wasmRuntime() returned null (null while it has not failed). */
+export function wasmFailure(): string | null {
+  return failure;
+}
+
+function instantiate(): WasmRuntime {
+  const wa = webAssembly()!;
+  // Shared memory needs SharedArrayBuffer (browsers: cross-origin isolation); else a plain one.
+  let memory: WasmMemory;
+  let shared = false;
+  try {
+    memory = new wa.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared: true });
+    shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+  } catch {
+    memory = new wa.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES });
+  }
+  const bytes = kernelModuleBytes({ min: INITIAL_PAGES, max: MAX_PAGES, shared });
+  const instance = new wa.Instance(new wa.Module(bytes), { env: { memory } });
+  const fn: Record<string, KernelFn> = {};
+  const names: string[] = [];
+  for (const [name, f] of Object.entries(instance.exports)) {
+    if (typeof f === 'function') {
+      fn[name] = f as KernelFn;
+      names.push(name);
+    }
+  }
+  let buffer = memory.buffer;
+  let v32 = new Float32Array(buffer);
+  let v64 = new Float64Array(buffer);
+  let vi = new Int32Array(buffer);
+  const refresh = (): void => {
+    if (memory.buffer === buffer) return;
+    buffer = memory.buffer;
+    v32 = new Float32Array(buffer);
+    v64 = new Float64Array(buffer);
+    vi = new Int32Array(buffer);
+  };
+  return {
+    memory,
+    shared,
+    bytes,
+    fn,
+    names,
+    ensure(n: number): void {
+      const pages = Math.ceil(n / PAGE);
+      const have = memory.buffer.byteLength / PAGE;
+      if (pages > have) {
+        if (pages > MAX_PAGES) fail('wasm backend', `one kernel call needs ${n} bytes, more than the ${MAX_PAGES * PAGE}-byte memory limit`);
+        // Grow with headroom, so a sequence of growing calls does not grow on every call.
+        memory.grow(Math.min(MAX_PAGES, Math.max(pages, Math.ceil(have * 1.25))) - have);
+      }
+      refresh();
+    },
+    f32: () => (refresh(), v32),
+    f64: () => (refresh(), v64),
+    i32: () => (refresh(), vi),
+  };
+}
+
+/**
+ * Lays out one kernel call's buffers in memory after the control block: inputs, outputs and the
+ * per-thread scratch. Offsets are bytes, 64-byte aligned, with 64 bytes of slack after every
+ * buffer (the vector loads of a row may read up to a v128 past its last element).
+ */
+export class Arena {
+  private top = CONTROL_BYTES;
+
+  alloc(bytes: number): number {
+    const p = this.top;
+    this.top = Math.ceil((p + bytes + 64) / 64) * 64;
+    return p;
+  }
+
+  get size(): number {
+    return this.top;
+  }
+}
