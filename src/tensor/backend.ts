@@ -1,6 +1,7 @@
 import { conv2dInputGradJs, conv2dJs, conv2dWeightGradJs } from './conv-js.js';
 import type { Conv2dGeometry } from './conv.js';
 import type { FloatArray } from './dtype.js';
+import type { PoolGeometry } from './pool.js';
 import { fail } from './errors.js';
 import { gemmJs } from './gemm-js.js';
 import { wasmFailure, wasmRuntime } from './wasm/runtime.js';
@@ -31,6 +32,19 @@ export interface Kernels {
   conv2dInputGrad(g: Conv2dGeometry, gy: FloatArray, w: FloatArray, dx: FloatArray): void;
   /** dw [O,C/groups,KH,KW] = Σ over the g.N images of the weight gradient. */
   conv2dWeightGrad(g: Conv2dGeometry, x: FloatArray, gy: FloatArray, dw: FloatArray): void;
+  /**
+   * out = a `op` b (an op of elementwise.ts by name) over a collapsed broadcast: out is contiguous
+   * over `dims`, a and b are read with element strides sa, sb. Returns false when this backend
+   * leaves the op (or this size) to the JS row loops of elementwise.ts.
+   */
+  binary(op: string, dims: readonly number[], a: FloatArray, sa: readonly number[], b: FloatArray, sb: readonly number[], out: FloatArray): boolean;
+  /** out = relu(a) as unary.ts defines it; false when left to the JS loop. */
+  relu(a: FloatArray, out: FloatArray): boolean;
+  /**
+   * Max pooling as pool.ts's maxPool2d (rh, rw: valid tap ranges [lo, hi) per output row and
+   * column); false when left to the JS loop there.
+   */
+  maxPool2d(g: PoolGeometry, rh: Int32Array, rw: Int32Array, x: FloatArray, values: FloatArray, indices: Int32Array): boolean;
 }
 
 const jsKernels: Kernels = {
@@ -38,6 +52,10 @@ const jsKernels: Kernels = {
   conv2d: conv2dJs,
   conv2dInputGrad: conv2dInputGradJs,
   conv2dWeightGrad: conv2dWeightGradJs,
+  // The JS element-wise and pooling loops live with their ops (elementwise.ts, unary.ts, pool.ts).
+  binary: () => false,
+  relu: () => false,
+  maxPool2d: () => false,
 };
 
 let chosen: Backend | null = null;

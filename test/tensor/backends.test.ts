@@ -9,6 +9,9 @@ import { gemm } from '../../src/tensor/gemm.js';
 import { matmul } from '../../src/tensor/matmul.js';
 import { Rng } from '../../src/tensor/rng.js';
 import { Tensor } from '../../src/tensor/tensor.js';
+import { add, div, eq, ge, gt, le, lt, maximum, minimum, mul, ne, sub } from '../../src/tensor/elementwise.js';
+import { maxPool2d, type Pool2dOptions } from '../../src/tensor/pool.js';
+import { relu } from '../../src/tensor/unary.js';
 import { getThreads, setThreads } from '../../src/tensor/wasm/threads.js';
 import { onBackend } from '../support/backends.js';
 import { errorOf, runs } from '../support/check.js';
@@ -18,11 +21,24 @@ import { errorOf, runs } from '../support/check.js';
 // any number of threads, and float32 stays within 2e-6 of float64 relative to the size of the
 // terms.
 
-function sameBits(a: FloatArray, b: FloatArray): void {
+function sameBits(a: FloatArray | Int32Array, b: FloatArray | Int32Array): void {
   expect(a.length).toBe(b.length);
   for (let i = 0; i < a.length; i++) {
     if (!Object.is(a[i], b[i])) expect.fail(`element ${i}: ${a[i]} vs ${b[i]}`);
   }
+}
+
+/** Normal values with NaN, ±Infinity, ±0 and repeats sprinkled in (ties and IEEE corner cases). */
+function special(shape: readonly number[], dtype: DType, seed: number): Tensor {
+  const rng = new Rng(seed);
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
+  const picks = [Number.NaN, Infinity, -Infinity, 0, -0, 1, -1];
+  for (let i = 0; i < n; i++) {
+    const u = rng.uniform();
+    data[i] = u < 0.1 ? picks[Math.floor(rng.uniform() * picks.length)]! : u < 0.2 && i > 0 ? data[i - 1]! : rng.normal();
+  }
+  return new Tensor(data, shape);
 }
 
 function abs(t: Tensor): Tensor {
@@ -113,6 +129,48 @@ describe('float64 is the same bits on the js and wasm backends', () => {
       const js = onBackend('js', () => convAll(c, 'float64', 10 * i));
       const wasm = onBackend('wasm', () => convAll(c, 'float64', 10 * i));
       js.forEach((t, k) => sameBits(wasm[k]!.data, t.data));
+    }
+  });
+});
+
+describe('element-wise ops and max pooling are the same bits on both backends (large enough for wasm)', () => {
+  const ops = { add, sub, mul, div, maximum, minimum, gt, ge, lt, le, eq, ne };
+  const shapes: [number[], number[]][] = [
+    [[3, 40, 7, 20], [3, 40, 7, 20]], // same shape
+    [[1, 64, 9, 9], [1, 64, 1, 1]], // per-channel (batch norm)
+    [[5, 1, 30, 1], [1, 16, 1, 30]], // both broadcast: 3 collapsed dimensions
+    [[2500], []], // a scalar operand
+    [[], [40, 70]],
+  ];
+  it.each(Object.keys(ops))('%s', (name) => {
+    const f = ops[name as keyof typeof ops];
+    for (const [i, [sa, sb]] of shapes.entries()) {
+      for (const [da, db] of [['float32', 'float32'], ['float64', 'float64'], ['float32', 'float64']] as [DType, DType][]) {
+        const a = special(sa, da, i);
+        const b = special(sb, db, i + 100);
+        sameBits(onBackend('wasm', () => f(a, b)).data, onBackend('js', () => f(a, b)).data);
+      }
+    }
+  });
+
+  it('relu', () => {
+    for (const dtype of ['float32', 'float64'] as const) {
+      const x = special([3, 1001], dtype, 7);
+      sameBits(onBackend('wasm', () => relu(x)).data, onBackend('js', () => relu(x)).data);
+    }
+  });
+
+  it.each([
+    ['3x3 stride 2 pad 1 (ResNet stem)', [2, 3, 30, 31], { kernelSize: 3, stride: 2, padding: 1 }],
+    ['2x2 (ties and NaN)', [1, 4, 16, 16], { kernelSize: 2 }],
+    ['dilation, ceil mode, rectangular', [1, 2, 21, 17], { kernelSize: [3, 2], stride: [2, 3], padding: [1, 1], dilation: [2, 1], ceilMode: true }],
+  ] as [string, number[], Pool2dOptions][])('maxPool2d %s', (_, shape, opts) => {
+    for (const dtype of ['float32', 'float64'] as const) {
+      const x = special(shape, dtype, 3);
+      const w = onBackend('wasm', () => maxPool2d(x, opts));
+      const j = onBackend('js', () => maxPool2d(x, opts));
+      sameBits(w.values.data, j.values.data);
+      sameBits(w.indices.data, j.indices.data);
     }
   });
 });

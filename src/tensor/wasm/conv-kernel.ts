@@ -1,4 +1,4 @@
-import { ctl, forLoop, i32, v128, type Code, type FunctionScope, type Local, type ModuleBuilder } from './emit.js';
+import { ctl, forLoop, i32, v128, type Code, type FunctionScope, type ModuleBuilder } from './emit.js';
 import { minI, type GemmFunctions, type Lanes } from './gemm-kernel.js';
 import { loadGeometry } from './geometry.js';
 
@@ -52,7 +52,7 @@ export function emitConvKernels(m: ModuleBuilder, L: Lanes, g: GemmFunctions, su
   // col(k, p) = x[c, oh·sh − ph + kh·dh, ow·sw − pw + kw·dw] (0 outside the image or past nc).
   const packIm2col = m.func(null, ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], [], (s, geo, x, k0, kc, p0, nc, dst, tab) => {
     const G = loadGeometry(s, geo, ['H', 'W', 'KH', 'KW', 'KK', 'sh', 'sw', 'ph', 'pw', 'dh', 'dw', 'OW', 'HW']);
-    const [c, kh, kw, kk, q, j, plane, ihb, iwb, d, t, ih, iw0, o2, w2, src, ih2, iw2] = locals(s, 18);
+    const [c, kh, kw, kk, q, j, plane, ihb, iwb, d, t, ih, iw0, o2, w2, src, ih2, iw2] = s.i32s(18);
     const rowFast: Code[] = [];
     for (let v = 0; v < NV; v++) rowFast.push(v128.store(d.get, v128.load(src.get, v * 16), v * 16));
     const zeros: Code[] = [];
@@ -121,7 +121,7 @@ export function emitConvKernels(m: ModuleBuilder, L: Lanes, g: GemmFunctions, su
   // channels [o0, o1) × positions [p0, p1) of one image and group (x, w, out at that image/group).
   m.func(`conv_fwd_${suffix}`, Array<'i32'>(14).fill('i32'), [], (s, geo, x, w, out, o0, o1, p0, p1, kcStep, aOff, bOff, tOff, tabOff, scratch) => {
     const G = loadGeometry(s, geo, ['Kg', 'OHW']);
-    const [ap, bp, tb, tab, jc, nc, pc, kc, ic, mc] = locals(s, 10);
+    const [ap, bp, tb, tab, jc, nc, pc, kc, ic, mc] = s.i32s(10);
     return [
       G.init,
       ap.set(add(scratch.get, aOff.get)),
@@ -149,7 +149,7 @@ export function emitConvKernels(m: ModuleBuilder, L: Lanes, g: GemmFunctions, su
   // positions of the panel `tabEntry` describes whose tap (kh, kw) lands inside the image.
   const scatterTile = m.func(null, Array<'i32'>(9).fill('i32'), [], (s, geo, tile, mr, nr, dx, c, kh, kw, te) => {
     const G = loadGeometry(s, geo, ['H', 'W', 'HW', 'sh', 'sw', 'ph', 'pw', 'dh', 'dw', 'OW']);
-    const [r, j, ih, iw0, plane, src, dst, o2, w2, ih2, iw2, rowOff] = locals(s, 12);
+    const [r, j, ih, iw0, plane, src, dst, o2, w2, ih2, iw2, rowOff] = s.i32s(12);
     const vecAdd: Code[] = [];
     for (let v = 0; v < NV; v++) vecAdd.push(v128.store(dst.get, L.vadd(v128.load(dst.get, v * 16), v128.load(src.get, v * 16)), v * 16));
     return [
@@ -194,7 +194,7 @@ export function emitConvKernels(m: ModuleBuilder, L: Lanes, g: GemmFunctions, su
   // tile buffer before it is scattered.
   m.func(`conv_dx_${suffix}`, Array<'i32'>(12).fill('i32'), [], (s, geo, gy, w, dx, c0, c1, kcStep, aOff, bOff, tOff, tabOff, scratch) => {
     const G = loadGeometry(s, geo, ['Og', 'Cg', 'KK', 'KW', 'OHW', 'OW']);
-    const [ap, bp, tb, tab, b0, kc, t, kh, kw, ic, mc, jr, nr, ir, mr, te, aBlk, bBlk, pPad] = locals(s, 19);
+    const [ap, bp, tb, tab, b0, kc, t, kh, kw, ic, mc, jr, nr, ir, mr, te, aBlk, bBlk, pPad] = s.i32s(19);
     // Packed block b of A starts at ap + b0·MCpad·es (MCpad = MC rounded up to MR: panels are full),
     // of B at bp + b0·pPad·es; within a block, panel offsets scale with that block's kc.
     const mcPad = Math.ceil(MC / MR) * MR;
@@ -246,7 +246,7 @@ export function emitConvKernels(m: ModuleBuilder, L: Lanes, g: GemmFunctions, su
   // (the transposed im2col block: positions along k, (c, kh, kw) along the panel); zero past nc.
   const packIm2colT = m.func(null, ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], [], (s, geo, x, p0, kc, j0, nc, dst) => {
     const G = loadGeometry(s, geo, ['H', 'W', 'KK', 'KW', 'sh', 'sw', 'ph', 'pw', 'dh', 'dw', 'OW', 'HW']);
-    const [jj, jAbs, c, kh, kw, plane, ihb, iwb, d, oh, ow, kk, run, ih, iwA, n2, lo, hi, src, step, srcStep, e] = locals(s, 22);
+    const [jj, jAbs, c, kh, kw, plane, ihb, iwb, d, oh, ow, kk, run, ih, iwA, n2, lo, hi, src, step, srcStep, e] = s.i32s(22);
     const stride = c32(NR * es);
     return [G.init, forLoop(jj, c32(0), nc.get, c32(1),
       // Column jj of the block: panel jj / NR, lane jj % NR.
@@ -301,7 +301,7 @@ export function emitConvKernels(m: ModuleBuilder, L: Lanes, g: GemmFunctions, su
   // [j0, j1) of dW [Og × Kg] of one group, summed over nImg images (x, g at image 0 of the group).
   m.func(`conv_dw_${suffix}`, Array<'i32'>(13).fill('i32'), [], (s, geo, x, gy, dw, j0, j1, nImg, kcStep, accumulate, aOff, bOff, tOff, scratch) => {
     const G = loadGeometry(s, geo, ['C', 'O', 'HW', 'OHW', 'Og', 'Kg']);
-    const [ap, bp, tb, n, xn, gn, pc, kc, jc, nc, ic, mc, ncPad, z] = locals(s, 14);
+    const [ap, bp, tb, n, xn, gn, pc, kc, jc, nc, ic, mc, ncPad, z] = s.i32s(14);
     return [
       G.init,
       ap.set(add(scratch.get, aOff.get)),
@@ -341,11 +341,4 @@ function zeroColumn(L: Lanes, s: FunctionScope, bp: Code, z: Code, kc: Code, NR:
     d.set(add(bp, i32.shl(add(mul(i32.div_u(z, c32(NR)), mul(kc, c32(NR))), i32.rem_u(z, c32(NR))), c32(L.shift)))),
     forLoop(k, c32(0), kc, c32(1), L.store(d.get, L.zero()), d.set(add(d.get, c32(NR * L.es)))),
   ];
-}
-
-type Locals<N extends number, R extends Local[] = []> = R['length'] extends N ? R : Locals<N, [Local, ...R]>;
-
-/** n fresh i32 locals (a tuple, for destructuring). */
-function locals<N extends number>(s: FunctionScope, n: N): Locals<N> {
-  return Array.from({ length: n }, () => s.local('i32')) as Locals<N>;
 }

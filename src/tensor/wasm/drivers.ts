@@ -3,6 +3,7 @@ import { kBlockSize, KC } from '../contract.js';
 import type { Conv2dGeometry } from '../conv.js';
 import type { FloatArray } from '../dtype.js';
 import { gemmJs } from '../gemm-js.js';
+import { BINARY_OPS, type BinaryOp } from './elementwise-kernel.js';
 import { LANES, type WasmDType } from './gemm-kernel.js';
 import { GEOMETRY_BYTES, GEOMETRY_FIELDS } from './geometry.js';
 import { nrOf, TILES } from './module.js';
@@ -12,6 +13,10 @@ import { getThreads, runJobs, type Job } from './threads.js';
 // The TypeScript side of the wasm kernels: copy the operands into the kernel module's memory,
 // cut the work into jobs by output blocks, run them (on all threads when the work is large), and
 // copy the result out. One call's buffers are laid out from scratch each time (Arena).
+
+/** Elements below which element-wise ops stay in JS (the copies in and out cost more than they save). */
+const ELEMENTWISE_MIN = 2048;
+const WASM_BINARY = new Set<string>(BINARY_OPS);
 
 /** Work (multiply-adds) below which a call stays on the calling thread: hand-off costs ~10-20 µs. */
 const PARALLEL_MIN_MACS = 1 << 19;
@@ -273,5 +278,81 @@ export const wasmKernels: Kernels = {
       runJobs(r, jobs, threads, scratch, sc.size);
     }
     get(r, dt, pdw, dw, 0, O * Kg);
+  },
+
+  binary(op, dims, a, sa, b, sb, out) {
+    if (out.length < ELEMENTWISE_MIN || !WASM_BINARY.has(op)) return false;
+    const dt: WasmDType = out instanceof Float64Array ? 'f64' : 'f32';
+    const es = LANES[dt].es;
+    const r = rt();
+    const arena = new Arena();
+    const pa = arena.alloc(a.length * es);
+    const pb = arena.alloc(b.length * es);
+    const po = arena.alloc(out.length * es);
+    r.ensure(arena.size);
+    put(r, dt, pa, a);
+    put(r, dt, pb, b);
+    const fn = r.fn[`ew_${op as BinaryOp}_${dt}`]!;
+    const nd = dims.length;
+    const cols = dims[nd - 1]!;
+    const rows = nd >= 2 ? dims[nd - 2]! : 1;
+    const ars = nd >= 2 ? sa[nd - 2]! : 0;
+    const brs = nd >= 2 ? sb[nd - 2]! : 0;
+    // Dimensions before the last two: one call per slab (an odometer over them).
+    const outer = dims.slice(0, Math.max(0, nd - 2));
+    const idx = outer.map(() => 0);
+    let ao = 0;
+    let bo = 0;
+    for (let o = 0; o < out.length; o += rows * cols) {
+      fn(po + o * es, pa + ao * es, ars, sa[nd - 1]!, pb + bo * es, brs, sb[nd - 1]!, rows, cols);
+      for (let d = outer.length - 1; d >= 0; d--) {
+        idx[d]!++;
+        ao += sa[d]!;
+        bo += sb[d]!;
+        if (idx[d]! < outer[d]!) break;
+        ao -= sa[d]! * outer[d]!;
+        bo -= sb[d]! * outer[d]!;
+        idx[d] = 0;
+      }
+    }
+    get(r, dt, po, out);
+    return true;
+  },
+
+  maxPool2d(g, rh, rw, x, values, indices) {
+    const dt: WasmDType = values instanceof Float64Array ? 'f64' : 'f32';
+    const es = LANES[dt].es;
+    const r = rt();
+    const planes = g.N * g.C;
+    const arena = new Arena();
+    const px = arena.alloc(x.length * es);
+    const pv = arena.alloc(values.length * es);
+    const pi = arena.alloc(indices.length * 4);
+    const prh = arena.alloc(rh.length * 4);
+    const prw = arena.alloc(rw.length * 4);
+    r.ensure(arena.size);
+    put(r, dt, px, x);
+    const i32 = r.i32();
+    i32.set(rh, prh >> 2);
+    i32.set(rw, prw >> 2);
+    r.fn[`maxpool_${dt}`]!(px, pv, pi, planes, g.H, g.W, g.OH, g.OW, prh, prw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw);
+    get(r, dt, pv, values);
+    indices.set(r.i32().subarray(pi >> 2, (pi >> 2) + indices.length));
+    return true;
+  },
+
+  relu(a, out) {
+    if (out.length < ELEMENTWISE_MIN) return false;
+    const dt: WasmDType = out instanceof Float64Array ? 'f64' : 'f32';
+    const es = LANES[dt].es;
+    const r = rt();
+    const arena = new Arena();
+    const pa = arena.alloc(a.length * es);
+    const po = arena.alloc(out.length * es);
+    r.ensure(arena.size);
+    put(r, dt, pa, a);
+    r.fn[`relu_${dt}`]!(po, pa, a.length);
+    get(r, dt, po, out);
+    return true;
   },
 };

@@ -174,6 +174,8 @@ function makeLocal(index: number, type: ValType): Local {
   };
 }
 
+type Locals<N extends number, R extends Local[] = []> = R['length'] extends N ? R : Locals<N, [Local, ...R]>;
+
 /** Declares locals while a function body is written. */
 export class FunctionScope {
   readonly params: Local[];
@@ -186,6 +188,11 @@ export class FunctionScope {
   local(type: ValType): Local {
     this.locals.push(type);
     return makeLocal(this.params.length + this.locals.length - 1, type);
+  }
+
+  /** n fresh i32 locals, as a tuple for destructuring. */
+  i32s<N extends number>(n: N): Locals<N> {
+    return Array.from({ length: n }, () => this.local('i32')) as Locals<N>;
   }
 
   /** The locals declaration: runs of equal types. */

@@ -17,6 +17,9 @@ export interface Lanes {
   add: (a: Code, b: Code) => Code;
   mul: (a: Code, b: Code) => Code;
   zero: () => Code;
+  gt: (a: Code, b: Code) => Code;
+  ne: (a: Code, b: Code) => Code;
+  eq: (a: Code, b: Code) => Code;
   vsplatLoad: (addr: Code, offset?: number) => Code;
   vadd: (a: Code, b: Code) => Code;
   vmul: (a: Code, b: Code) => Code;
@@ -26,12 +29,12 @@ export interface Lanes {
 export const LANES: Record<WasmDType, Lanes> = {
   f32: {
     dt: 'f32', es: 4, shift: 2, lanes: 4,
-    load: f32.load, store: f32.store, add: f32.add, mul: f32.mul, zero: () => f32.const(0),
+    load: f32.load, store: f32.store, add: f32.add, mul: f32.mul, zero: () => f32.const(0), gt: f32.gt, ne: f32.ne, eq: f32.eq,
     vsplatLoad: v128.load32_splat, vadd: f32x4.add, vmul: f32x4.mul, vsplat: f32x4.splat,
   },
   f64: {
     dt: 'f64', es: 8, shift: 3, lanes: 2,
-    load: f64.load, store: f64.store, add: f64.add, mul: f64.mul, zero: () => f64.const(0),
+    load: f64.load, store: f64.store, add: f64.add, mul: f64.mul, zero: () => f64.const(0), gt: f64.gt, ne: f64.ne, eq: f64.eq,
     vsplatLoad: v128.load64_splat, vadd: f64x2.add, vmul: f64x2.mul, vsplat: f64x2.splat,
   },
 };

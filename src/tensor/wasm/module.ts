@@ -1,10 +1,12 @@
 import { emitConvKernels } from './conv-kernel.js';
+import { emitElementwise } from './elementwise-kernel.js';
 import { ModuleBuilder } from './emit.js';
+import { emitMaxPool } from './pool-kernel.js';
 import { emitGemm, emitGemmBlocks, LANES, type GemmTile, type WasmDType } from './gemm-kernel.js';
 
 /**
  * Register tiles and cache blocks per dtype, measured on the reference machine (Sapphire Rapids,
- * V8 in Node 20; bench/ and test/tensor/wasm-tiles.md): 4×8 f32 (4 rows × 2 f32x4) and 4×4 f64
+ * V8 in Node 20, bench/): 4×8 f32 (4 rows × 2 f32x4) and 4×4 f64
  * (4 rows × 2 f64x2) keep 8 accumulators, 2 B vectors and 4 A broadcasts in the 16 XMM registers
  * V8 uses; larger tiles (4×12, 5×8, 6×8) spill because V8 hoists every broadcast load of a k step.
  * Unrolling k gave nothing (it lengthens the live ranges the same way).
@@ -20,9 +22,10 @@ export function nrOf(dt: WasmDType): number {
 }
 
 /**
- * The whole kernel module: per dtype the strided GEMM (`gemm_f32`, `gemm_f64`) and the three
- * convolution kernels (`conv_fwd_*`, `conv_dx_*`, `conv_dw_*`), all on one imported memory
- * (`env.memory`, shared when threads are possible).
+ * The whole kernel module: per dtype the strided GEMM (`gemm_f32`, `gemm_f64`), the three
+ * convolution kernels (`conv_fwd_*`, `conv_dx_*`, `conv_dw_*`) and the element-wise ones
+ * (`ew_<op>_*`, `relu_*`) and max pooling (`maxpool_*`), all on one imported memory (`env.memory`, shared when threads are
+ * possible).
  */
 export function kernelModuleBytes(memory: { min: number; max: number; shared: boolean }): Uint8Array {
   const m = new ModuleBuilder();
@@ -31,6 +34,8 @@ export function kernelModuleBytes(memory: { min: number; max: number; shared: bo
     const blocks = emitGemmBlocks(m, L, TILES[dt]);
     emitGemm(m, `gemm_${dt}`, L, blocks);
     emitConvKernels(m, L, blocks, dt);
+    emitElementwise(m, L);
+    emitMaxPool(m, L);
   }
   return m.bytes({ module: 'env', name: 'memory', ...memory });
 }
