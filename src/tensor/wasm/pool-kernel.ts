@@ -15,7 +15,7 @@ const c32 = i32.const;
 export function emitMaxPool(m: ModuleBuilder, L: Lanes): void {
   const dt = L.dt;
   m.func(`maxpool_${dt}`, Array<'i32'>(16).fill('i32'), [], (s, x, vals, idx, planes, H, W, OH, OW, rh, rw, sh, sw, ph, pw, dh, dw) => {
-    const [plane, oh, ow, base, h0, w0, khLo, khHi, kwLo, kwHi, i, j, row, p, bestIdx] = s.i32s(15);
+    const [plane, oh, ow, base, h0, w0, khLo, khHi, kwLo, kwHi, i, j, row, p, bestIdx, win] = s.i32s(16);
     const best = s.local(dt);
     const v = s.local(dt);
     const at = (e: Local): Code => add(x.get, i32.shl(e.get, c32(L.shift)));
@@ -36,7 +36,10 @@ export function emitMaxPool(m: ModuleBuilder, L: Lanes): void {
             forLoop(j, kwLo.get, kwHi.get, c32(1),
               p.set(add(row.get, mul(j.get, dw.get))),
               v.set(L.load(at(p))),
-              ctl.if(i32.or(L.gt(v.get, best.get), i32.and(L.ne(v.get, v.get), L.eq(best.get, best.get))), [best.set(v.get), bestIdx.set(p.get)]),
+              // Branch-free: with random data a branch here mispredicts every other tap.
+              win.set(i32.or(L.gt(v.get, best.get), i32.and(L.ne(v.get, v.get), L.eq(best.get, best.get)))),
+              best.set(ctl.select(v.get, best.get, win.get)),
+              bestIdx.set(ctl.select(p.get, bestIdx.get, win.get)),
             ),
           ),
           L.store(vals.get, best.get),
