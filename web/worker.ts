@@ -5,7 +5,7 @@
  * stays responsive and shows progress. Pure camlab: the same code as in Node, Deno and Bun.
  */
 import {
-  defaultLayer, explain, heatmap, imageToInput, inputToImage, loadModel, overlay, probeLayers, topClasses, zeros,
+  backendInfo, defaultLayer, explain, heatmap, imageToInput, inputToImage, loadModel, overlay, probeLayers, topClasses, zeros,
   type CamResult, type ExplainOptions, type LoadedModel, type RgbaImage, type SaliencyResult,
 } from '../src/index.js';
 import type { ChannelRow, DescribeRequest, FromWorker, MethodOutput, Rgba, RunRequest, ToWorker } from './protocol.js';
@@ -35,6 +35,13 @@ function getModel(m: RunRequest['model']): Promise<LoadedModel> {
     models.set(key, p);
   }
   return p;
+}
+
+/** "WebAssembly SIMD kernels · 4 threads", or why there is one thread (no cross-origin isolation). */
+function engine(): string {
+  const b = backendInfo();
+  const kernels = b.backend === 'wasm' ? 'WebAssembly SIMD kernels' : `JavaScript kernels${b.reason === null ? '' : ` (${b.reason})`}`;
+  return `${kernels} · ${b.threads.reason === null ? `${b.threads.requested} thread${b.threads.requested === 1 ? '' : 's'}` : `1 thread: ${b.threads.reason}`}`;
 }
 
 function toRgba(img: RgbaImage): Rgba {
@@ -89,7 +96,7 @@ async function run(req: RunRequest): Promise<void> {
   const x = imageToInput(req.image, model.spec.input);
   const shown = inputToImage(x, model.spec.input);
   const input = toRgba(shown);
-  post({ type: 'prepared', id: req.id, model: req.model.name, input, top: topClasses(model.module, x, model.spec.classes), classes: model.spec.classes }, [input.data.buffer]);
+  post({ type: 'prepared', id: req.id, model: req.model.name, input, top: topClasses(model.module, x, model.spec.classes), classes: model.spec.classes, engine: engine() }, [input.data.buffer]);
   for (const [i, method] of req.methods.entries()) {
     post({ type: 'progress', id: req.id, done: i + 1, total, label: `computing ${method}` + (method.startsWith('smooth') ? ` (${req.options.samples} noisy samples)` : '') });
     const m0 = performance.now();

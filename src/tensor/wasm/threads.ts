@@ -207,15 +207,17 @@ function ensurePool(rt: WasmRuntime, size: number): Pool | null {
   return pool;
 }
 
-/** What the thread pool does now: threads asked for, threads working, and why fewer if so. */
+/**
+ * The thread pool: threads asked for, threads working now (workers start with the first kernel
+ * call large enough to split), and why kernels cannot use more than one thread here, if so.
+ */
 export function threadInfo(rt: WasmRuntime | null): { requested: number; active: number; reason: string | null } {
   const req = getThreads();
-  if (rt === null) return { requested: req, active: 1, reason: 'the wasm backend is not in use (the JS kernels run on the calling thread)' };
+  if (rt === null) return { requested: req, active: 1, reason: req === 1 ? null : 'the JS kernels run on the calling thread' };
   if (req === 1) return { requested: 1, active: 1, reason: null };
   const why = singleThreadReason(rt);
   if (why !== null) return { requested: req, active: 1, reason: why };
-  const ready = pool === null ? 0 : Atomics.load(rt.i32(), READY);
-  return { requested: req, active: 1 + ready, reason: pool === null ? 'the workers start with the first kernel call large enough to split' : null };
+  return { requested: req, active: 1 + (pool === null ? 0 : Atomics.load(rt.i32(), READY)), reason: null };
 }
 
 /** A kernel call: the export's name and its arguments (the scratch pointer is appended). */
