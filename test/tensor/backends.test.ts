@@ -163,6 +163,7 @@ describe('element-wise ops and max pooling are the same bits on both backends (l
   it.each([
     ['3x3 stride 2 pad 1 (ResNet stem)', [2, 3, 30, 31], { kernelSize: 3, stride: 2, padding: 1 }],
     ['2x2 (ties and NaN)', [1, 4, 16, 16], { kernelSize: 2 }],
+    ['3x3 stride 1 pad 1', [1, 3, 12, 23], { kernelSize: 3, stride: 1, padding: 1 }],
     ['dilation, ceil mode, rectangular', [1, 2, 21, 17], { kernelSize: [3, 2], stride: [2, 3], padding: [1, 1], dilation: [2, 1], ceilMode: true }],
   ] as [string, number[], Pool2dOptions][])('maxPool2d %s', (_, shape, opts) => {
     for (const dtype of ['float32', 'float64'] as const) {

@@ -335,7 +335,7 @@ export const wasmKernels: Kernels = {
     const i32 = r.i32();
     i32.set(rh, prh >> 2);
     i32.set(rw, prw >> 2);
-    r.fn[`maxpool_${dt}`]!(px, pv, pi, planes, g.H, g.W, g.OH, g.OW, prh, prw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw);
+    r.fn[`maxpool_${dt}`]!(px, pv, pi, planes, g.H, g.W, g.OH, g.OW, prh, prw, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw);
     get(r, dt, pv, values);
     indices.set(r.i32().subarray(pi >> 2, (pi >> 2) + indices.length));
     return true;

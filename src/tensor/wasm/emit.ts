@@ -121,6 +121,25 @@ export const v128 = {
   bitselect: (a: Code, b: Code, mask: Code): Code => [a, b, mask, simd(0x52)],
 };
 
+export const i32x4 = {
+  splat: sun(0x11),
+  add: sbin(0xae),
+  /** A constant vector of four i32 lanes. */
+  const: (lanes: readonly [number, number, number, number]): Code => {
+    const b = new Uint8Array(16);
+    const dv = new DataView(b.buffer);
+    lanes.forEach((v, i) => dv.setInt32(4 * i, v, true));
+    return [simd(0x0c), Array.from(b)];
+  },
+  extract_lane: (v: Code, lane: number): Code => [v, simd(0x1b), lane],
+};
+
+/** i8x16.shuffle: byte i of the result is byte lanes[i] of the 32-byte concatenation a ‖ b. */
+export function shuffle(a: Code, b: Code, lanes: readonly number[]): Code {
+  if (lanes.length !== 16 || lanes.some((l) => l < 0 || l > 31)) throw new Error('wasm emitter: shuffle needs 16 lanes in [0, 32)');
+  return [a, b, simd(0x0d), [...lanes]];
+}
+
 export const f32x4 = {
   splat: sun(0x13),
   extract_lane: (v: Code, lane: number): Code => [v, simd(0x1f), lane],
