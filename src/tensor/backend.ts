@@ -45,6 +45,13 @@ export interface Kernels {
    * column); false when left to the JS loop there.
    */
   maxPool2d(g: PoolGeometry, rh: Int32Array, rw: Int32Array, x: FloatArray, values: FloatArray, indices: Int32Array): boolean;
+  /**
+   * out[i] = x[idx[i]] (indexing.ts's gather) or out[idx[i]] += g[i] for i ascending (scatterAdd,
+   * out zero-filled): -1 when done, the first position of an index outside x (out) to report, or
+   * null when left to the JS loops there.
+   */
+  gather(x: FloatArray, idx: Int32Array, out: FloatArray): number | null;
+  scatterAdd(g: FloatArray, idx: Int32Array, out: FloatArray): number | null;
 }
 
 const jsKernels: Kernels = {
@@ -52,10 +59,12 @@ const jsKernels: Kernels = {
   conv2d: conv2dJs,
   conv2dInputGrad: conv2dInputGradJs,
   conv2dWeightGrad: conv2dWeightGradJs,
-  // The JS element-wise and pooling loops live with their ops (elementwise.ts, unary.ts, pool.ts).
+  // The JS element-wise, pooling and indexing loops live with their ops (elementwise.ts, unary.ts, pool.ts, indexing.ts).
   binary: () => false,
   relu: () => false,
   maxPool2d: () => false,
+  gather: () => null,
+  scatterAdd: () => null,
 };
 
 let chosen: Backend | null = null;

@@ -10,7 +10,9 @@ import { matmul } from '../../src/tensor/matmul.js';
 import { Rng } from '../../src/tensor/rng.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { add, div, eq, ge, gt, le, lt, maximum, minimum, mul, ne, sub } from '../../src/tensor/elementwise.js';
+import { gather, scatterAdd } from '../../src/tensor/indexing.js';
 import { maxPool2d, type Pool2dOptions } from '../../src/tensor/pool.js';
+import { IndexTensor } from '../../src/tensor/tensor.js';
 import { relu } from '../../src/tensor/unary.js';
 import { getThreads, setThreads } from '../../src/tensor/wasm/threads.js';
 import { onBackend } from '../support/backends.js';
@@ -149,6 +151,22 @@ describe('element-wise ops and max pooling are the same bits on both backends (l
         const a = special(sa, da, i);
         const b = special(sb, db, i + 100);
         sameBits(onBackend('wasm', () => f(a, b)).data, onBackend('js', () => f(a, b)).data);
+      }
+    }
+  });
+
+  it('gather and scatterAdd (repeated indices add in index order), and their errors', () => {
+    const rng = new Rng(9);
+    const idx = new IndexTensor(Int32Array.from({ length: 5000 }, () => Math.floor(rng.uniform() * 3000)), [50, 100]);
+    for (const dtype of ['float32', 'float64'] as const) {
+      const x = special([3000], dtype, 11);
+      const g = special([50, 100], dtype, 12);
+      sameBits(onBackend('wasm', () => gather(x, idx)).data, onBackend('js', () => gather(x, idx)).data);
+      sameBits(onBackend('wasm', () => scatterAdd(g, idx, [3000])).data, onBackend('js', () => scatterAdd(g, idx, [3000])).data);
+      const bad = new IndexTensor(Int32Array.from({ length: 4000 }, (_, i) => (i === 2500 ? 3000 : i % 7)), [4000]);
+      for (const backend of ['js', 'wasm'] as const) {
+        expect(onBackend(backend, () => errorOf(() => gather(x, bad)))).toBe('gather: index 3000 at position 2500 is out of range for source [3000] (3000 elements)');
+        expect(onBackend(backend, () => errorOf(() => scatterAdd(special([4000], dtype, 1), bad, [3000])))).toBe('scatterAdd: index 3000 at position 2500 is out of range for target [3000] (3000 elements)');
       }
     }
   });

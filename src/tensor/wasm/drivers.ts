@@ -90,6 +90,26 @@ function imagesPerChunk(N: number, perImage: number, fixed: number): number {
   return Math.max(1, Math.min(N, Math.floor((CHUNK_BYTES - fixed) / Math.max(1, perImage))));
 }
 
+/** gather / scatter_add through the kernels (see Kernels.gather): null below ELEMENTWISE_MIN. */
+function indexed(fn: 'gather' | 'scatter_add', src: FloatArray, idx: Int32Array, out: FloatArray): number | null {
+  if (idx.length < ELEMENTWISE_MIN) return null;
+  const dt: WasmDType = out instanceof Float64Array ? 'f64' : 'f32';
+  const es = LANES[dt].es;
+  const r = rt();
+  const arena = new Arena();
+  const ps = arena.alloc(src.length * es);
+  const pi = arena.alloc(idx.length * 4);
+  const po = arena.alloc(out.length * es);
+  r.ensure(arena.size);
+  put(r, dt, ps, src);
+  r.i32().set(idx, pi >> 2);
+  const limit = fn === 'gather' ? src.length : out.length;
+  if (fn === 'scatter_add') zero(r, dt, po, out.length);
+  const bad = (r.fn[`${fn}_${dt}`] as unknown as (...a: number[]) => number)(po, ps, pi, idx.length, limit);
+  if (bad < 0) get(r, dt, po, out);
+  return bad;
+}
+
 export const wasmKernels: Kernels = {
   gemm(M, N, K, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff, ldc, accumulate) {
     const f64 = c instanceof Float64Array;
@@ -339,6 +359,14 @@ export const wasmKernels: Kernels = {
     get(r, dt, pv, values);
     indices.set(r.i32().subarray(pi >> 2, (pi >> 2) + indices.length));
     return true;
+  },
+
+  gather(x, idx, out) {
+    return indexed('gather', x, idx, out);
+  },
+
+  scatterAdd(g, idx, out) {
+    return indexed('scatter_add', g, idx, out);
   },
 
   relu(a, out) {

@@ -1,7 +1,7 @@
 import { emitConvKernels } from './conv-kernel.js';
 import { emitElementwise } from './elementwise-kernel.js';
 import { ModuleBuilder } from './emit.js';
-import { emitMaxPool } from './pool-kernel.js';
+import { emitGatherScatter, emitMaxPool } from './pool-kernel.js';
 import { emitGemm, emitGemmBlocks, LANES, type GemmTile, type WasmDType } from './gemm-kernel.js';
 
 /**
@@ -24,7 +24,8 @@ export function nrOf(dt: WasmDType): number {
 /**
  * The whole kernel module: per dtype the strided GEMM (`gemm_f32`, `gemm_f64`), the three
  * convolution kernels (`conv_fwd_*`, `conv_dx_*`, `conv_dw_*`) and the element-wise ones
- * (`ew_<op>_*`, `relu_*`) and max pooling (`maxpool_*`), all on one imported memory (`env.memory`, shared when threads are
+ * (`ew_<op>_*`, `relu_*`), max pooling (`maxpool_*`) and the gather / scatter-add of its
+ * indices (`gather_*`, `scatter_add_*`), all on one imported memory (`env.memory`, shared when threads are
  * possible).
  */
 export function kernelModuleBytes(memory: { min: number; max: number; shared: boolean }): Uint8Array {
@@ -36,6 +37,7 @@ export function kernelModuleBytes(memory: { min: number; max: number; shared: bo
     emitConvKernels(m, L, blocks, dt);
     emitElementwise(m, L);
     emitMaxPool(m, L);
+    emitGatherScatter(m, L);
   }
   return m.bytes({ module: 'env', name: 'memory', ...memory });
 }

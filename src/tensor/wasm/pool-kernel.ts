@@ -1,4 +1,4 @@
-import { ctl, f32x4, forLoop, i32, i32x4, shuffle, v128, type Code, type Local, type ModuleBuilder } from './emit.js';
+import { ctl, f32x4, forLoop, i32, i32x4, shuffle, v128, type Code, type FunctionScope, type Local, type ModuleBuilder } from './emit.js';
 import type { Lanes } from './gemm-kernel.js';
 
 const add = i32.add;
@@ -110,5 +110,35 @@ export function emitMaxPool(m: ModuleBuilder, L: Lanes): void {
         ),
       ),
     ];
+  });
+}
+
+/**
+ * gather_<dt>(out, x, idx, n, limit) → -1, or the first position whose index is outside [0, limit):
+ * out[i] = x[idx[i]] (indexing.ts's gather; the caller reports a bad index).
+ * scatter_add_<dt>(out, g, idx, n, limit) → the same check, then out[idx[i]] += g[i] for i ascending
+ * (indexing.ts's scatterAdd; out zero-filled by the caller).
+ */
+export function emitGatherScatter(m: ModuleBuilder, L: Lanes): void {
+  const checked = (s: FunctionScope, idx: Local, n: Local, limit: Local, body: (k: Local, i: Local) => Code): Code => {
+    const [i, k] = s.i32s(2);
+    return [
+      forLoop(i, c32(0), n.get, c32(1),
+        k.set(i32.load(add(idx.get, i32.shl(i.get, c32(2))))),
+        ctl.if(i32.ge_u(k.get, limit.get), [i.get, ctl.return()]),
+        body(k, i),
+      ),
+      c32(-1),
+    ];
+  };
+  m.func(`gather_${L.dt}`, ['i32', 'i32', 'i32', 'i32', 'i32'], ['i32'], (s, out, x, idx, n, limit) =>
+    checked(s, idx, n, limit, (k, i) => L.store(add(out.get, i32.shl(i.get, c32(L.shift))), L.load(add(x.get, i32.shl(k.get, c32(L.shift)))))),
+  );
+  m.func(`scatter_add_${L.dt}`, ['i32', 'i32', 'i32', 'i32', 'i32'], ['i32'], (s, out, g, idx, n, limit) => {
+    const d = s.local('i32');
+    return checked(s, idx, n, limit, (k, i) => [
+      d.set(add(out.get, i32.shl(k.get, c32(L.shift)))),
+      L.store(d.get, L.add(L.load(d.get), L.load(add(g.get, i32.shl(i.get, c32(L.shift)))))),
+    ]);
   });
 }
