@@ -68,8 +68,8 @@ const jsKernels: Kernels = {
 };
 
 let chosen: Backend | null = null;
-/** Why the default (wasm) could not be used, once that was found out. */
-let fallback: string | null = null;
+/** Why the default (wasm) cannot be used here (undefined until probed, null when it can). */
+let fallback: string | null | undefined;
 
 /**
  * Selects the kernels: 'wasm' (WebAssembly SIMD, the default where the engine validates SIMD) or
@@ -84,7 +84,7 @@ export function setBackend(backend: Backend): void {
 /** The active backend: the one set, else 'wasm' where WebAssembly SIMD validates, else 'js'. */
 export function getBackend(): Backend {
   if (chosen !== null) return chosen;
-  if (fallback === null) fallback = wasmUnavailableReason();
+  if (fallback === undefined) fallback = wasmUnavailableReason();
   return fallback === null ? 'wasm' : 'js';
 }
 
@@ -105,6 +105,6 @@ export function referenceKernels(): Kernels {
 /** What runs the kernels: the backend, why it is not wasm (if so), and the threads. */
 export function backendInfo(): { backend: Backend; reason: string | null; threads: { requested: number; active: number; reason: string | null } } {
   const backend: Backend = kernels() === wasmKernels ? 'wasm' : 'js';
-  const reason = backend === 'wasm' ? null : chosen === 'js' ? 'selected with setBackend' : fallback;
+  const reason = backend === 'wasm' ? null : chosen === 'js' ? 'selected with setBackend' : (fallback ?? null);
   return { backend, reason, threads: poolInfo(backend === 'wasm' ? wasmRuntime() : null) };
 }
