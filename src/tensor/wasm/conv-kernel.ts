@@ -1,4 +1,4 @@
-import { ctl, forLoop, i32, v128, type Code, type FunctionScope, type ModuleBuilder } from './emit.js';
+import { ctl, forLoop, i32, shuffle, v128, type Code, type FunctionScope, type ModuleBuilder } from './emit.js';
 import { minI, type GemmFunctions, type Lanes } from './gemm-kernel.js';
 import { loadGeometry } from './geometry.js';
 
@@ -55,6 +55,10 @@ export function emitConvKernels(m: ModuleBuilder, L: Lanes, g: GemmFunctions, su
     const [c, kh, kw, kk, q, j, plane, ihb, iwb, d, t, ih, iw0, o2, w2, src, ih2, iw2] = s.i32s(18);
     const rowFast: Code[] = [];
     for (let v = 0; v < NV; v++) rowFast.push(v128.store(d.get, v128.load(src.get, v * 16), v * 16));
+    // Stride 2: the even elements of 2·NR consecutive ones (lanes 0, 2 of f32x4 pairs; lane 0 of f64x2 pairs).
+    const evens = L.lanes === 4 ? [0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27] : [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
+    const rowFast2: Code[] = [];
+    for (let v = 0; v < NV; v++) rowFast2.push(v128.store(d.get, shuffle(v128.load(src.get, 32 * v), v128.load(src.get, 32 * v + 16), evens), v * 16));
     const zeros: Code[] = [];
     for (let v = 0; v < NV; v++) zeros.push(v128.store(d.get, v128.zero(), v * 16));
     const elem = (dstAt: Code, ihE: Code, iwE: Code): Code =>
@@ -80,9 +84,13 @@ export function emitConvKernels(m: ModuleBuilder, L: Lanes, g: GemmFunctions, su
             ctl.if(i32.lt_u(ih.get, G.H.get),
               ctl.if(i32.and(i32.eq(G.sw.get, c32(1)), i32.and(i32.ge_s(iw0.get, c32(0)), i32.le_s(add(iw0.get, c32(NR)), G.W.get))),
                 [src.set(add(plane.get, i32.shl(add(mul(ih.get, G.W.get), iw0.get), c32(L.shift)))), rowFast],
-                forLoop(j, c32(0), c32(NR), c32(1),
-                  iw2.set(add(iw0.get, mul(j.get, G.sw.get))),
-                  elem(add(d.get, i32.shl(j.get, c32(L.shift))), ih.get, iw2.get),
+                // (the loads of stride 2 read one element past the last used one: the row's next, or the buffer's slack)
+                ctl.if(i32.and(i32.eq(G.sw.get, c32(2)), i32.and(i32.ge_s(iw0.get, c32(0)), i32.le_s(add(iw0.get, c32(2 * NR - 1)), G.W.get))),
+                  [src.set(add(plane.get, i32.shl(add(mul(ih.get, G.W.get), iw0.get), c32(L.shift)))), rowFast2],
+                  forLoop(j, c32(0), c32(NR), c32(1),
+                    iw2.set(add(iw0.get, mul(j.get, G.sw.get))),
+                    elem(add(d.get, i32.shl(j.get, c32(L.shift))), ih.get, iw2.get),
+                  ),
                 ),
               ),
               zeros,
