@@ -38,6 +38,11 @@ export interface Kernels {
    * leaves the op (or this size) to the JS row loops of elementwise.ts.
    */
   binary(op: string, dims: readonly number[], a: FloatArray, sa: readonly number[], b: FloatArray, sb: readonly number[], out: FloatArray): boolean;
+  /**
+   * out (contiguous over the collapsed `dims`) = x[base + Σ i_k·strides[k]] (movement.ts's
+   * copyView: permutes, slices, broadcasts); false when left to the JS loop there.
+   */
+  stridedCopy(x: FloatArray, base: number, dims: readonly number[], strides: readonly number[], out: FloatArray): boolean;
   /** out = relu(a) as unary.ts defines it; false when left to the JS loop. */
   relu(a: FloatArray, out: FloatArray): boolean;
   /**
@@ -61,6 +66,7 @@ const jsKernels: Kernels = {
   conv2dWeightGrad: conv2dWeightGradJs,
   // The JS element-wise, pooling and indexing loops live with their ops (elementwise.ts, unary.ts, pool.ts, indexing.ts).
   binary: () => false,
+  stridedCopy: () => false,
   relu: () => false,
   maxPool2d: () => false,
   gather: () => null,

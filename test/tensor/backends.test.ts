@@ -11,6 +11,7 @@ import { Rng } from '../../src/tensor/rng.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { add, div, eq, ge, gt, le, lt, maximum, minimum, mul, ne, sub } from '../../src/tensor/elementwise.js';
 import { gather, scatterAdd } from '../../src/tensor/indexing.js';
+import { expand, permute, slice } from '../../src/tensor/movement.js';
 import { maxPool2d, type Pool2dOptions } from '../../src/tensor/pool.js';
 import { IndexTensor } from '../../src/tensor/tensor.js';
 import { relu } from '../../src/tensor/unary.js';
@@ -167,6 +168,23 @@ describe('element-wise ops and max pooling are the same bits on both backends (l
       for (const backend of ['js', 'wasm'] as const) {
         expect(onBackend(backend, () => errorOf(() => gather(x, bad)))).toBe('gather: index 3000 at position 2500 is out of range for source [3000] (3000 elements)');
         expect(onBackend(backend, () => errorOf(() => scatterAdd(special([4000], dtype, 1), bad, [3000])))).toBe('scatterAdd: index 3000 at position 2500 is out of range for target [3000] (3000 elements)');
+      }
+    }
+  });
+
+  it('strided copies: permutes, slices and broadcasts', () => {
+    for (const dtype of ['float32', 'float64'] as const) {
+      const x = special([4, 6, 19, 11], dtype, 13);
+      const views: [string, () => Tensor][] = [
+        ['permute', () => permute(x, [1, 0, 3, 2])],
+        ['permute to channels last', () => permute(x, [0, 2, 3, 1])],
+        ['slice', () => slice(x, [[1, 4], null, [1, -1], [1, 11]])],
+        ['expand', () => expand(special([1, 6, 1, 11], dtype, 14), [4, 6, 19, 11])],
+      ];
+      for (const [name, f] of views) {
+        const w = onBackend('wasm', f);
+        expect(w.size, name).toBeGreaterThanOrEqual(2048);
+        sameBits(w.data, onBackend('js', f).data);
       }
     }
   });

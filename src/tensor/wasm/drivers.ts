@@ -90,6 +90,39 @@ function imagesPerChunk(N: number, perImage: number, fixed: number): number {
   return Math.max(1, Math.min(N, Math.floor((CHUNK_BYTES - fixed) / Math.max(1, perImage))));
 }
 
+/**
+ * Walks a collapsed broadcast (contiguous output over `dims`, operands with element strides sa, sb)
+ * as 2-D slabs over the last two dimensions: visit(output offset, a offset, b offset, rows, cols,
+ * a's row and column strides, b's), with an odometer over the dimensions before them.
+ */
+function slabs(
+  dims: readonly number[], sa: readonly number[], sb: readonly number[],
+  visit: (o: number, ao: number, bo: number, rows: number, cols: number, ars: number, acs: number, brs: number, bcs: number) => void,
+): void {
+  const nd = dims.length;
+  const cols = dims[nd - 1]!;
+  const rows = nd >= 2 ? dims[nd - 2]! : 1;
+  const ars = nd >= 2 ? sa[nd - 2]! : 0;
+  const brs = nd >= 2 ? sb[nd - 2]! : 0;
+  const outer = dims.slice(0, Math.max(0, nd - 2));
+  const idx = outer.map(() => 0);
+  const total = dims.reduce((p, d) => p * d, 1);
+  let ao = 0;
+  let bo = 0;
+  for (let o = 0; o < total; o += rows * cols) {
+    visit(o, ao, bo, rows, cols, ars, sa[nd - 1]!, brs, sb[nd - 1]!);
+    for (let d = outer.length - 1; d >= 0; d--) {
+      idx[d]!++;
+      ao += sa[d]!;
+      bo += sb[d]!;
+      if (idx[d]! < outer[d]!) break;
+      ao -= sa[d]! * outer[d]!;
+      bo -= sb[d]! * outer[d]!;
+      idx[d] = 0;
+    }
+  }
+}
+
 /** gather / scatter_add through the kernels (see Kernels.gather): null below ELEMENTWISE_MIN. */
 function indexed(fn: 'gather' | 'scatter_add', src: FloatArray, idx: Int32Array, out: FloatArray): number | null {
   if (idx.length < ELEMENTWISE_MIN) return null;
@@ -313,28 +346,31 @@ export const wasmKernels: Kernels = {
     put(r, dt, pa, a);
     put(r, dt, pb, b);
     const fn = r.fn[`ew_${op as BinaryOp}_${dt}`]!;
-    const nd = dims.length;
-    const cols = dims[nd - 1]!;
-    const rows = nd >= 2 ? dims[nd - 2]! : 1;
-    const ars = nd >= 2 ? sa[nd - 2]! : 0;
-    const brs = nd >= 2 ? sb[nd - 2]! : 0;
-    // Dimensions before the last two: one call per slab (an odometer over them).
-    const outer = dims.slice(0, Math.max(0, nd - 2));
-    const idx = outer.map(() => 0);
-    let ao = 0;
-    let bo = 0;
-    for (let o = 0; o < out.length; o += rows * cols) {
-      fn(po + o * es, pa + ao * es, ars, sa[nd - 1]!, pb + bo * es, brs, sb[nd - 1]!, rows, cols);
-      for (let d = outer.length - 1; d >= 0; d--) {
-        idx[d]!++;
-        ao += sa[d]!;
-        bo += sb[d]!;
-        if (idx[d]! < outer[d]!) break;
-        ao -= sa[d]! * outer[d]!;
-        bo -= sb[d]! * outer[d]!;
-        idx[d] = 0;
-      }
-    }
+    slabs(dims, sa, sb, (o, ao, bo, rows, cols, ars, acs, brs, bcs) => fn(po + o * es, pa + ao * es, ars, acs, pb + bo * es, brs, bcs, rows, cols));
+    get(r, dt, po, out);
+    return true;
+  },
+
+  stridedCopy(x, base, dims, strides, out) {
+    if (out.length < ELEMENTWISE_MIN) return false;
+    const dt: WasmDType = out instanceof Float64Array ? 'f64' : 'f32';
+    const es = LANES[dt].es;
+    const r = rt();
+    // Only the part of x the view reads is copied in.
+    let lo = base;
+    let hi = base;
+    dims.forEach((d, k) => {
+      lo += Math.min(0, (d - 1) * strides[k]!);
+      hi += Math.max(0, (d - 1) * strides[k]!);
+    });
+    const arena = new Arena();
+    const px = arena.alloc((hi - lo + 1) * es);
+    const po = arena.alloc(out.length * es);
+    r.ensure(arena.size);
+    put(r, dt, px, x, lo, hi - lo + 1);
+    const fn = r.fn[`copy_${dt}`]!;
+    const x0 = px + (base - lo) * es;
+    slabs(dims, strides, strides, (o, ao, _bo, rows, cols, ars, acs) => fn(po + o * es, x0 + ao * es, ars, acs, rows, cols));
     get(r, dt, po, out);
     return true;
   },

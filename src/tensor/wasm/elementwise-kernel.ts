@@ -48,6 +48,7 @@ function opCodes(dt: 'f32' | 'f64', sel: (t: Code, f: Code, c: Code) => Code, on
  * b[r·brs + c·bcs] (element strides, byte pointers), the collapsed form of a NumPy broadcast.
  * Vector loops for column strides (1, 1), (1, 0) and (0, 1); scalar otherwise and for tails.
  * relu_<dt>(o, a, n): o = a > 0 or a is NaN ? a : +0 (elementwise relu of unary.ts).
+ * copy_<dt>: a strided 2-D view made contiguous (below).
  */
 export function emitElementwise(m: ModuleBuilder, L: Lanes): void {
   const dt = L.dt;
@@ -106,6 +107,32 @@ export function emitElementwise(m: ModuleBuilder, L: Lanes): void {
       ];
     });
   }
+
+  // copy_<dt>(o, a, ars, acs, rows, cols): o[r·cols + c] = a[r·ars + c·acs], a strided view made
+  // contiguous (movement.ts's copyView: permutes, slices, broadcasts).
+  m.func(`copy_${dt}`, Array<'i32'>(6).fill('i32'), [], (s, o, a, ars, acs, rows, cols) => {
+    const [r, c, pa, vEnd] = s.i32s(4);
+    const x = s.local('v128');
+    const tail = (from: Code): Code =>
+      forLoop(c, from, cols.get, c32(1),
+        S.store(o.get, S.load(pa.get)),
+        o.set(add(o.get, c32(es))),
+        pa.set(add(pa.get, i32.shl(acs.get, c32(L.shift)))),
+      );
+    return [
+      vEnd.set(i32.and(cols.get, c32(~(lanes - 1)))),
+      forLoop(r, c32(0), rows.get, c32(1),
+        pa.set(add(a.get, i32.shl(mul(r.get, ars.get), c32(L.shift)))),
+        ctl.if(i32.eq(acs.get, c32(1)),
+          [forLoop(c, c32(0), vEnd.get, c32(lanes), v128.store(o.get, v128.load(pa.get)), o.set(add(o.get, c32(16))), pa.set(add(pa.get, c32(16)))), tail(vEnd.get)],
+          ctl.if(i32.eqz(acs.get),
+            [x.set(V.splat(S.load(pa.get))), forLoop(c, c32(0), vEnd.get, c32(lanes), v128.store(o.get, x.get), o.set(add(o.get, c32(16)))), tail(vEnd.get)],
+            tail(c32(0)),
+          ),
+        ),
+      ),
+    ];
+  });
 
   m.func(`relu_${dt}`, ['i32', 'i32', 'i32'], [], (s, o, a, n) => {
     const i = s.local('i32');
