@@ -1,5 +1,5 @@
 import { ctl, forLoop, i32, shuffle, v128, type Code, type FunctionScope, type ModuleBuilder } from './emit.js';
-import { minI, type GemmFunctions, type Lanes } from './gemm-kernel.js';
+import { maxI, minI, type GemmFunctions, type Lanes } from './gemm-kernel.js';
 import { loadGeometry } from './geometry.js';
 
 const add = i32.add;
@@ -53,6 +53,7 @@ export function emitConvKernels(m: ModuleBuilder, L: Lanes, g: GemmFunctions, su
   const packIm2col = m.func(null, ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], [], (s, geo, x, k0, kc, p0, nc, dst, tab) => {
     const G = loadGeometry(s, geo, ['H', 'W', 'KH', 'KW', 'KK', 'sh', 'sw', 'ph', 'pw', 'dh', 'dw', 'OW', 'HW']);
     const [c, kh, kw, kk, q, j, plane, ihb, iwb, d, t, ih, iw0, o2, w2, src, ih2, iw2] = s.i32s(18);
+    const [e, jEnd, len, segEnd, ca, cb, loK, hiK] = s.i32s(8);
     const rowFast: Code[] = [];
     for (let v = 0; v < NV; v++) rowFast.push(v128.store(d.get, v128.load(src.get, v * 16), v * 16));
     // Stride 2: the even elements of 2·NR consecutive ones (lanes 0, 2 of f32x4 pairs; lane 0 of f64x2 pairs).
@@ -74,6 +75,11 @@ export function emitConvKernels(m: ModuleBuilder, L: Lanes, g: GemmFunctions, su
         plane.set(add(x.get, i32.shl(mul(c.get, G.HW.get), c32(L.shift)))),
         ihb.set(sub(mul(kh.get, G.dh.get), G.ph.get)),
         iwb.set(sub(mul(kw.get, G.dw.get), G.pw.get)),
+        // Output columns whose input column ow·sw + iwb lies in [0, W): [loK, hiK).
+        loK.set(c32(0)),
+        ctl.if(i32.lt_s(iwb.get, c32(0)), loK.set(i32.div_u(add(sub(c32(0), iwb.get), sub(G.sw.get, c32(1))), G.sw.get))),
+        hiK.set(c32(0)),
+        ctl.if(i32.gt_s(G.W.get, iwb.get), hiK.set(add(i32.div_u(sub(sub(G.W.get, c32(1)), iwb.get), G.sw.get), c32(1)))),
         d.set(add(dst.get, mul(kk.get, c32(NR * es)))),
         t.set(tab.get),
         forLoop(q, c32(0), nc.get, c32(NR),
@@ -95,20 +101,35 @@ export function emitConvKernels(m: ModuleBuilder, L: Lanes, g: GemmFunctions, su
               ),
               zeros,
             ),
-            // The panel wraps to the next row or runs past nc: element by element.
+            // The panel wraps to the next row(s) or runs past nc: row segment by row segment, each
+            // zeros / a copy of the valid columns [loK, hiK) / zeros, then zeros past nc.
             [
               o2.set(i32.load(t.get, 0)),
               w2.set(i32.load(t.get, 4)),
-              forLoop(j, c32(0), c32(NR), c32(1),
+              e.set(d.get),
+              jEnd.set(minI(s, c32(NR), sub(nc.get, q.get))),
+              j.set(c32(0)),
+              ctl.if(i32.lt_s(j.get, jEnd.get), ctl.loop(
+                len.set(minI(s, sub(jEnd.get, j.get), sub(G.OW.get, w2.get))),
+                segEnd.set(add(w2.get, len.get)),
                 ih2.set(add(mul(o2.get, G.sh.get), ihb.get)),
-                iw2.set(add(mul(w2.get, G.sw.get), iwb.get)),
-                ctl.if(i32.lt_s(add(q.get, j.get), nc.get),
-                  elem(add(d.get, i32.shl(j.get, c32(L.shift))), ih2.get, iw2.get),
-                  L.store(add(d.get, i32.shl(j.get, c32(L.shift))), L.zero()),
+                ctl.if(i32.lt_u(ih2.get, G.H.get),
+                  [
+                    ca.set(maxI(s, w2.get, minI(s, loK.get, segEnd.get))),
+                    cb.set(maxI(s, ca.get, minI(s, hiK.get, segEnd.get))),
+                    forLoop(iw2, w2.get, ca.get, c32(1), L.store(e.get, L.zero()), e.set(add(e.get, c32(es)))),
+                    src.set(add(plane.get, i32.shl(add(mul(ih2.get, G.W.get), add(mul(ca.get, G.sw.get), iwb.get)), c32(L.shift)))),
+                    forLoop(iw2, ca.get, cb.get, c32(1), L.store(e.get, L.load(src.get)), e.set(add(e.get, c32(es))), src.set(add(src.get, i32.shl(G.sw.get, c32(L.shift))))),
+                    forLoop(iw2, cb.get, segEnd.get, c32(1), L.store(e.get, L.zero()), e.set(add(e.get, c32(es)))),
+                  ],
+                  forLoop(iw2, w2.get, segEnd.get, c32(1), L.store(e.get, L.zero()), e.set(add(e.get, c32(es)))),
                 ),
-                w2.set(add(w2.get, c32(1))),
-                ctl.if(i32.eq(w2.get, G.OW.get), [w2.set(c32(0)), o2.set(add(o2.get, c32(1)))]),
-              ),
+                j.set(add(j.get, len.get)),
+                w2.set(c32(0)),
+                o2.set(add(o2.get, c32(1))),
+                ctl.br_if(0, i32.lt_s(j.get, jEnd.get)),
+              )),
+              forLoop(j, jEnd.get, c32(NR), c32(1), L.store(e.get, L.zero()), e.set(add(e.get, c32(es)))),
             ],
           ),
           d.set(add(d.get, mul(kc.get, c32(NR * es)))),

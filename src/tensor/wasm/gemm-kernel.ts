@@ -269,6 +269,13 @@ export function minI(s: FunctionScope, a: Code, b: Code): Code {
   return [x.set(a), y.set(b), ctl.select(x.get, y.get, i32.lt_s(x.get, y.get))];
 }
 
+/** max of two signed i32 expressions (each evaluated once). */
+export function maxI(s: FunctionScope, a: Code, b: Code): Code {
+  const x = s.local('i32');
+  const y = s.local('i32');
+  return [x.set(a), y.set(b), ctl.select(x.get, y.get, i32.gt_s(x.get, y.get))];
+}
+
 /**
  * gemm(M, N, K, a, aRs, aCs, b, bRs, bCs, c, ldc, accumulate, kcStep, scratch): C (M×N at c, row
  * stride ldc) = (accumulate ? C : 0) + A·B with every stride in elements and every pointer in bytes.
