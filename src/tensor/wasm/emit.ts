@@ -67,7 +67,6 @@ const utf8 = (s: string): number[] =>
     return c;
   });
 const vec = (items: readonly (readonly number[])[]): number[] => [...uleb(items.length), ...items.flat()];
-const section = (id: number, body: readonly number[]): number[] => [id, ...uleb(body.length), ...body];
 
 // ---- instructions -------------------------------------------------------------------------------
 
@@ -289,28 +288,33 @@ export class ModuleBuilder {
 
   /** The module's bytes. */
   bytes(memory: MemoryImport): Uint8Array {
-    const magic = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-    const limits = memory.shared ? [0x03, ...uleb(memory.min), ...uleb(memory.max)] : [0x01, ...uleb(memory.min), ...uleb(memory.max)];
-    const name = (s: string): number[] => [...uleb(utf8(s).length), ...utf8(s)];
-    const importSec = vec([[...name(memory.module), ...name(memory.name), 0x02, ...limits]]);
-    const funcSec = vec(this.funcs.map((f) => uleb(f.type)));
+    const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+    const push = (xs: readonly number[]): void => {
+      for (const x of xs) out.push(x);
+    };
+    const name = (n: string): number[] => [...uleb(n.length), ...utf8(n)];
+    const sec = (id: number, body: readonly number[]): void => {
+      out.push(id);
+      push(uleb(body.length));
+      push(body);
+    };
+    sec(1, vec(this.typeBytes));
+    const limits = [memory.shared ? 0x03 : 0x01, ...uleb(memory.min), ...uleb(memory.max)];
+    sec(2, vec([[...name(memory.module), ...name(memory.name), 0x02, ...limits]]));
+    sec(3, vec(this.funcs.map((f) => uleb(f.type))));
     const exported = this.funcs.map((f, i) => [f, i] as const).filter(([f]) => f.name !== null);
-    const exportSec = vec(exported.map(([f, i]) => [...name(f.name!), 0x00, ...uleb(i)]));
-    const codeSec = vec(
-      this.funcs.map((f) => {
-        const body: number[] = [];
-        flatten(f.body, body);
-        const full = [...f.scope.declaration(), ...body, 0x0b];
-        return [...uleb(full.length), ...full];
-      }),
-    );
-    return Uint8Array.from([
-      ...magic,
-      ...section(1, vec(this.typeBytes)),
-      ...section(2, importSec),
-      ...section(3, funcSec),
-      ...section(7, exportSec),
-      ...section(10, codeSec),
-    ]);
+    sec(7, vec(exported.map(([f, i]) => [...name(f.name!), 0x00, ...uleb(i)])));
+    // The code section: built into one array (bodies are tens of kilobytes in all).
+    const code: number[] = [];
+    for (const x of uleb(this.funcs.length)) code.push(x);
+    for (const f of this.funcs) {
+      const body: number[] = f.scope.declaration();
+      flatten(f.body, body);
+      body.push(0x0b);
+      for (const x of uleb(body.length)) code.push(x);
+      for (const x of body) code.push(x);
+    }
+    sec(10, code);
+    return Uint8Array.from(out);
   }
 }
