@@ -218,8 +218,10 @@ export const wasmKernels: Kernels = {
     put(r, dt, pw, w);
     const kc = kBlockSize(Kg);
     const NR = nrOf(dt);
-    // Enough jobs to keep every thread busy: split each image's positions when images are few.
-    const perImage = threads > 1 ? Math.ceil((2 * threads) / (N * groups)) : 1;
+    // Enough jobs to keep every thread busy, and small enough that a thread the OS deschedules
+    // (a shared machine) leaves little for the others to wait on: split each image's positions
+    // into parts when images are few (each part packs all of W: cheap next to its GEMM).
+    const perImage = threads > 1 ? Math.ceil((4 * threads) / (N * groups)) : 1;
     for (let n0 = 0; n0 < N; n0 += chunk) {
       const nc = Math.min(chunk, N - n0);
       put(r, dt, px, x, n0 * C * H * W, nc * C * H * W);
