@@ -103,11 +103,6 @@ export function kernels(): Kernels {
   return jsKernels;
 }
 
-/** The JS reference kernels, whatever the active backend. */
-export function referenceKernels(): Kernels {
-  return jsKernels;
-}
-
 /** What runs the kernels: the backend, why it is not wasm (if so), and the threads. */
 export function backendInfo(): { backend: Backend; reason: string | null; threads: { requested: number; active: number; reason: string | null } } {
   const backend: Backend = kernels() === wasmKernels ? 'wasm' : 'js';

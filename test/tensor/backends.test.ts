@@ -290,6 +290,19 @@ describe('threads', () => {
     });
   });
 
+  it('more jobs than the control block holds run in several generations (a depthwise conv: one job per channel)', async () => {
+    const c: ConvCase = { x: [1, 1100, 9, 9], w: [1100, 1, 3, 3], opts: { padding: 1, groups: 1100 } };
+    setThreads(1);
+    const one = onBackend('wasm', () => convAll(c, 'float64', 5));
+    await poolReady(2);
+    const two = onBackend('wasm', () => convAll(c, 'float64', 5));
+    const js = onBackend('js', () => convAll(c, 'float64', 5));
+    one.forEach((t, i) => {
+      sameBits(two[i]!.data, t.data);
+      sameBits(js[i]!.data, t.data);
+    });
+  });
+
   it('setThreads rejects what is not a positive integer', () => {
     expect(errorOf(() => setThreads(0))).toBe('setThreads: thread count must be an integer in [1, 256], got 0');
     expect(errorOf(() => setThreads(1.5))).toBe('setThreads: thread count must be an integer in [1, 256], got 1.5');

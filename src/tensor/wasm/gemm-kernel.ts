@@ -1,3 +1,4 @@
+import { KC } from '../contract.js';
 import { ctl, f32, f32x4, f64, f64x2, forLoop, i32, v128, type Code, type FunctionScope, type Local, type ModuleBuilder } from './emit.js';
 
 /** The element type a kernel computes in. */
@@ -52,8 +53,8 @@ export interface GemmTile {
   NC: number;
 }
 
-/** Largest K block: the summation contract's KC (see kBlockSize in ../gemm.ts). */
-export const KC_MAX = 256;
+/** Largest K block: the summation contract's KC (../contract.ts). */
+export const KC_MAX = KC;
 
 const add = i32.add;
 const mul = i32.mul;
@@ -320,9 +321,4 @@ export function emitGemm(m: ModuleBuilder, name: string, L: Lanes, g: GemmFuncti
       ),
     ];
   });
-}
-
-/** Scratch bytes emitGemm needs: packed A block, packed B block, one tile. */
-export function gemmScratchBytes(L: Lanes, g: GemmFunctions): number {
-  return (g.tile.MC * KC_MAX + KC_MAX * g.tile.NC + g.tile.MR * g.NR) * L.es;
 }

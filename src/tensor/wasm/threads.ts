@@ -46,8 +46,6 @@ const RECORDS = 16;
 const RECORD_WORDS = 16;
 /** Job records that fit in the control block (runtime.ts reserves 64 KiB). */
 export const MAX_JOBS = Math.floor(((1 << 16) / 4 - RECORDS) / RECORD_WORDS);
-/** Arguments per job (the scratch pointer is appended by the thread that runs it). */
-export const MAX_JOB_ARGS = RECORD_WORDS - 2;
 
 /** The worker's body: instantiate, then claim jobs after every generation bump until stopped. */
 const WORKER_SOURCE = `
@@ -234,12 +232,21 @@ let canWait: boolean | null = null;
  */
 export function runJobs(rt: WasmRuntime, jobs: readonly Job[], threads: number, scratchBase: number, scratchStride: number): void {
   const p = threads > 1 && jobs.length > 1 ? ensurePool(rt, threads) : null;
-  const ctl = rt.i32();
-  if (p === null || Atomics.load(ctl, READY) === 0) {
+  if (p === null || Atomics.load(rt.i32(), READY) === 0) {
     for (const j of jobs) rt.fn[j.fn]!(...j.args, scratchBase);
     return;
   }
-  if (jobs.length > MAX_JOBS) fail('wasm threads', `${jobs.length} jobs exceed the ${MAX_JOBS} the control block holds`);
+  if (jobs.some((j) => j.args.length > RECORD_WORDS - 2)) fail('wasm threads', `a job has more than ${RECORD_WORDS - 2} arguments`);
+  // The control block holds MAX_JOBS records: more jobs run as several generations.
+  for (let first = 0; first < jobs.length; first += MAX_JOBS) runGeneration(rt, jobs.slice(first, first + MAX_JOBS), scratchBase, scratchStride);
+  if (!p.unrefs) {
+    if (p.idleTimer !== null) web.clearTimeout?.(p.idleTimer);
+    p.idleTimer = web.setTimeout?.(stopPool, IDLE_MS) ?? null;
+  }
+}
+
+function runGeneration(rt: WasmRuntime, jobs: readonly Job[], scratchBase: number, scratchStride: number): void {
+  const ctl = rt.i32();
   jobs.forEach((j, i) => {
     const r = RECORDS + i * RECORD_WORDS;
     ctl[r] = rt.names.indexOf(j.fn);
@@ -268,10 +275,6 @@ export function runJobs(rt: WasmRuntime, jobs: readonly Job[], threads: number, 
     stopPool();
     poolFailure = 'a worker failed while running a kernel';
     fail('wasm threads', 'a worker failed while running a kernel; the pool is stopped and kernels run on the calling thread');
-  }
-  if (!p.unrefs) {
-    if (p.idleTimer !== null) web.clearTimeout?.(p.idleTimer);
-    p.idleTimer = web.setTimeout?.(stopPool, IDLE_MS) ?? null;
   }
 }
 
