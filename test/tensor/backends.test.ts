@@ -121,6 +121,20 @@ describe('float64 is the same bits on the js and wasm backends', () => {
     );
   });
 
+  it('depthwise convolutions (their own kernels): strides, dilation, padding, channel multiplier 1', () => {
+    const cases: ConvCase[] = [
+      { x: [2, 6, 17, 23], w: [6, 1, 3, 3], opts: { padding: 1, groups: 6 } },
+      { x: [1, 5, 20, 31], w: [5, 1, 5, 5], opts: { padding: 2, stride: 2, groups: 5 } },
+      { x: [1, 4, 19, 26], w: [4, 1, 3, 3], opts: { padding: [2, 1], dilation: [2, 1], stride: [1, 2], groups: 4 } },
+      { x: [3, 3, 15, 40], w: [3, 1, 3, 3], opts: { groups: 3 } },
+    ];
+    for (const [i, c] of cases.entries()) {
+      const js = onBackend('js', () => convAll(c, 'float64', 30 + i));
+      const wasm = onBackend('wasm', () => convAll(c, 'float64', 30 + i));
+      js.forEach((t, k) => sameBits(wasm[k]!.data, t.data));
+    }
+  });
+
   it('across K blocks of every kernel (C·KH·KW, O and OH·OW above 256) and image batches', () => {
     const cases: ConvCase[] = [
       { x: [1, 40, 9, 9], w: [6, 40, 3, 3], opts: { padding: 1 } }, // fwd K = 360

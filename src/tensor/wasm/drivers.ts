@@ -143,6 +143,55 @@ function indexed(fn: 'gather' | 'scatter_add', src: FloatArray, idx: Int32Array,
   return bad;
 }
 
+/** One input and one output channel per group, taps within one K block: the dwise_* kernels. */
+function isDepthwise(g: Conv2dGeometry): boolean {
+  return g.Cg === 1 && g.Og === 1 && g.KH * g.KW <= KC;
+}
+
+/**
+ * A depthwise convolution kernel on a batch: `src` [N, C, ...] → `dst` [N, C, ...] per image and
+ * range of channels (dwise_fwd: x → out, dwise_dx: g → dx), or the weight gradient summed over
+ * the images (dwise_dw: x, g → dw, split by channels).
+ */
+function depthwise(kind: 'fwd' | 'dx' | 'dw', g: Conv2dGeometry, a: FloatArray, b: FloatArray, dst: FloatArray): void {
+  const dt: WasmDType = dst instanceof Float32Array && a instanceof Float32Array && b instanceof Float32Array ? 'f32' : 'f64';
+  const es = LANES[dt].es;
+  const r = rt();
+  const { N, C, H, W, OH, OW } = g;
+  const KK = g.KH * g.KW;
+  const threads = threadsFor(N * C * OH * OW * KK);
+  const inSize = C * H * W;
+  const outSize = C * OH * OW;
+  // fwd: a = x, b = w; dx: a = gy, b = w; dw: a = x, b = gy.
+  const aSize = kind === 'dx' ? outSize : inSize;
+  const bSize = kind === 'dw' ? outSize : 0;
+  const dSize = kind === 'fwd' ? outSize : kind === 'dx' ? inSize : 0;
+  const chunk = imagesPerChunk(N, (aSize + bSize + dSize) * es, C * KK * es);
+  const arena = new Arena();
+  const pg = arena.alloc(GEOMETRY_BYTES);
+  const pw = arena.alloc(C * KK * es);
+  const pa = arena.alloc(chunk * aSize * es);
+  const pb = arena.alloc(chunk * bSize * es);
+  const pd = arena.alloc(chunk * dSize * es);
+  r.ensure(arena.size);
+  writeGeometry(r, pg, g);
+  if (kind !== 'dw') put(r, dt, pw, b);
+  const parts = threads > 1 ? Math.ceil((4 * threads) / (kind === 'dw' ? 1 : N)) : 1;
+  for (let n0 = 0; n0 < N; n0 += chunk) {
+    const nc = Math.min(chunk, N - n0);
+    put(r, dt, pa, a, n0 * aSize, nc * aSize);
+    if (kind === 'dw') put(r, dt, pb, b, n0 * outSize, nc * outSize);
+    const jobs: Job[] = [];
+    for (const [c0, c1] of split(C, parts, 1)) {
+      if (kind === 'dw') jobs.push({ fn: `dwise_dw_${dt}`, args: [pg, pa, pb, pw, c0, c1, nc, kBlockSize(OH * OW), n0 > 0 ? 1 : 0] });
+      else for (let n = 0; n < nc; n++) jobs.push({ fn: `dwise_${kind}_${dt}`, args: [pg, pa + n * aSize * es, pw, pd + n * dSize * es, c0, c1] });
+    }
+    runJobs(r, jobs, threads, 0, 0);
+    if (kind !== 'dw') get(r, dt, pd, dst, n0 * dSize, nc * dSize);
+  }
+  if (kind === 'dw') get(r, dt, pw, dst, 0, C * KK);
+}
+
 export const wasmKernels: Kernels = {
   gemm(M, N, K, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff, ldc, accumulate) {
     const f64 = c instanceof Float64Array;
@@ -196,6 +245,7 @@ export const wasmKernels: Kernels = {
   },
 
   conv2d(g, x, w, out) {
+    if (isDepthwise(g)) return depthwise('fwd', g, x, w, out);
     const dt: WasmDType = out instanceof Float64Array ? 'f64' : 'f32';
     const es = LANES[dt].es;
     const r = rt();
@@ -243,6 +293,7 @@ export const wasmKernels: Kernels = {
   },
 
   conv2dInputGrad(g, gy, w, dx) {
+    if (isDepthwise(g)) return depthwise('dx', g, gy, w, dx);
     const dt: WasmDType = dx instanceof Float64Array ? 'f64' : 'f32';
     const es = LANES[dt].es;
     const r = rt();
@@ -295,6 +346,7 @@ export const wasmKernels: Kernels = {
   conv2dWeightGrad(g, x, gy, dw) {
     // float32 only when everything is float32; a float64 operand (a broadcast batch summed in
     // float64) computes in float64 and rounds once into a float32 dw, as the JS kernel does.
+    if (isDepthwise(g)) return depthwise('dw', g, x, gy, dw);
     const dt: WasmDType = dw instanceof Float32Array && x instanceof Float32Array && gy instanceof Float32Array ? 'f32' : 'f64';
     const es = LANES[dt].es;
     const r = rt();

@@ -1,4 +1,5 @@
 import { emitConvKernels } from './conv-kernel.js';
+import { emitDepthwise } from './depthwise-kernel.js';
 import { emitElementwise } from './elementwise-kernel.js';
 import { ModuleBuilder } from './emit.js';
 import { emitGatherScatter, emitMaxPool } from './pool-kernel.js';
@@ -35,6 +36,7 @@ export function kernelModuleBytes(memory: { min: number; max: number; shared: bo
     const blocks = emitGemmBlocks(m, L, TILES[dt]);
     emitGemm(m, `gemm_${dt}`, L, blocks);
     emitConvKernels(m, L, blocks, dt);
+    emitDepthwise(m, L);
     emitElementwise(m, L);
     emitMaxPool(m, L);
     emitGatherScatter(m, L);
