@@ -19,6 +19,8 @@ export interface WasmRuntime {
   readonly shared: boolean;
   /** The module bytes (workers instantiate the same module on the same memory). */
   readonly bytes: Uint8Array;
+  /** The compiled module (posted to workers where the runtime can: they then share its code). */
+  readonly module: object;
   readonly fn: Readonly<Record<string, KernelFn>>;
   /** Export names in index order (jobs name their function by index). */
   readonly names: readonly string[];
@@ -69,7 +71,8 @@ function instantiate(): WasmRuntime {
     memory = new wa.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES });
   }
   const bytes = kernelModuleBytes({ min: INITIAL_PAGES, max: MAX_PAGES, shared });
-  const instance = new wa.Instance(new wa.Module(bytes), { env: { memory } });
+  const module = new wa.Module(bytes);
+  const instance = new wa.Instance(module, { env: { memory } });
   const fn: Record<string, KernelFn> = {};
   const names: string[] = [];
   for (const [name, f] of Object.entries(instance.exports)) {
@@ -93,6 +96,7 @@ function instantiate(): WasmRuntime {
     memory,
     shared,
     bytes,
+    module,
     fn,
     names,
     ensure(n: number): void {

@@ -50,11 +50,11 @@ export const MAX_JOBS = Math.floor(((1 << 16) / 4 - RECORDS) / RECORD_WORDS);
 /** The worker's body: instantiate, then claim jobs after every generation bump until stopped. */
 const WORKER_SOURCE = `
 self.onmessage = (e) => {
-  const { bytes, memory, names, tid } = e.data;
+  const { module, bytes, memory, names, tid } = e.data;
   const ctl = new Int32Array(memory.buffer, 0, ${RECORDS + MAX_JOBS * RECORD_WORDS});
   let fns;
   try {
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+    const instance = new WebAssembly.Instance(module ?? new WebAssembly.Module(bytes), { env: { memory } });
     fns = names.map((n) => instance.exports[n]);
   } catch (err) {
     Atomics.store(ctl, ${ERROR}, 1);
@@ -193,7 +193,13 @@ function ensurePool(rt: WasmRuntime, size: number): Pool | null {
   try {
     for (let tid = 1; tid < size; tid++) {
       const w = f.create(WORKER_SOURCE);
-      w.postMessage({ bytes: rt.bytes, memory: rt.memory, names: rt.names, tid });
+      // The compiled module where it can be posted (V8 then shares its code, tiered up once for
+      // all threads), else the bytes to compile again.
+      try {
+        w.postMessage({ module: rt.module, memory: rt.memory, names: rt.names, tid });
+      } catch {
+        w.postMessage({ bytes: rt.bytes, memory: rt.memory, names: rt.names, tid });
+      }
       workers.push(w);
     }
   } catch (e) {
