@@ -2,6 +2,7 @@ import type { Kernels } from '../backend.js';
 import { kBlockSize, KC } from '../contract.js';
 import type { Conv2dGeometry } from '../conv.js';
 import type { FloatArray } from '../dtype.js';
+import { conv2dInputGradJs, conv2dJs, conv2dWeightGradJs } from '../conv-js.js';
 import { gemmJs } from '../gemm-js.js';
 import { BINARY_OPS, type BinaryOp } from './elementwise-kernel.js';
 import { LANES, type WasmDType } from './gemm-kernel.js';
@@ -133,6 +134,7 @@ function indexed(fn: 'gather' | 'scatter_add', src: FloatArray, idx: Int32Array,
   const ps = arena.alloc(src.length * es);
   const pi = arena.alloc(idx.length * 4);
   const po = arena.alloc(out.length * es);
+  if (!r.fits(arena.size)) return null;
   r.ensure(arena.size);
   put(r, dt, ps, src);
   r.i32().set(idx, pi >> 2);
@@ -173,6 +175,12 @@ function depthwise(kind: 'fwd' | 'dx' | 'dw', g: Conv2dGeometry, a: FloatArray, 
   const pa = arena.alloc(chunk * aSize * es);
   const pb = arena.alloc(chunk * bSize * es);
   const pd = arena.alloc(chunk * dSize * es);
+  if (!r.fits(arena.size)) {
+    if (kind === 'fwd') conv2dJs(g, a, b, dst);
+    else if (kind === 'dx') conv2dInputGradJs(g, a, b, dst);
+    else conv2dWeightGradJs(g, a, b, dst);
+    return;
+  }
   r.ensure(arena.size);
   writeGeometry(r, pg, g);
   if (kind !== 'dw') put(r, dt, pw, b);
@@ -221,6 +229,10 @@ export const wasmKernels: Kernels = {
     const pb = arena.alloc((bHi - bLo) * es);
     const pc = arena.alloc((cHi - cLo) * es);
     const scratch = arena.alloc(sc.size * threads);
+    if (!r.fits(arena.size)) {
+      gemmJs(M, N, K, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff, ldc, accumulate);
+      return;
+    }
     r.ensure(arena.size);
     put(r, dt, pa, a, aLo, aHi - aLo);
     put(r, dt, pb, b, bLo, bHi - bLo);
@@ -263,6 +275,7 @@ export const wasmKernels: Kernels = {
     const scratch = arena.alloc(sc.size * threads);
     const px = arena.alloc(chunk * C * H * W * es);
     const po = arena.alloc(chunk * O * OHW * es);
+    if (!r.fits(arena.size)) return conv2dJs(g, x, w, out);
     r.ensure(arena.size);
     writeGeometry(r, pg, g);
     put(r, dt, pw, w);
@@ -318,6 +331,7 @@ export const wasmKernels: Kernels = {
     const scratch = arena.alloc(stride * threads);
     const pgy = arena.alloc(chunk * O * OHW * es);
     const pdx = arena.alloc(chunk * C * H * W * es);
+    if (!r.fits(arena.size)) return conv2dInputGradJs(g, gy, w, dx);
     r.ensure(arena.size);
     writeGeometry(r, pg, g);
     put(r, dt, pw, w);
@@ -364,6 +378,7 @@ export const wasmKernels: Kernels = {
     const scratch = arena.alloc(sc.size * threads);
     const px = arena.alloc(chunk * C * H * W * es);
     const pgy = arena.alloc(chunk * O * OHW * es);
+    if (!r.fits(arena.size)) return conv2dWeightGradJs(g, x, gy, dw);
     r.ensure(arena.size);
     writeGeometry(r, pg, g);
     const kc = kBlockSize(OHW);
@@ -396,6 +411,7 @@ export const wasmKernels: Kernels = {
     const pa = arena.alloc(a.length * es);
     const pb = arena.alloc(b.length * es);
     const po = arena.alloc(out.length * es);
+    if (!r.fits(arena.size)) return false;
     r.ensure(arena.size);
     put(r, dt, pa, a);
     put(r, dt, pb, b);
@@ -420,6 +436,7 @@ export const wasmKernels: Kernels = {
     const arena = new Arena();
     const px = arena.alloc((hi - lo + 1) * es);
     const po = arena.alloc(out.length * es);
+    if (!r.fits(arena.size)) return false;
     r.ensure(arena.size);
     put(r, dt, px, x, lo, hi - lo + 1);
     const fn = r.fn[`copy_${dt}`]!;
@@ -440,6 +457,7 @@ export const wasmKernels: Kernels = {
     const pi = arena.alloc(indices.length * 4);
     const prh = arena.alloc(rh.length * 4);
     const prw = arena.alloc(rw.length * 4);
+    if (!r.fits(arena.size)) return false;
     r.ensure(arena.size);
     put(r, dt, px, x);
     const i32 = r.i32();
@@ -467,6 +485,7 @@ export const wasmKernels: Kernels = {
     const arena = new Arena();
     const pa = arena.alloc(a.length * es);
     const po = arena.alloc(out.length * es);
+    if (!r.fits(arena.size)) return false;
     r.ensure(arena.size);
     put(r, dt, pa, a);
     r.fn[`relu_${dt}`]!(po, pa, a.length);

@@ -6,7 +6,7 @@ import { kernelModuleBytes } from './module.js';
 export const CONTROL_BYTES = 1 << 16;
 
 const PAGE = 1 << 16;
-/** Largest memory camlab asks for (2 GiB); a driver splits its work so that one call fits. */
+/** Largest memory camlab asks for (2 GiB; 512 MiB where that cannot be reserved); drivers split batches so one call fits. */
 export const MAX_PAGES = 32768;
 const INITIAL_PAGES = 64;
 
@@ -24,8 +24,10 @@ export interface WasmRuntime {
   readonly fn: Readonly<Record<string, KernelFn>>;
   /** Export names in index order (jobs name their function by index). */
   readonly names: readonly string[];
-  /** Grows the memory to at least `bytes` (fails with a one-line error past MAX_PAGES). */
+  /** Grows the memory to at least `bytes` (fails with a one-line error past its maximum). */
   ensure(bytes: number): void;
+  /** Whether the memory can grow to `bytes` (drivers leave larger calls to the JS kernels). */
+  fits(bytes: number): boolean;
   f32(): Float32Array;
   f64(): Float64Array;
   i32(): Int32Array;
@@ -62,15 +64,22 @@ export function wasmFailure(): string | null {
 function instantiate(): WasmRuntime {
   const wa = webAssembly()!;
   // Shared memory needs SharedArrayBuffer (browsers: cross-origin isolation); else a plain one.
-  let memory: WasmMemory;
+  // A runtime that cannot reserve the largest memory gets a smaller one.
+  let memory: WasmMemory | null = null;
   let shared = false;
-  try {
-    memory = new wa.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared: true });
-    shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-  } catch {
-    memory = new wa.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES });
+  let maxPages = MAX_PAGES;
+  for (const [want, pages] of [[true, MAX_PAGES], [false, MAX_PAGES], [false, MAX_PAGES / 4]] as const) {
+    try {
+      memory = new wa.Memory({ initial: INITIAL_PAGES, maximum: pages, ...(want ? { shared: true } : {}) });
+      shared = want && typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+      maxPages = pages;
+      break;
+    } catch {
+      // try the next
+    }
   }
-  const bytes = kernelModuleBytes({ min: INITIAL_PAGES, max: MAX_PAGES, shared });
+  if (memory === null) throw new Error(`no WebAssembly.Memory of ${MAX_PAGES / 4} pages could be made`);
+  const bytes = kernelModuleBytes({ min: INITIAL_PAGES, max: maxPages, shared });
   const module = new wa.Module(bytes);
   const instance = new wa.Instance(module, { env: { memory } });
   const fn: Record<string, KernelFn> = {};
@@ -81,19 +90,20 @@ function instantiate(): WasmRuntime {
       names.push(name);
     }
   }
-  let buffer = memory.buffer;
+  const mem = memory;
+  let buffer = mem.buffer;
   let v32 = new Float32Array(buffer);
   let v64 = new Float64Array(buffer);
   let vi = new Int32Array(buffer);
   const refresh = (): void => {
-    if (memory.buffer === buffer) return;
-    buffer = memory.buffer;
+    if (mem.buffer === buffer) return;
+    buffer = mem.buffer;
     v32 = new Float32Array(buffer);
     v64 = new Float64Array(buffer);
     vi = new Int32Array(buffer);
   };
   return {
-    memory,
+    memory: mem,
     shared,
     bytes,
     module,
@@ -101,14 +111,15 @@ function instantiate(): WasmRuntime {
     names,
     ensure(n: number): void {
       const pages = Math.ceil(n / PAGE);
-      const have = memory.buffer.byteLength / PAGE;
+      const have = mem.buffer.byteLength / PAGE;
       if (pages > have) {
-        if (pages > MAX_PAGES) fail('wasm backend', `one kernel call needs ${n} bytes, more than the ${MAX_PAGES * PAGE}-byte memory limit`);
+        if (pages > maxPages) fail('wasm backend', `one kernel call needs ${n} bytes, more than the ${maxPages * PAGE}-byte memory limit`);
         // Grow with headroom, so a sequence of growing calls does not grow on every call.
-        memory.grow(Math.min(MAX_PAGES, Math.max(pages, Math.ceil(have * 1.25))) - have);
+        mem.grow(Math.min(maxPages, Math.max(pages, Math.ceil(have * 1.25))) - have);
       }
       refresh();
     },
+    fits: (n: number): boolean => Math.ceil(n / PAGE) <= maxPages,
     f32: () => (refresh(), v32),
     f64: () => (refresh(), v64),
     i32: () => (refresh(), vi),
