@@ -43,6 +43,11 @@ export interface Kernels {
    * copyView: permutes, slices, broadcasts); false when left to the JS loop there.
    */
   stridedCopy(x: FloatArray, base: number, dims: readonly number[], strides: readonly number[], out: FloatArray): boolean;
+  /**
+   * reduce.ts's sum of x viewed as [outer, r, inner] over r (float64 running sums in order,
+   * rounded once into out [outer, inner]); false when left to the JS loops there.
+   */
+  sum(x: FloatArray, outer: number, r: number, inner: number, out: FloatArray): boolean;
   /** out = relu(a) as unary.ts defines it; false when left to the JS loop. */
   relu(a: FloatArray, out: FloatArray): boolean;
   /**
@@ -67,6 +72,7 @@ const jsKernels: Kernels = {
   // The JS element-wise, pooling and indexing loops live with their ops (elementwise.ts, unary.ts, pool.ts, indexing.ts).
   binary: () => false,
   stridedCopy: () => false,
+  sum: () => false,
   relu: () => false,
   maxPool2d: () => false,
   gather: () => null,

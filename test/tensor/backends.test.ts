@@ -12,6 +12,7 @@ import { Tensor } from '../../src/tensor/tensor.js';
 import { add, div, eq, ge, gt, le, lt, maximum, minimum, mul, ne, sub } from '../../src/tensor/elementwise.js';
 import { gather, scatterAdd } from '../../src/tensor/indexing.js';
 import { expand, permute, slice } from '../../src/tensor/movement.js';
+import { mean, sum as sumAxes } from '../../src/tensor/reduce.js';
 import { maxPool2d, type Pool2dOptions } from '../../src/tensor/pool.js';
 import { IndexTensor } from '../../src/tensor/tensor.js';
 import { relu } from '../../src/tensor/unary.js';
@@ -199,6 +200,16 @@ describe('element-wise ops and max pooling are the same bits on both backends (l
         const w = onBackend('wasm', f);
         expect(w.size, name).toBeGreaterThanOrEqual(2048);
         sameBits(w.data, onBackend('js', f).data);
+      }
+    }
+  });
+
+  it('sums and means over any axes (float64 running sums in order, rounded once)', () => {
+    for (const dtype of ['float32', 'float64'] as const) {
+      const x = special([8, 16, 9, 9], dtype, 15);
+      for (const axes of [[0, 2, 3], [3], [0], [1, 2], [0, 1, 2, 3]]) {
+        sameBits(onBackend('wasm', () => sumAxes(x, axes)).data, onBackend('js', () => sumAxes(x, axes)).data);
+        sameBits(onBackend('wasm', () => mean(x, axes)).data, onBackend('js', () => mean(x, axes)).data);
       }
     }
   });

@@ -446,6 +446,23 @@ export const wasmKernels: Kernels = {
     return true;
   },
 
+  sum(x, outer, r, inner, out) {
+    if (x.length < ELEMENTWISE_MIN) return false;
+    const dt: WasmDType = out instanceof Float64Array ? 'f64' : 'f32';
+    const es = LANES[dt].es;
+    const rt0 = rt();
+    const arena = new Arena();
+    const px = arena.alloc(x.length * es);
+    const po = arena.alloc(out.length * es);
+    const pacc = arena.alloc(inner * 8);
+    if (!rt0.fits(arena.size)) return false;
+    rt0.ensure(arena.size);
+    put(rt0, dt, px, x);
+    rt0.fn[`sum_${dt}`]!(po, px, outer, r, inner, pacc);
+    get(rt0, dt, po, out);
+    return true;
+  },
+
   maxPool2d(g, rh, rw, x, values, indices) {
     const dt: WasmDType = values instanceof Float64Array ? 'f64' : 'f32';
     const es = LANES[dt].es;

@@ -114,6 +114,8 @@ export const v128 = {
   store: (addr: Code, v: Code, offset = 0): Code => [addr, v, simd(0x0b), memarg(0, offset)],
   load32_splat: (addr: Code, offset = 0): Code => [addr, simd(0x09), memarg(2, offset)],
   load64_splat: (addr: Code, offset = 0): Code => [addr, simd(0x0a), memarg(3, offset)],
+  /** 8 bytes into the low half, zeros above. */
+  load64_zero: (addr: Code, offset = 0): Code => [addr, simd(0x5d), memarg(3, offset)],
   zero: (): Code => [simd(0x0c), new Array<number>(16).fill(0)],
   and: sbin(0x4e), andnot: sbin(0x4f), or: sbin(0x50),
   /** bitselect(a, b, mask): bits of a where mask is 1, of b where 0. */

@@ -3,6 +3,7 @@ import { emitDepthwise } from './depthwise-kernel.js';
 import { emitElementwise } from './elementwise-kernel.js';
 import { ModuleBuilder } from './emit.js';
 import { emitGatherScatter, emitMaxPool } from './pool-kernel.js';
+import { emitSum } from './reduce-kernel.js';
 import { emitGemm, emitGemmBlocks, LANES, type GemmTile, type WasmDType } from './gemm-kernel.js';
 
 /**
@@ -26,7 +27,7 @@ export function nrOf(dt: WasmDType): number {
  * The whole kernel module: per dtype the strided GEMM (`gemm_f32`, `gemm_f64`), the three
  * convolution kernels (`conv_fwd_*`, `conv_dx_*`, `conv_dw_*`) and the element-wise ones
  * (`ew_<op>_*`, `relu_*`), max pooling (`maxpool_*`) and the gather / scatter-add of its
- * indices (`gather_*`, `scatter_add_*`), all on one imported memory (`env.memory`, shared when threads are
+ * indices (`gather_*`, `scatter_add_*`) and sums over an axis (`sum_*`), all on one imported memory (`env.memory`, shared when threads are
  * possible).
  */
 export function kernelModuleBytes(memory: { min: number; max: number; shared: boolean }): Uint8Array {
@@ -40,6 +41,7 @@ export function kernelModuleBytes(memory: { min: number; max: number; shared: bo
     emitElementwise(m, L);
     emitMaxPool(m, L);
     emitGatherScatter(m, L);
+    emitSum(m, L);
   }
   return m.bytes({ module: 'env', name: 'memory', ...memory });
 }
