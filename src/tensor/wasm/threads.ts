@@ -91,6 +91,7 @@ interface RuntimeGlobals {
   Blob?: new (parts: string[], options: { type: string }) => object;
   URL?: { createObjectURL(blob: object): string };
   navigator?: { hardwareConcurrency?: number };
+  Deno?: unknown;
   setTimeout?: (f: () => void, ms: number) => unknown;
   clearTimeout?: (id: unknown) => void;
 }
@@ -112,8 +113,9 @@ function globalWorkerFactory(): WorkerFactory | null {
       if (typeof w.unref === 'function') w.unref();
       return w;
     },
-    // Bun's workers unref; Deno's and browsers' keep the process alive until terminated.
-    unrefs: typeof (W.prototype as { unref?: unknown }).unref === 'function',
+    // Bun's workers unref; Deno's keep the process alive until terminated (so an idle pool is
+    // stopped there); a browser page has no process to keep alive.
+    unrefs: typeof (W.prototype as { unref?: unknown }).unref === 'function' || web.Deno === undefined,
   };
 }
 
@@ -158,7 +160,7 @@ interface Pool {
 let pool: Pool | null = null;
 let poolFailure: string | null = null;
 
-/** Idle time after which a pool whose workers keep the process alive (Deno, browsers) is stopped. */
+/** Idle time after which a pool whose workers keep the process alive (Deno) is stopped. */
 const IDLE_MS = 500;
 
 function stopPool(): void {
