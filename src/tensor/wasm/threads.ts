@@ -35,7 +35,11 @@ export interface WorkerFactory {
 // Control block words (Int32, at byte 0 of memory).
 const GEN = 0;
 const STOP = 1;
-/** (number of jobs << 16) | next job to claim; "exhausted" (next >= n) while the caller writes jobs. */
+/**
+ * (pool tag << 20) | (number of jobs << 10) | next job to claim; "exhausted" (next >= n) while the
+ * caller writes jobs. The tag (12 bits) names the pool: a worker of a stopped pool that wakes late
+ * cannot claim the jobs of the next one (its compare-exchange expects its own tag), and leaves.
+ */
 const CLAIM = 2;
 const DONE = 3;
 const ERROR = 4;
@@ -44,28 +48,33 @@ const SCRATCH_STRIDE = 6;
 const READY = 7;
 const RECORDS = 16;
 const RECORD_WORDS = 16;
-/** Job records that fit in the control block (runtime.ts reserves 64 KiB). */
+/** Job records that fit in the control block (runtime.ts reserves 64 KiB); < 1024 (10 bits of CLAIM). */
 export const MAX_JOBS = Math.floor(((1 << 16) / 4 - RECORDS) / RECORD_WORDS);
 
-/** The worker's body: instantiate, then claim jobs after every generation bump until stopped. */
+/**
+ * The worker's body: instantiate, then claim jobs after every generation bump until its pool is
+ * stopped (STOP set, or the pool tag in CLAIM is no longer its own: checked before every wait).
+ */
 const WORKER_SOURCE = `
 self.onmessage = (e) => {
-  const { module, bytes, memory, names, tid } = e.data;
+  const { module, bytes, memory, names, tid, tag } = e.data;
   const ctl = new Int32Array(memory.buffer, 0, ${RECORDS + MAX_JOBS * RECORD_WORDS});
+  const mine = () => Atomics.load(ctl, ${STOP}) === 0 && Atomics.load(ctl, ${CLAIM}) >>> 20 === tag;
   let fns;
   try {
     const instance = new WebAssembly.Instance(module ?? new WebAssembly.Module(bytes), { env: { memory } });
     fns = names.map((n) => instance.exports[n]);
   } catch (err) {
-    Atomics.store(ctl, ${ERROR}, 1);
+    if (mine()) Atomics.store(ctl, ${ERROR}, 1);
     return;
   }
+  if (!mine()) return;
   Atomics.add(ctl, ${READY}, 1);
   const work = () => {
     for (;;) {
       const w = Atomics.load(ctl, ${CLAIM});
-      const j = w & 0xffff;
-      if (j >= w >>> 16) return;
+      const j = w & 0x3ff;
+      if (w >>> 20 !== tag || j >= ((w >>> 10) & 0x3ff)) return;
       if (Atomics.compareExchange(ctl, ${CLAIM}, w, w + 1) !== w) continue;
       const r = ${RECORDS} + j * ${RECORD_WORDS};
       const args = [];
@@ -77,11 +86,10 @@ self.onmessage = (e) => {
     }
   };
   let seen = Atomics.load(ctl, ${GEN});
-  for (;;) {
+  while (mine()) {
     work();
     Atomics.wait(ctl, ${GEN}, seen);
     seen = Atomics.load(ctl, ${GEN});
-    if (Atomics.load(ctl, ${STOP}) !== 0) return;
   }
 };
 `;
@@ -151,6 +159,8 @@ export function getThreads(): number {
 
 interface Pool {
   size: number;
+  /** This pool's tag in CLAIM (see there). */
+  tag: number;
   workers: WorkerHandle[];
   unrefs: boolean;
   idleTimer: unknown;
@@ -158,6 +168,7 @@ interface Pool {
 }
 
 let pool: Pool | null = null;
+let poolTag = 0;
 let poolFailure: string | null = null;
 
 /** Idle time after which a pool whose workers keep the process alive (Deno) is stopped. */
@@ -187,10 +198,12 @@ function ensurePool(rt: WasmRuntime, size: number): Pool | null {
   if (singleThreadReason(rt) !== null) return null;
   const f = activeFactory()!;
   const ctl = rt.i32();
+  poolTag = (poolTag + 1) & 0xfff;
+  const tag = poolTag;
   Atomics.store(ctl, STOP, 0);
   Atomics.store(ctl, READY, 0);
   Atomics.store(ctl, ERROR, 0);
-  Atomics.store(ctl, CLAIM, 0);
+  Atomics.store(ctl, CLAIM, tag << 20);
   const workers: WorkerHandle[] = [];
   try {
     for (let tid = 1; tid < size; tid++) {
@@ -198,9 +211,9 @@ function ensurePool(rt: WasmRuntime, size: number): Pool | null {
       // The compiled module where it can be posted (V8 then shares its code, tiered up once for
       // all threads), else the bytes to compile again.
       try {
-        w.postMessage({ module: rt.module, memory: rt.memory, names: rt.names, tid });
+        w.postMessage({ module: rt.module, memory: rt.memory, names: rt.names, tid, tag });
       } catch {
-        w.postMessage({ bytes: rt.bytes, memory: rt.memory, names: rt.names, tid });
+        w.postMessage({ bytes: rt.bytes, memory: rt.memory, names: rt.names, tid, tag });
       }
       workers.push(w);
     }
@@ -209,7 +222,7 @@ function ensurePool(rt: WasmRuntime, size: number): Pool | null {
     poolFailure = `starting workers failed: ${(e as Error).message}`;
     return null;
   }
-  pool = { size, workers, unrefs: f.unrefs, idleTimer: null, rt };
+  pool = { size, workers, unrefs: f.unrefs, idleTimer: null, rt, tag };
   return pool;
 }
 
@@ -241,19 +254,22 @@ let canWait: boolean | null = null;
 export function runJobs(rt: WasmRuntime, jobs: readonly Job[], threads: number, scratchBase: number, scratchStride: number): void {
   const p = threads > 1 && jobs.length > 1 ? ensurePool(rt, threads) : null;
   if (p === null || Atomics.load(rt.i32(), READY) === 0) {
+    // No pool, or its workers are still starting: the calling thread does everything.
     for (const j of jobs) rt.fn[j.fn]!(...j.args, scratchBase);
-    return;
+  } else {
+    if (jobs.some((j) => j.args.length > RECORD_WORDS - 2)) fail('wasm threads', `a job has more than ${RECORD_WORDS - 2} arguments`);
+    // The control block holds MAX_JOBS records: more jobs run as several generations.
+    for (let first = 0; first < jobs.length; first += MAX_JOBS) runGeneration(rt, p.tag, jobs.slice(first, first + MAX_JOBS), scratchBase, scratchStride);
   }
-  if (jobs.some((j) => j.args.length > RECORD_WORDS - 2)) fail('wasm threads', `a job has more than ${RECORD_WORDS - 2} arguments`);
-  // The control block holds MAX_JOBS records: more jobs run as several generations.
-  for (let first = 0; first < jobs.length; first += MAX_JOBS) runGeneration(rt, jobs.slice(first, first + MAX_JOBS), scratchBase, scratchStride);
-  if (!p.unrefs) {
+  // Where workers keep the process alive (Deno), a pool idle for IDLE_MS is stopped: armed after
+  // every call that has a pool, started or not.
+  if (p !== null && !p.unrefs) {
     if (p.idleTimer !== null) web.clearTimeout?.(p.idleTimer);
     p.idleTimer = web.setTimeout?.(stopPool, IDLE_MS) ?? null;
   }
 }
 
-function runGeneration(rt: WasmRuntime, jobs: readonly Job[], scratchBase: number, scratchStride: number): void {
+function runGeneration(rt: WasmRuntime, tag: number, jobs: readonly Job[], scratchBase: number, scratchStride: number): void {
   const ctl = rt.i32();
   jobs.forEach((j, i) => {
     const r = RECORDS + i * RECORD_WORDS;
@@ -264,14 +280,14 @@ function runGeneration(rt: WasmRuntime, jobs: readonly Job[], scratchBase: numbe
   ctl[SCRATCH_BASE] = scratchBase;
   ctl[SCRATCH_STRIDE] = scratchStride;
   Atomics.store(ctl, DONE, 0);
-  Atomics.store(ctl, CLAIM, jobs.length << 16);
+  Atomics.store(ctl, CLAIM, (tag << 20) | (jobs.length << 10));
   Atomics.add(ctl, GEN, 1);
   Atomics.notify(ctl, GEN);
   // The calling thread works too (tid 0).
   for (;;) {
     const w = Atomics.load(ctl, CLAIM);
-    const j = w & 0xffff;
-    if (j >= w >>> 16) break;
+    const j = w & 0x3ff;
+    if (j >= ((w >>> 10) & 0x3ff)) break;
     if (Atomics.compareExchange(ctl, CLAIM, w, w + 1) !== w) continue;
     const job = jobs[j]!;
     rt.fn[job.fn]!(...job.args, scratchBase);
