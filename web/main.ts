@@ -441,7 +441,10 @@ function showPrepared(msg: Prepared): void {
     s.append(bar);
     wrap.append(s);
   }
-  top.replaceChildren(wrap);
+  const engine = document.createElement('small');
+  engine.className = 'engine';
+  engine.textContent = msg.engine;
+  top.replaceChildren(wrap, engine);
   $('results').append(tile('model input', msg.input, `${msg.input.width}×${msg.input.height}`, 'input'));
 }
 

@@ -6,7 +6,7 @@
  * stays responsive and shows progress. Pure camlab: the same code as in Node, Deno and Bun.
  */
 import {
-  channelSummary, defaultLayer, explain, heatmap, inputToImage, OnnxModel, overlay, probeLayers, topClasses, zeros,
+  backendInfo, channelSummary, defaultLayer, explain, heatmap, inputToImage, OnnxModel, overlay, probeLayers, topClasses, zeros,
   type MethodResult, type RgbaImage,
 } from '../src/index.js';
 import type { DescribeRequest, FromWorker, LayerChoice, MethodOutput, Rgba, RunRequest, ToWorker } from './protocol.js';
@@ -17,6 +17,13 @@ const scope = self as unknown as DedicatedWorkerGlobalScope;
 
 function post(msg: FromWorker, transfer: Transferable[] = []): void {
   scope.postMessage(msg, transfer);
+}
+
+/** "WebAssembly SIMD kernels · 4 threads", or why there is one thread (no cross-origin isolation). */
+function engine(): string {
+  const b = backendInfo();
+  const kernels = b.backend === 'wasm' ? 'WebAssembly SIMD kernels' : `JavaScript kernels${b.reason === null ? '' : ` (${b.reason})`}`;
+  return `${kernels} · ${b.threads.reason === null ? `${b.threads.requested} thread${b.threads.requested === 1 ? '' : 's'}` : `1 thread: ${b.threads.reason}`}`;
 }
 
 function toRgba(img: RgbaImage): Rgba {
@@ -34,7 +41,7 @@ async function run(req: RunRequest): Promise<void> {
   const x = model.toInput(req.image);
   const shown = inputToImage(x, model.input);
   const input = toRgba(shown);
-  post({ type: 'prepared', id: req.id, model: req.model.name, input, top: topClasses(model.module, x, model.classes), classes: [...model.classes] }, [input.data.buffer]);
+  post({ type: 'prepared', id: req.id, model: req.model.name, input, top: topClasses(model.module, x, model.classes), classes: [...model.classes], engine: engine() }, [input.data.buffer]);
   for (const [i, method] of req.methods.entries()) {
     post({ type: 'progress', id: req.id, done: i + 1, total, label: `computing ${method}` + (method.startsWith('smooth') ? ` (${req.options.samples} noisy samples)` : '') });
     const m0 = performance.now();
