@@ -9,6 +9,7 @@ import { weightedSum } from './formulas.js';
 import type { CamOptions } from './gradcam.js';
 import { prepare } from './gradients.js';
 import { minMaxNormalize, upsampleMaps } from './postprocess.js';
+import { progressLoop } from './progress.js';
 import { finish, type CamResult } from './result.js';
 import { targetOutputs } from './target.js';
 
@@ -34,6 +35,7 @@ export function scoreCam(model: Module, input: Tensor, opts: ScoreCamOptions = {
   const [n, k, h, w] = a.shape as [number, number, number, number];
   const [hh, ww] = [input.shape[2]!, input.shape[3]!];
   const weights = zeros([n, k], { dtype: a.dtype });
+  const loop = progressLoop('masked inputs', n * Math.ceil(k / batch));
   noGrad(() => {
     for (let img = 0; img < n; img++) {
       const ai = K.reshape(K.slice(a, [[img, img + 1], null, null, null]), [k, h, w]);
@@ -46,10 +48,12 @@ export function scoreCam(model: Module, input: Tensor, opts: ScoreCamOptions = {
         const masked = K.mul(xi, m); // [b, C, H, W]
         const out = infer(model, masked);
         scores.push(targetOutputs(out, Array.from({ length: b }, () => ctx.targets[img]!)));
+        loop.step();
       }
       const wi = K.softmax(K.concat(scores), 0);
       weights.data.set(wi.data, img * k);
     }
   });
+  loop.end();
   return finish('scorecam', ctx, weightedSum(a, weights), weights, opts.trace ? { A: a, d1: zeros(a.shape, { dtype: a.dtype }), weights, derivatives: 'none (forward scores of masked inputs)' } : null);
 }
