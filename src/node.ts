@@ -15,7 +15,7 @@ export { DEFAULT_MAX_PIXELS, type ImageReadOptions } from './io/image-limits.js'
 export { sniff, type FileKind, type Sniffed } from './io/sniff.js';
 export { loadMnist, type DigitSet } from './data/mnist.js';
 export { run as runCli } from './cli/run.js';
-export { BUNDLED_MODELS, readPng, resolveModel } from './node/files.js';
+export { BUNDLED_MODELS, IMAGE_EXTENSIONS, imageFiles, readImage, readPng, resolveModel } from './node/files.js';
 
 /** The package root (a git clone or the installed package): where `models/` and `examples/` live. */
 export const PACKAGE_ROOT: string = ROOT;

@@ -1,12 +1,14 @@
 /**
  * Files on disk for the Node side (the CLI and `camlab/node`): the package root, reading bytes,
- * PNG and JSON files with one-line errors, and the bundled models.
+ * pictures (PNG, JPEG) and JSON files with one-line errors, and the bundled models.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RgbaImage } from '../io/rgba.js';
 import { loadModel, type LoadedModel } from '../io/model.js';
+import { decodeImage } from '../io/decode-image.js';
+import type { ImageReadOptions } from '../io/image-limits.js';
 import { decodePng } from '../io/png.js';
 import { CamlabError } from '../tensor/errors.js';
 
@@ -21,7 +23,7 @@ export function readBytes(path: string, what: string): Uint8Array {
     return new Uint8Array(readFileSync(path));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new CamlabError(what, code === 'ENOENT' ? `file not found: ${path}` : `cannot read ${path} (${(e as Error).message})`);
+    throw new CamlabError(what, code === 'ENOENT' ? `${what} file not found: ${path}` : `cannot read the ${what} file ${path} (${(e as Error).message})`);
   }
 }
 
@@ -30,16 +32,38 @@ export function readPng(path: string): RgbaImage {
   return decodePng(readBytes(path, 'image'), path);
 }
 
-/** The names of the PNG files in a folder, sorted; a missing folder is a one-line camlab error. */
-export function pngFiles(dir: string): string[] {
+/**
+ * Reads and decodes a picture file, PNG or JPEG (told apart by their bytes, not the name), to
+ * 8-bit RGBA with {@link decodeImage}: pictures of more than `opts.maxPixels` pixels (default
+ * DEFAULT_MAX_PIXELS, 50 MP) are refused from their header, before anything is allocated.
+ */
+export function readImage(path: string, opts: ImageReadOptions = {}): RgbaImage {
+  return decodeImage(readBytes(path, 'image'), { ...opts, name: opts.name ?? path });
+}
+
+/** File names that a folder of pictures is read for: PNG and JPEG, by extension, any case. */
+export const IMAGE_EXTENSIONS: readonly string[] = ['.png', '.jpg', '.jpeg'];
+
+/** The names of the files in a folder whose extension is one of `extensions`, sorted; a missing folder is a one-line camlab error. */
+function filesIn(dir: string, extensions: readonly string[]): string[] {
   let names: string[];
   try {
     names = readdirSync(dir);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new CamlabError('images', code === 'ENOENT' ? `folder not found: ${dir}` : `cannot read ${dir} (${(e as Error).message})`);
+    throw new CamlabError('images', code === 'ENOENT' ? `folder not found: ${dir}` : code === 'ENOTDIR' ? `${dir} is a file, not a folder` : `cannot read the folder ${dir} (${(e as Error).message})`);
   }
-  return names.filter((f) => f.endsWith('.png')).sort();
+  return names.filter((f) => extensions.some((x) => f.toLowerCase().endsWith(x))).sort();
+}
+
+/** The names of the PNG files in a folder, sorted. */
+export function pngFiles(dir: string): string[] {
+  return filesIn(dir, ['.png']);
+}
+
+/** The names of the PNG and JPEG files in a folder ({@link IMAGE_EXTENSIONS}), sorted. */
+export function imageFiles(dir: string): string[] {
+  return filesIn(dir, IMAGE_EXTENSIONS);
 }
 
 export function readJson(path: string, what: string): unknown {
@@ -67,7 +91,7 @@ export function resolveModel(model: string, weights?: string): LoadedModel & { s
   } else {
     throw new CamlabError('model', `unknown model '${model}': use ${BUNDLED_MODELS.join(' or ')}, or a spec .json file`);
   }
-  const spec = readJson(specPath, 'model');
+  const spec = readJson(specPath, 'model spec');
   const bytes = readBytes(weightsPath, 'weights');
   return { ...loadModel(spec, bytes), source: specPath };
 }
