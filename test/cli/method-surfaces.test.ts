@@ -18,7 +18,7 @@ import { hello, runOptions } from '../../web/worker-methods.js';
 function cli(argv: string[]): { code: number; out: string; err: string } {
   let out = '';
   let err = '';
-  const code = run(argv, { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } });
+  const code = run(argv, { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) }, progress: false });
   if (typeof code !== 'number') throw new Error('ran in the background');
   return { code, out, err };
 }

@@ -1,0 +1,81 @@
+/**
+ * Runs the chosen methods on one input for `explain` and `demo`: each computation once (with
+ * exact mode on, gradcam++-exact is a copy of gradcam++), progress from the methods' inner loops,
+ * a failing method named in the error, and the file names and same-map notes of the results.
+ */
+import { sameMaps, type SameMaps } from '../cam/agreement.js';
+import { computationKey, computationOf } from '../cam/computation.js';
+import { explain, methodOptions, type ExplainOptions, type RegisteredMethod } from '../cam/methods.js';
+import type { MethodResult } from '../cam/methods/descriptor.js';
+import { DEFAULT_NOISE_LEVEL, DEFAULT_NOISE_SAMPLES } from '../cam/noise.js';
+import { withProgress } from '../cam/progress.js';
+import type { ExactOutput } from '../cam/gradients.js';
+import type { Module } from '../nn/module.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { underCommand } from './errors.js';
+import { settingTags, type MapSettings } from './file-names.js';
+import type { ProgressTask } from './progress.js';
+
+export interface MethodRun {
+  method: string;
+  result: MethodResult;
+  ms: number;
+  /** The earlier method whose computation this is (its result is reused), or null. */
+  sameAs: string | null;
+  /** Tags of the settings that shaped this map (file names). */
+  tags: string[];
+  /** Y of the exact derivatives when the method ran in exact mode. */
+  exactOutput?: ExactOutput;
+}
+
+/** The settings that change a method's map, from the options it accepts. */
+export function mapSettings(d: RegisteredMethod, opts: ExplainOptions): MapSettings {
+  const s: MapSettings = {};
+  const own = methodOptions(d, opts);
+  if (own.preset !== undefined) s.preset = own.preset;
+  const exact = exactOutputOf(d, opts);
+  if (exact !== undefined) s.exact = exact;
+  if (d.stochastic) s.noise = { samples: own.samples ?? DEFAULT_NOISE_SAMPLES, level: own.noise ?? DEFAULT_NOISE_LEVEL, seed: own.seed ?? 0 };
+  return s;
+}
+
+/** Y of a method's exact derivatives with these options (undefined: it does not run exact). */
+function exactOutputOf(d: RegisteredMethod, opts: ExplainOptions): ExactOutput | undefined {
+  const exact = computationOf(d.name, opts).options.exact as boolean | { output?: ExactOutput } | undefined;
+  if (exact === undefined || exact === false) return undefined;
+  return exact === true ? 'exp' : exact.output ?? 'exp';
+}
+
+/**
+ * Runs `methods` on x with the shared options; `task` shows the progress (the fraction over all
+ * methods, the current method and its inner loop). An error names the command and the method.
+ */
+export function runMethods(command: string, model: Module, x: Tensor, methods: readonly RegisteredMethod[], opts: ExplainOptions, task: ProgressTask): MethodRun[] {
+  const runs: MethodRun[] = [];
+  const byKey = new Map<string, MethodRun>();
+  methods.forEach((d, i) => {
+    const key = computationKey(d.name, opts);
+    const exactOutput = exactOutputOf(d, opts);
+    const tags = settingTags(mapSettings(d, opts), d.variantOf?.defaults.exact !== undefined);
+    const earlier = byKey.get(key);
+    if (earlier !== undefined) {
+      runs.push({ ...earlier, method: d.name, ms: 0, sameAs: earlier.method });
+      return;
+    }
+    task.update(i / methods.length, d.name);
+    const t0 = performance.now();
+    const result = underCommand(`${command} --method ${d.name}`, () =>
+      withProgress((p) => task.update((i + p.fraction) / methods.length, `${d.name} (${p.task})`), () => explain(d.name, model, x, opts)));
+    const run: MethodRun = { method: d.name, result, ms: performance.now() - t0, sameAs: null, tags, ...(exactOutput === undefined ? {} : { exactOutput }) };
+    byKey.set(key, run);
+    runs.push(run);
+  });
+  return runs;
+}
+
+/** One-line notes on methods that gave the same map, and why (src/cam/agreement.ts). */
+export function sameMapNotes(model: Module, runs: readonly MethodRun[]): SameMaps[] {
+  const fresh = runs.filter((r) => r.sameAs === null);
+  const layer = fresh.map((r) => r.result).find((r) => 'layer' in r);
+  return sameMaps(model, layer !== undefined && 'layer' in layer ? layer.layer : null, fresh.map((r) => ({ name: r.method, result: r.result, ...(r.exactOutput === undefined ? {} : { exactOutput: r.exactOutput }) })));
+}
