@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join } from 'node:path';
 import { shapesHeldOutSet, shapesTrainSet, digitSet } from '../data/datasets.js';
 import { loadMnist } from '../data/mnist.js';
 import { saveWeights } from '../io/model.js';
@@ -11,7 +11,7 @@ import { ARCHITECTURES } from '../nn/zoo.js';
 import { Rng } from '../tensor/rng.js';
 import { CamlabError } from '../tensor/errors.js';
 import { parseArgs, value } from './args.js';
-import { BUNDLED_MODELS, readJson, ROOT } from '../node/files.js';
+import { readJson } from '../node/files.js';
 import { underCommand } from './errors.js';
 import { limitedValue, range } from './limits.js';
 import { OutputFolder } from './output.js';
@@ -137,15 +137,11 @@ export function trainCommand(argv: readonly string[], { log, progress }: Command
 }
 
 /**
- * Where training writes, checked before it starts: by default out/models/<arch>; a bundled
- * model's folder only when --out names it; existing weights only with --force.
+ * Where training writes, checked before it starts: by default out/models/<arch> (so a bundled
+ * model's folder, models/<arch>, only when --out names it), and existing weights only with --force.
  */
 function trainOutput(outFlag: string | undefined, arch: string, force: boolean): OutputFolder {
   const dir = outFlag ?? join('out', 'models', arch);
-  const bundled = BUNDLED_MODELS.map((m) => resolve(ROOT, 'models', m)).find((d) => resolve(dir) === d || !relative(d, resolve(dir)).startsWith('..'));
-  if (outFlag === undefined && bundled !== undefined) {
-    throw new CamlabError('train', `the default output ${dir} is the bundled model's folder ${bundled}; name it with --out to write there`);
-  }
   const weights = join(dir, 'model.safetensors');
   if (existsSync(weights) && !force) throw new CamlabError('train', `${weights} already exists; pass --force to overwrite it, or choose another --out`);
   const out = new OutputFolder('train', dir);
