@@ -1,25 +1,15 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import { run } from '../../src/cli/run.js';
+import { cli, tmpDir } from '../support/cli.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const image = join(root, 'examples/images/shapes-cross-x2.png');
 
-function cli(argv: string[]): { code: number; out: string; err: string } {
-  let out = '';
-  let err = '';
-  const code = run(argv, { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) }, progress: false });
-  if (typeof code !== 'number') throw new Error(`camlab ${argv[0]} ran in the background`);
-  return { code, out, err };
-}
 
-function tmp(): string {
-  return mkdtempSync(join(tmpdir(), 'camlab-cli-'));
-}
+const tmp = (): string => tmpDir();
 
 describe('camlab explain', () => {
   it('explains a bundled image with several methods, writes PNGs and a grid, prints classes and the trace', () => {
