@@ -3,6 +3,7 @@
  * gradcam++ with exact derivatives (its descriptor's `variantOf`), so with exact mode on the two
  * are one computation, and the second is a copy of the first.
  */
+import type { ExactOutput } from './gradients.js';
 import { methodDescriptor, methodOptions, type ExplainOptions } from './methods.js';
 
 /** JSON with object keys sorted, so that equal options give equal text. */
@@ -36,4 +37,11 @@ export function computationOf(method: string, opts: ExplainOptions): { method: s
 export function computationKey(method: string, opts: ExplainOptions): string {
   const c = computationOf(method, opts);
   return `${c.method} ${canonical(c.options)}`;
+}
+
+/** Y of a method's exact derivatives with these options (undefined: it does not run in exact mode). */
+export function exactOutputOf(method: string, opts: ExplainOptions): ExactOutput | undefined {
+  const exact = computationOf(method, opts).options.exact as boolean | { output?: ExactOutput } | undefined;
+  if (exact === undefined || exact === false) return undefined;
+  return exact === true ? 'exp' : exact.output ?? 'exp';
 }

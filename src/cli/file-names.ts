@@ -12,6 +12,10 @@
  * many methods is named `N-methods-HASH` (the hash of the list) instead of the list.
  */
 
+import { exactOutputOf } from '../cam/computation.js';
+import { methodOptions, type ExplainOptions, type RegisteredMethod } from '../cam/methods.js';
+import { DEFAULT_NOISE_LEVEL, DEFAULT_NOISE_SAMPLES } from '../cam/noise.js';
+
 /** One field of a file name: letters, digits, '.', '+', '-' kept, runs of anything else become '-'. */
 export function namePart(s: string): string {
   const t = s.replace(/[^A-Za-z0-9.+-]+/g, '-').replace(/^[.-]+|-+$/g, '').slice(0, MAX_PART);
@@ -48,6 +52,17 @@ export function settingTags(s: MapSettings, methodIsExact = false): string[] {
   if (s.exact !== undefined) tags.push([methodIsExact ? '' : 'exact', s.exact === 'exp' ? '' : s.exact].filter((t) => t !== '').join('-'));
   if (s.noise !== undefined) tags.push(`n${s.noise.samples}-noise${s.noise.level}-seed${s.noise.seed}`);
   return tags.filter((t) => t !== '').map(namePart);
+}
+
+/** The setting tags of a method's map, from the options it accepts (its variant's own defaults untagged). */
+export function mapTags(d: RegisteredMethod, opts: ExplainOptions): string[] {
+  const s: MapSettings = {};
+  const own = methodOptions(d, opts);
+  if (own.preset !== undefined) s.preset = own.preset;
+  const exact = exactOutputOf(d.name, opts);
+  if (exact !== undefined) s.exact = exact;
+  if (d.stochastic) s.noise = { samples: own.samples ?? DEFAULT_NOISE_SAMPLES, level: own.noise ?? DEFAULT_NOISE_LEVEL, seed: own.seed ?? 0 };
+  return settingTags(s, d.variantOf?.defaults.exact !== undefined);
 }
 
 /** What a map file holds: the picture, the method with its setting tags, the explained class and the layer ('input' for saliency). */

@@ -4,16 +4,15 @@
  * a failing method named in the error, and the file names and same-map notes of the results.
  */
 import { sameMaps, type SameMaps } from '../cam/agreement.js';
-import { computationKey, computationOf } from '../cam/computation.js';
-import { explain, methodOptions, type ExplainOptions, type RegisteredMethod } from '../cam/methods.js';
+import { computationKey, exactOutputOf } from '../cam/computation.js';
+import { explain, type ExplainOptions, type RegisteredMethod } from '../cam/methods.js';
 import type { MethodResult } from '../cam/methods/descriptor.js';
-import { DEFAULT_NOISE_LEVEL, DEFAULT_NOISE_SAMPLES } from '../cam/noise.js';
 import { withProgress } from '../cam/progress.js';
 import type { ExactOutput } from '../cam/gradients.js';
 import type { Module } from '../nn/module.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { underCommand } from './errors.js';
-import { settingTags, type MapSettings } from './file-names.js';
+import { mapTags } from './file-names.js';
 import type { ProgressTask } from './progress.js';
 
 export interface MethodRun {
@@ -28,24 +27,6 @@ export interface MethodRun {
   exactOutput?: ExactOutput;
 }
 
-/** The settings that change a method's map, from the options it accepts. */
-export function mapSettings(d: RegisteredMethod, opts: ExplainOptions): MapSettings {
-  const s: MapSettings = {};
-  const own = methodOptions(d, opts);
-  if (own.preset !== undefined) s.preset = own.preset;
-  const exact = exactOutputOf(d, opts);
-  if (exact !== undefined) s.exact = exact;
-  if (d.stochastic) s.noise = { samples: own.samples ?? DEFAULT_NOISE_SAMPLES, level: own.noise ?? DEFAULT_NOISE_LEVEL, seed: own.seed ?? 0 };
-  return s;
-}
-
-/** Y of a method's exact derivatives with these options (undefined: it does not run exact). */
-function exactOutputOf(d: RegisteredMethod, opts: ExplainOptions): ExactOutput | undefined {
-  const exact = computationOf(d.name, opts).options.exact as boolean | { output?: ExactOutput } | undefined;
-  if (exact === undefined || exact === false) return undefined;
-  return exact === true ? 'exp' : exact.output ?? 'exp';
-}
-
 /**
  * Runs `methods` on x with the shared options; `task` shows the progress (the fraction over all
  * methods, the current method and its inner loop). An error names the command and the method.
@@ -55,8 +36,8 @@ export function runMethods(command: string, model: Module, x: Tensor, methods: r
   const byKey = new Map<string, MethodRun>();
   methods.forEach((d, i) => {
     const key = computationKey(d.name, opts);
-    const exactOutput = exactOutputOf(d, opts);
-    const tags = settingTags(mapSettings(d, opts), d.variantOf?.defaults.exact !== undefined);
+    const exactOutput = exactOutputOf(d.name, opts);
+    const tags = mapTags(d, opts);
     const earlier = byKey.get(key);
     if (earlier !== undefined) {
       runs.push({ ...earlier, method: d.name, ms: 0, sameAs: earlier.method });
