@@ -629,7 +629,7 @@ async function start(): Promise<void> {
   for (const m of manifest.models) sel.add(new Option(m.available ? m.name : `${m.name} (missing)`, m.name));
   sel.addEventListener('change', modelChanged);
   if (!manifest.models.some((m) => m.name === 'mnist-cnn' && m.available)) {
-    $('draw-hint').textContent = 'The digit model mnist-cnn is missing from this build (train it with `npx camlab train --data mnist`, then rebuild): drawing works, explaining needs the model.';
+    $('draw-hint').textContent = 'The digit model mnist-cnn is missing from this build (train it with `npx camlab train --data mnist --out models/mnist-cnn`, then rebuild): drawing works, explaining needs the model.';
   }
   const samples = $('samples');
   for (const img of manifest.images) {
