@@ -18,9 +18,10 @@ export interface ProgressStream {
 export interface ProgressTask {
   /**
    * `fraction` of the work done (0..1), what is being done now, and the seconds left when the
-   * caller estimates them itself (default: elapsed × (1 − fraction) / fraction).
+   * caller estimates them itself (default: elapsed × (1 − fraction) / fraction) — of the whole
+   * task, or of the part named `leftOf` when only that part can be estimated yet.
    */
-  update(fraction: number, detail?: string, secondsLeft?: number): void;
+  update(fraction: number, detail?: string, secondsLeft?: number, leftOf?: string): void;
   /** The work is over: a terminal's bar is cleared. */
   end(): void;
 }
@@ -53,14 +54,14 @@ export class Progress {
     const t0 = this.clock();
     let last = -Infinity;
     return {
-      update: (fraction, detail, secondsLeft) => {
+      update: (fraction, detail, secondsLeft, leftOf) => {
         const now = this.clock();
         const elapsed = now - t0;
         if (elapsed < (tty ? TTY_DELAY_MS : PLAIN_DELAY_MS) || now - last < (tty ? TTY_EVERY_MS : PLAIN_EVERY_MS)) return;
         last = now;
         const f = Math.max(0, Math.min(1, fraction));
         const left = secondsLeft ?? (f > 0 ? ((elapsed / 1000) * (1 - f)) / f : Infinity);
-        const text = `${label}${detail ? `: ${detail}` : ''}, ${(100 * f).toFixed(0)}%, ${duration(elapsed / 1000)} so far, about ${duration(left)} left`;
+        const text = `${label}${detail ? `: ${detail}` : ''}, ${(100 * f).toFixed(0)}%, ${duration(elapsed / 1000)} so far, about ${duration(left)} left${leftOf === undefined ? '' : ` in ${leftOf}`}`;
         if (tty) {
           out.write(`\r${progressBar(f)} ${text}\x1b[K`);
           this.open = true;

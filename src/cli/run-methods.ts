@@ -7,7 +7,7 @@ import { sameMaps, type SameMaps } from '../cam/agreement.js';
 import { computationKey, exactOutputOf } from '../cam/computation.js';
 import { explain, type ExplainOptions, type RegisteredMethod } from '../cam/methods.js';
 import type { MethodResult } from '../cam/methods/descriptor.js';
-import { withProgress } from '../cam/progress.js';
+import { withProgress, type ProgressEvent } from '../cam/progress.js';
 import type { ExactOutput } from '../cam/gradients.js';
 import type { Module } from '../nn/module.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -43,10 +43,16 @@ export function runMethods(command: string, model: Module, x: Tensor, methods: r
       runs.push({ ...earlier, method: d.name, ms: 0, sameAs: earlier.method });
       return;
     }
-    task.update(i / methods.length, d.name);
+    const which = methods.length > 1 ? `method ${i + 1} of ${methods.length}, ` : '';
+    task.update(i / methods.length, `${which}${d.name}`);
     const t0 = performance.now();
-    const result = underCommand(`${command} --method ${d.name}`, () =>
-      withProgress((p) => task.update((i + p.fraction) / methods.length, `${d.name} (${p.task})`), () => explain(d.name, model, x, opts)));
+    // The time left is measured inside the running method; the methods after it are not measured yet.
+    const inner = (p: ProgressEvent): void => {
+      const s = (performance.now() - t0) / 1000;
+      const last = i === methods.length - 1;
+      task.update((i + p.fraction) / methods.length, `${which}${d.name} (${p.task})`, p.fraction > 0 ? (s * (1 - p.fraction)) / p.fraction : undefined, last ? undefined : d.name);
+    };
+    const result = underCommand(`${command} --method ${d.name}`, () => withProgress(inner, () => explain(d.name, model, x, opts)));
     const run: MethodRun = { method: d.name, result, ms: performance.now() - t0, sameAs: null, tags, ...(exactOutput === undefined ? {} : { exactOutput }) };
     byKey.set(key, run);
     runs.push(run);

@@ -38,8 +38,11 @@ describe('the progress reporter', () => {
     at(1000);
     task.update(0.5, '4/8 images');
     expect(lines).toEqual(['\r[############............] eval shapes: 4/8 images, 50%, 1s so far, about 1s left\x1b[K']);
+    at(1200);
+    task.update(0.6, 'method 1 of 2, gradcam++-exact (exact diagonals)', 30, 'gradcam++-exact');
+    expect(lines[1]).toBe('\r[##############..........] eval shapes: method 1 of 2, gradcam++-exact (exact diagonals), 60%, 1s so far, about 30s left in gradcam++-exact\x1b[K');
     task.end();
-    expect(lines[1]).toBe('\r\x1b[K');
+    expect(lines[2]).toBe('\r\x1b[K');
   });
 
   it('no stream: nothing at all', () => {
