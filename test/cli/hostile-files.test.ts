@@ -102,14 +102,18 @@ describe('JPEG pictures and several pictures at once', () => {
     expect(filesUnder(out).filter((f) => f.endsWith('_overlay.png')).map((f) => f.split('_')[0])).toEqual(['orient-6', 'progressive-grey', 'progressive', 'really-a-jpeg']);
   });
 
-  it('a folder with one bad picture: the others are explained and written, the bad one is reported, exit 2', () => {
+  /** A folder of pictures: the sample as PNG, a progressive JPEG, and a bad file (named in that order); and where output goes. */
+  function folderWithBad(names: readonly [string, string, string], bad: Uint8Array | string): { pictures: string; bad: string; out: string } {
     const dir = tmpDir();
     const pictures = join(dir, 'pictures');
     mkdirSync(pictures);
-    copyFileSync(IMAGE, join(pictures, 'a.png'));
-    copyFileSync(join(JPEGS, 'progressive.jpg'), join(pictures, 'b.jpg'));
-    const bad = file(pictures, 'c.png', rawPng(100_000_000, 1, deflated(3)));
-    const out = join(dir, 'out');
+    copyFileSync(IMAGE, join(pictures, names[0]));
+    copyFileSync(join(JPEGS, 'progressive.jpg'), join(pictures, names[1]));
+    return { pictures, bad: file(pictures, names[2], bad), out: join(dir, 'out') };
+  }
+
+  it('a folder with one bad picture: the others are explained and written, the bad one is reported, exit 2', () => {
+    const { pictures, bad, out } = folderWithBad(['a.png', 'b.jpg', 'c.png'], rawPng(100_000_000, 1, deflated(3)));
     const r = cli(['explain', pictures, '--method', 'gradcam', '--out', out]);
     expect(r.code).toBe(2);
     expect(r.err).toBe(`camlab: explain: ${bad} declares 100000000x1 = 100000000 pixels, more than the limit of 50000000 (maxPixels); refused before decoding (skipped)\n` +
@@ -119,13 +123,7 @@ describe('JPEG pictures and several pictures at once', () => {
   });
 
   it('demo over a folder with one bad picture goes on, writes index.html listing it, and exits 2', () => {
-    const dir = tmpDir();
-    const pictures = join(dir, 'pictures');
-    mkdirSync(pictures);
-    copyFileSync(IMAGE, join(pictures, 'shapes-a.png'));
-    copyFileSync(join(JPEGS, 'progressive.jpg'), join(pictures, 'shapes-b.jpg'));
-    writeFileSync(join(pictures, 'shapes-c.png'), 'not a picture');
-    const out = join(dir, 'out');
+    const { pictures, out } = folderWithBad(['shapes-a.png', 'shapes-b.jpg', 'shapes-c.png'], 'not a picture');
     const r = cli(['demo', '--images', pictures, '--out', out, '--method', 'gradcam']);
     expect(r.code).toBe(2);
     expect(r.err).toBe(`camlab: demo: shapes-c.png: ${join(pictures, 'shapes-c.png')} is not a PNG or JPEG image (this is a text file) (skipped)\n` +
