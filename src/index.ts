@@ -21,6 +21,7 @@ export {
   loadOnnx, OnnxModel, OnnxTap, TokenGrid, SUPPORTED_OPS, MIN_OPSET, GRID_SUFFIX,
   type LoadOnnxOptions, type OnnxLayerInfo, type ExternalData,
 } from './onnx/index.js';
-export { preprocess, parseOnnxSidecar, IMAGENET_PREPROCESSING, type Preprocessing, type OnnxSidecar } from './io/preprocess.js';
+export { preprocess, parseOnnxSidecar, describePreprocessing, preprocessedSize, IMAGENET_PREPROCESSING, type Preprocessing, type OnnxSidecar } from './io/preprocess.js';
+export { specClassifier, onnxClassifier, onnxDefaults, type Classifier, type OnnxOverrides, type OnnxClassifierOptions } from './io/classifier.js';
 export { IMAGENET_CLASSES } from './io/imagenet-classes.js';
 export type { RgbaImage } from './io/rgba.js';

@@ -8,11 +8,12 @@
  * For tests the page publishes its state on `document.body.dataset.state` (loading, ready,
  * running, done, error) and the last run on `window.camlab` (maps as plain number arrays).
  */
-import type { ChannelRow, FromWorker, Hello, Manifest, ManifestModel, MethodOutput, LayerChoice, PageState, Prepared, Rgba, RunOptions, WebMethod, WebMethodInfo } from './protocol.js';
+import type { ChannelRow, Described, FromWorker, Hello, Manifest, ManifestModel, MethodOutput, PageState, Prepared, Rgba, RunOptions, WebMethod, WebMethodInfo } from './protocol.js';
 import { heatmap } from '../src/cam/render.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { centreDigit } from './digit.js';
 import { fitAspect, FIT_MODES, type FitMode } from './fit.js';
+import { modelRef, openedModels, openOnnxFiles } from './models.js';
 import { putImage, ResultsView, type DrawStyle } from './results-view.js';
 import { channelTerms, scaled } from './term-maps.js';
 
@@ -100,7 +101,8 @@ function setPicture(p: Picture): void {
   state.picture = { caption: p.caption, width: p.image.width, height: p.image.height, rgba: () => Array.from(p.image.data) };
   putImage($<HTMLCanvasElement>('picture'), p.image);
   $('picture-caption').textContent = `${p.caption} (${p.image.width}×${p.image.height})`;
-  if (p.model !== undefined) selectModel(p.model);
+  // A sample picks its bundled model, unless the user is explaining an ONNX model of their own.
+  if (p.model !== undefined && currentModel()?.format !== 'onnx') selectModel(p.model);
   updateRunButton();
 }
 
@@ -199,7 +201,7 @@ function setupDrawing(): () => void {
 // Model, methods, class
 
 function models(): ManifestModel[] {
-  return state.manifest?.models ?? [];
+  return [...(state.manifest?.models ?? []), ...openedModels()];
 }
 
 function currentModel(): ManifestModel | undefined {
@@ -243,22 +245,32 @@ function describeModel(m: ManifestModel | undefined, keep = false): void {
   keptLayer = keep ? sel.value : '';
   sel.replaceChildren(new Option('default', ''));
   state.layers = null;
-  if (m === undefined || !m.available || m.spec === undefined || m.weights === undefined) return;
+  const ref = modelRef(m);
+  if (ref === null) return;
   worker ??= newWorker();
-  worker.postMessage({ type: 'describe', model: { name: m.name, specUrl: new URL(m.spec, document.baseURI).href, weightsUrl: new URL(m.weights, document.baseURI).href } });
+  worker.postMessage({ type: 'describe', model: ref });
 }
 
-function showLayers(model: string, layers: LayerChoice[], defaultLayer: string): void {
-  if (currentModel()?.name !== model) return;
+function showLayers({ model, layers, defaultLayer, classes, input, recipe }: Described): void {
+  const m = currentModel();
+  if (m?.name !== model) return;
   const sel = $<HTMLSelectElement>('layer');
   const previous = keptLayer || sel.value;
-  sel.replaceChildren(new Option(`default (${defaultLayer})`, ''));
+  const shown = layers.find((l) => l.name === defaultLayer)?.alias ?? defaultLayer;
+  sel.replaceChildren(new Option(`default (${shown})`, ''));
   for (const l of layers) {
     const [, k, h, w] = l.shape;
-    sel.add(new Option(`${l.name} · ${l.type} · ${k}×${h}×${w}`, l.name));
+    sel.add(new Option(`${l.alias ?? l.name} · ${l.type} · ${k}×${h}×${w}`, l.name));
   }
   if (layers.some((l) => l.name === previous)) sel.value = previous;
   state.layers = { model, names: layers.map((l) => l.name), defaultLayer };
+  if (m.format === 'onnx') {
+    // An ONNX model tells its classes and input once the worker has read it.
+    const target = $<HTMLSelectElement>('target');
+    target.replaceChildren(new Option('predicted', 'predicted'));
+    classes.forEach((c, k) => target.add(new Option(`${k}: ${c}`, String(k))));
+    $('model-status').textContent = `${m.description ?? m.name} Input ${input.channels}×${input.height}×${input.width}: ${recipe}.`;
+  }
 }
 
 function selectedMethods(): WebMethod[] {
@@ -305,7 +317,8 @@ function newWorker(): Worker {
 
 function startRun(): void {
   const m = currentModel();
-  if (picture === null || m === undefined || !m.available || m.spec === undefined || m.weights === undefined) return;
+  const ref = modelRef(m);
+  if (picture === null || m === undefined || ref === null) return;
   const methods = selectedMethods();
   worker ??= newWorker();
   runId++;
@@ -325,11 +338,11 @@ function startRun(): void {
     $('elapsed').textContent = `${((performance.now() - t0) / 1000).toFixed(1)} s`;
   }, 100);
   // A picture of another aspect than the model's input: centre crop (default) or letterbox first.
-  const fitted = m.input === undefined ? picture.image : fitAspect(picture.image, m.input.width / m.input.height, state.fit);
+  // (An ONNX model resizes and crops as its sidecar says.)
+  const fitted = m.format === 'onnx' || m.input === undefined ? picture.image : fitAspect(picture.image, m.input.width / m.input.height, state.fit);
   const image: Rgba = { width: fitted.width, height: fitted.height, data: new Uint8ClampedArray(fitted.data) };
   worker.postMessage({
-    type: 'run', id: runId, methods, image, options: options(),
-    model: { name: m.name, specUrl: new URL(m.spec, document.baseURI).href, weightsUrl: new URL(m.weights, document.baseURI).href },
+    type: 'run', id: runId, methods, image, options: options(), model: ref,
   }, [image.data.buffer]);
 }
 
@@ -355,7 +368,7 @@ function onWorkerMessage(msg: FromWorker): void {
     return;
   }
   if (msg.type === 'described') {
-    showLayers(msg.model, msg.layers, msg.defaultLayer);
+    showLayers(msg);
     return;
   }
   if (msg.type === 'describe-error') {
@@ -652,6 +665,17 @@ async function start(): Promise<void> {
     decode(f).then((image) => setPicture({ image, caption: f.name }), (e: unknown) => showError(`cannot read ${f.name}: ${String(e)}`));
   });
   setupStyle();
+  $('onnx-file').addEventListener('change', () => {
+    const m = openOnnxFiles([...($<HTMLInputElement>('onnx-file').files ?? [])]);
+    if (typeof m === 'string') {
+      showError(m);
+      return;
+    }
+    showError(null);
+    for (const o of [...sel.options]) if (!manifest.models.some((b) => b.name === o.value)) o.remove();
+    sel.add(new Option(m.name, m.name));
+    selectModel(m.name);
+  });
   $('run').addEventListener('click', startRun);
   $('cancel').addEventListener('click', cancelRun);
   modelChanged();

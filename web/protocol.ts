@@ -30,6 +30,8 @@ export interface Hello {
 export interface ManifestModel {
   name: string;
   available: boolean;
+  /** 'onnx' for an ONNX file opened from disk (`weights` is its blob URL, `spec` its sidecar's, if any); absent for a bundled spec model. */
+  format?: 'onnx';
   /** Why it is missing (when not available). */
   reason?: string;
   spec?: string;
@@ -75,10 +77,18 @@ export interface RunOptions {
   layer: string | null;
 }
 
+/**
+ * How the worker loads a model: a spec and its weights (the build's bundled models), or an ONNX
+ * file and its optional sidecar, opened from disk by the page (blob: URLs; nothing leaves the browser).
+ */
+export type ModelRef =
+  | { name: string; specUrl: string; weightsUrl: string }
+  | { name: string; format: 'onnx'; onnxUrl: string; sidecar: { url: string; name: string } | null };
+
 export interface RunRequest {
   type: 'run';
   id: number;
-  model: { name: string; specUrl: string; weightsUrl: string };
+  model: ModelRef;
   image: Rgba;
   methods: WebMethod[];
   options: RunOptions;
@@ -87,13 +97,16 @@ export interface RunRequest {
 /** Asks for a model's layers with 4-D outputs (the possible CAM target layers). */
 export interface DescribeRequest {
   type: 'describe';
-  model: { name: string; specUrl: string; weightsUrl: string };
+  model: ModelRef;
 }
 
 export type ToWorker = RunRequest | DescribeRequest;
 
 export interface LayerChoice {
+  /** What the run's `layer` option takes (a state-dict name, an ONNX tensor name or `name:grid`). */
   name: string;
+  /** How people know it: an ONNX layer's module path (`layer4.1.relu_1`), when one selects it. */
+  alias?: string;
   type: string;
   /** Output shape [1, K, h, w]. */
   shape: number[];
@@ -104,6 +117,10 @@ export interface Described {
   model: string;
   layers: LayerChoice[];
   defaultLayer: string;
+  /** The model's class names and how a picture becomes its input (ONNX models tell these only once loaded). */
+  classes: string[];
+  input: { channels: number; height: number; width: number };
+  recipe: string;
 }
 
 export interface DescribeError {

@@ -1,41 +1,22 @@
 /**
- * The page's compute worker: loads models (spec JSON + safetensors fetched as ArrayBuffer),
- * converts the picture with `imageToInput`, runs the chosen CAM methods one after another and
+ * The page's compute worker: loads models (spec JSON + safetensors fetched as ArrayBuffer, or an
+ * ONNX file and its sidecar opened from disk, see worker-models.ts), converts the picture as the
+ * model expects (`imageToInput` for specs, the sidecar's resize/crop/normalization for ONNX), runs the chosen CAM methods one after another and
  * posts each one's map, overlay, heatmap and Grad-CAM++ terms as soon as it is done, so the page
  * stays responsive and shows progress. Pure camlab: the same code as in Node, Deno and Bun.
  */
 import {
-  computationKey, defaultLayer, exactOutputOf, explain, imageToInput, inputToImage, loadModel, probeLayers, sameMaps, topClasses, withProgress, zeros,
-  type ExplainedMap, type LoadedModel, type MethodResult, type RgbaImage,
+  computationKey, defaultLayer, exactOutputOf, explain, inputToImage, OnnxModel, probeLayers, sameMaps, topClasses, withProgress, zeros,
+  type ExplainedMap, type MethodResult, type RgbaImage,
 } from '../src/index.js';
-import type { DescribeRequest, FromWorker, MethodOutput, Rgba, RunRequest, ToWorker } from './protocol.js';
+import type { DescribeRequest, FromWorker, LayerChoice, MethodOutput, Rgba, RunRequest, ToWorker } from './protocol.js';
 import { hello, methodOutput, runOptions } from './worker-methods.js';
+import { getModel } from './worker-models.js';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
-const models = new Map<string, Promise<LoadedModel>>();
 
 function post(msg: FromWorker, transfer: Transferable[] = []): void {
   scope.postMessage(msg, transfer);
-}
-
-async function fetchBytes(url: string): Promise<ArrayBuffer> {
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`cannot load ${url}: HTTP ${res.status}`);
-  return res.arrayBuffer();
-}
-
-function getModel(m: RunRequest['model']): Promise<LoadedModel> {
-  const key = `${m.specUrl}|${m.weightsUrl}`;
-  let p = models.get(key);
-  if (p === undefined) {
-    p = (async () => {
-      const [spec, weights] = await Promise.all([fetchBytes(m.specUrl), fetchBytes(m.weightsUrl)]);
-      return loadModel(JSON.parse(new TextDecoder().decode(spec)) as unknown, new Uint8Array(weights));
-    })();
-    p.catch(() => models.delete(key));
-    models.set(key, p);
-  }
-  return p;
 }
 
 function toRgba(img: RgbaImage): Rgba {
@@ -53,10 +34,10 @@ async function run(req: RunRequest): Promise<void> {
   const total = req.methods.length + 1;
   post({ type: 'progress', id: req.id, done: 0, total, label: `loading ${req.model.name}` });
   const model = await getModel(req.model);
-  const x = imageToInput(req.image, model.spec.input);
-  const shown = inputToImage(x, model.spec.input);
+  const x = model.toInput(req.image);
+  const shown = inputToImage(x, model.input);
   const input = toRgba(shown);
-  post({ type: 'prepared', id: req.id, model: req.model.name, input, top: topClasses(model.module, x, model.spec.classes), classes: model.spec.classes }, [input.data.buffer]);
+  post({ type: 'prepared', id: req.id, model: req.model.name, input, top: topClasses(model.module, x, model.classes), classes: [...model.classes] }, [input.data.buffer]);
   const opts = runOptions(req.options);
   // Each computation once: with exact mode on, gradcam++-exact is gradcam++'s computation.
   const byKey = new Map<string, MethodOutput>();
@@ -96,15 +77,21 @@ async function run(req: RunRequest): Promise<void> {
   post({ type: 'done', id: req.id, totalMs: performance.now() - t0 });
 }
 
-/** The model's layers with a 4-D output larger than 1×1 (the possible target layers) and the default one. */
+/**
+ * The model's possible target layers (4-D outputs larger than 1×1; for an ONNX graph its
+ * candidates before global pooling, with module paths) and the default one, its classes and recipe.
+ */
 async function describe(req: DescribeRequest): Promise<void> {
   const model = await getModel(req.model);
-  const { channels, height, width } = model.spec.input;
+  const { channels, height, width } = model.input;
   const x = zeros([1, channels, height, width]);
-  const layers = probeLayers(model.module, x)
-    .filter((l) => l.shape.length === 4 && l.shape[2]! * l.shape[3]! > 1)
-    .map((l) => ({ name: l.name, type: l.type, shape: l.shape }));
-  post({ type: 'described', model: req.model.name, layers, defaultLayer: defaultLayer(model.module, x) });
+  const layers: LayerChoice[] = model.module instanceof OnnxModel
+    ? model.module.camLayers().map((l) => ({ name: l.name, type: l.op, shape: l.shape, ...(l.alias === '' ? {} : { alias: l.alias }) }))
+    : probeLayers(model.module, x).filter((l) => l.shape.length === 4 && l.shape[2]! * l.shape[3]! > 1).map((l) => ({ name: l.name, type: l.type, shape: l.shape }));
+  post({
+    type: 'described', model: req.model.name, layers, defaultLayer: defaultLayer(model.module, x),
+    classes: [...model.classes], input: { channels, height, width }, recipe: model.recipe,
+  });
 }
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));

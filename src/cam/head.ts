@@ -5,7 +5,9 @@
  * is affine in A.
  */
 import type { Module } from '../nn/module.js';
+import { isGraphModel } from '../nn/graph-model.js';
 import { AdaptiveAvgPool2d, Dropout, Flatten, GlobalAvgPool, Identity, Linear } from '../nn/layers.js';
+import { Tensor } from '../tensor/tensor.js';
 import { modulesAfter } from './split.js';
 
 /**
@@ -13,7 +15,8 @@ import { modulesAfter } from './split.js';
  * - 'affine': only affine layers (conv, linear, average pooling, batch norm in eval mode, ...);
  * - 'piecewise-linear': affine layers plus ReLU and max pooling (∂²S/∂A² = 0 almost everywhere);
  * - 'smooth': some layer curves (tanh, sigmoid, softmax, GELU, layer norm, attention, ...);
- * - 'unknown': the head is not a chain of modules camlab can read (e.g. an imported graph).
+ * - 'unknown': the head is not a chain of modules camlab can read (an imported graph tells only
+ *   whether it is 'gap-linear').
  */
 export type HeadForm = 'gap-linear' | 'affine' | 'piecewise-linear' | 'smooth' | 'unknown';
 
@@ -40,6 +43,11 @@ export function gapLinearLayer(after: readonly Module[] | null, channels?: numbe
 
 /** The form of the head after `layer` and its layers as text (`GlobalAvgPool → Linear(32, 4)`). */
 export function headForm(model: Module, layer: string): { form: HeadForm; layers: string } {
+  if (isGraphModel(model)) {
+    // An imported graph says whether global average pooling + one linear layer follows.
+    const w = model.gapLinearWeight(layer);
+    return w instanceof Tensor ? { form: 'gap-linear', layers: `GlobalAveragePool → a linear layer of ${w.shape[1]} inputs` } : { form: 'unknown', layers: w.follows };
+  }
   const after = modulesAfter(model, layer);
   if (after === null) return { form: 'unknown', layers: 'a graph' };
   const layers = after.length === 0 ? 'nothing' : after.map((m) => m.describe()).join(' → ');

@@ -1,4 +1,5 @@
 import { detach, requiresGrad } from '../autodiff/node.js';
+import { isGraphModel } from '../nn/graph-model.js';
 import { Module, type ForwardHook } from '../nn/module.js';
 import { infer, withEval } from '../nn/infer.js';
 import { Sequential } from '../nn/layers.js';
@@ -91,18 +92,23 @@ export function splitAt(model: Module, x: Tensor, layer?: string): Split {
   }
   let activation: Tensor | null = null;
   let calls = 0;
-  const output = hookedForward(model, x, [[model.get(layer), (out) => {
+  const output = hookedForward(model, x, [[model.get(cutAt(model, layer)), (out) => {
     calls++;
     activation ??= out;
   }]]);
   return finishSplit(model, x, layer, activation, calls, output);
 }
 
+/** The module name a CAM at `layer` hooks: a graph model may point a token layer to its feature-map view. */
+function cutAt(model: Module, layer: string): string {
+  return isGraphModel(model) ? model.camLayer(layer) : layer;
+}
+
 function finishSplit(model: Module, x: Tensor, layer: string, activation: Tensor | null, calls: number, output: Tensor): Split {
   if (activation === null) fail('cam', `layer '${layer}' did not run in the forward pass`);
   if (calls > 1) fail('cam', `layer '${layer}' runs ${calls} times per forward pass (a shared module); choose its parent block instead`);
   if (activation.ndim !== 4) fail('cam', `layer '${layer}' outputs ${shapeStr(activation.shape)}; CAM needs a 4-D [N,C,H,W] feature map`);
-  const target = model.get(layer);
+  const target = model.get(cutAt(model, layer));
   const head = sequentialHead(model, layer) ?? ((h: Tensor): Tensor => {
     // General path: run the model again with the layer's output replaced by h.
     const swap = target.registerForwardHook(() => h);

@@ -14,7 +14,8 @@ import { METHOD_NAMES } from '../cam/methods.js';
 import { SHAPES_HELD_OUT_SEED } from '../data/datasets.js';
 import { digitsEvalSet, shapesEvalSet } from '../data/eval-sets.js';
 import { loadMnist } from '../data/mnist.js';
-import { resolveModel } from '../node/files.js';
+import type { Classifier } from '../io/classifier.js';
+import { SHAPE_CLASSES } from '../data/shapes.js';
 import { CamlabError } from '../tensor/errors.js';
 import { parseArgs, value, type ParsedArgs } from './args.js';
 import { underCommand } from './errors.js';
@@ -26,6 +27,7 @@ import { logTables, logTiming, writeExamplePictures, writeReport, type EvalRepor
 import { parseShard, readShard, runWorkers, writeShard, type ShardFile } from './eval-shards.js';
 import { acceptingNames, checkMethodFlags, chosenMethods, type MethodFlag } from './method-flags.js';
 import { duration } from './report.js';
+import { MODEL_FLAGS, modelFromArgs, modelHelp } from './model-flags.js';
 
 export const EVAL_HELP = `camlab eval [--data shapes|mnist] [options]
 camlab eval ... --shard k/n --out DIR      evaluate shard k (0-based) of n, write DIR/shard.json
@@ -41,8 +43,9 @@ and instance coverage; plus total variation (smoothness) and stability under inp
   --data shapes|mnist      shapes: held-out synthetic images (seed ${SHAPES_HELD_OUT_SEED}) with 1, 2 and
                            3 instances in turn, classes in turn (balanced); mnist: held-out
                            digits, classes in turn (default shapes)
-  --model NAME|SPEC.json   default: the bundled model for the data (shapes-cnn, mnist-cnn)
-  --weights FILE           safetensors weights (default: next to the spec)
+${modelHelp('default: the bundled model for the data (shapes-cnn, mnist-cnn)')}
+                           An ONNX model must output the data's classes in label order and take
+                           its images as they are (3x64x64 shapes, 1x28x28 digits)
   --images N               images to evaluate (default 500)
   --method M               repeatable; or --methods a,b,c (default: every method: ${METHOD_NAMES.join(', ')})
   --layer L                CAM layer of ${acceptingNames('layer')} (default: the model's last 4-D layer)
@@ -74,7 +77,7 @@ curves.svg (mean deletion/insertion curves), bars.svg and index.html. A merge of
 the same bytes as one run (timing.json aside); docs/evaluation.md has a Kubernetes recipe.`;
 
 const ARG_SPEC = {
-  values: ['data', 'model', 'weights', 'images', 'methods', 'layer', 'class', 'samples', 'steps', 'baseline', 'space', 'stability-noise', 'curve-images', 'stability-images', 'seed', 'examples', 'out', 'shard', 'workers'],
+  values: ['data', ...MODEL_FLAGS, 'images', 'methods', 'layer', 'class', 'samples', 'steps', 'baseline', 'space', 'stability-noise', 'curve-images', 'stability-images', 'seed', 'examples', 'out', 'shard', 'workers'],
   repeatable: ['method'],
   switches: ['merge'],
   positional: [0, 10_000],
@@ -125,7 +128,7 @@ function cpuMs(): number {
 interface EvalJob {
   data: 'shapes' | 'mnist';
   dataset: EvalDataset;
-  model: ReturnType<typeof resolveModel>;
+  model: Classifier;
   methods: string[];
   settings: EvalSettings;
   out: OutputFolder;
@@ -156,7 +159,7 @@ function parseJob(args: ParsedArgs): EvalJob {
   const layer = value(args, 'layer');
   if (layer !== undefined) settings.layer = layer;
   checkMethodFlags('eval', args, methods, FLAGS);
-  const model = underCommand('eval', () => resolveModel(value(args, 'model') ?? (data === 'shapes' ? 'shapes-cnn' : 'mnist-cnn'), value(args, 'weights')));
+  const model = underCommand('eval', () => modelFromArgs('eval', args, data === 'shapes' ? 'shapes-cnn' : 'mnist-cnn'));
   let dataset: EvalDataset;
   if (data === 'shapes') {
     dataset = shapesEvalSet(count);
@@ -166,14 +169,37 @@ function parseJob(args: ParsedArgs): EvalJob {
     dataset = digitsEvalSet(heldOut, count);
   }
   const [c, h, w] = dataset.shape;
-  const inp = model.spec.input;
+  const inp = model.input;
   if (inp.channels !== c || inp.height !== h || inp.width !== w) {
-    throw new CamlabError('eval', `model ${model.spec.name} expects ${inp.channels}x${inp.height}x${inp.width} inputs but ${data} images are ${c}x${h}x${w}`);
+    throw new CamlabError('eval', `model ${model.name} expects ${inp.channels}x${inp.height}x${inp.width} inputs but ${data} images are ${c}x${h}x${w}`);
   }
+  checkClasses(model, data);
   if (settings.steps! > h * w) throw new CamlabError('eval', `--steps ${settings.steps} is more than the ${h * w} pixels of an image`);
   const out = new OutputFolder('eval', value(args, 'out') ?? join('out', `eval-${data}`));
   out.check();
   return { data, dataset, model, methods: methods.map((m) => m.name), settings, out };
+}
+
+/** The classes of each data set, in label order. */
+const DATA_CLASSES: Record<'shapes' | 'mnist', readonly string[]> = {
+  shapes: SHAPE_CLASSES,
+  mnist: Array.from({ length: 10 }, (_, i) => String(i)),
+};
+
+/**
+ * A model explains the data's labels only if it outputs one score per class of the data, in
+ * label order: the count must match, and class names, when the model has any, must be the data's.
+ */
+function checkClasses(model: Classifier, data: 'shapes' | 'mnist'): void {
+  const want = DATA_CLASSES[data];
+  const have = model.classes;
+  if (have.length !== want.length) {
+    throw new CamlabError('eval', `${model.name} outputs ${have.length} class scores but the ${data} data has ${want.length} classes (${want.join(', ')}); eval needs a model trained on that data`);
+  }
+  const unnamed = have.every((c, i) => c === String(i));
+  if (!unnamed && have.some((c, i) => c !== want[i])) {
+    throw new CamlabError('eval', `${model.name}'s classes (${have.join(', ')}) are not the ${data} classes in label order (${want.join(', ')})`);
+  }
 }
 
 /** Copies the example pictures a shard wrote into the merged report's examples/. */
@@ -242,7 +268,7 @@ export function evalCommand(argv: readonly string[], log: (s: string) => void, p
     methods: job.methods, range: range ?? [0, job.dataset.size] as const, batchSize: EVAL_BATCH_SIZE,
     curveImages: settings.curveImages ?? EVAL_CURVE_IMAGES, stabilityImages: settings.stabilityImages ?? EVAL_STABILITY_IMAGES,
   };
-  const result = evaluateRecords(job.model, job.dataset, job.methods, job.settings, {
+  const result = evaluateRecords({ module: job.model.module, spec: { name: job.model.name, input: job.model.input } }, job.dataset, job.methods, job.settings, {
     ...(range === undefined ? {} : { range }),
     clock: cpuMs,
     onProgress: (p) => task.update(p.done / Math.max(1, p.total), `${(p.done / job.methods.length).toFixed(0)}/${total} images (${p.method})`, evalSecondsLeft(plan, p)),
@@ -250,9 +276,9 @@ export function evalCommand(argv: readonly string[], log: (s: string) => void, p
   task.end();
   const ctx = result.context;
   if (slice === null) {
-    log(`camlab eval: ${ctx.images} held-out ${job.data} images, model ${ctx.model}, layer ${ctx.layer}, methods ${ctx.methods.join(', ')}`);
+    log(`camlab eval: ${ctx.images} held-out ${job.data} images, model ${ctx.model}, layer ${job.model.layerLabel(ctx.layer)}, methods ${ctx.methods.join(', ')}`);
   } else {
-    log(`camlab eval: shard ${slice.index}/${slice.count}, images [${result.range[0]}, ${result.range[1]}) of ${ctx.images} held-out ${job.data} images, model ${ctx.model}, layer ${ctx.layer}, methods ${ctx.methods.join(', ')}`);
+    log(`camlab eval: shard ${slice.index}/${slice.count}, images [${result.range[0]}, ${result.range[1]}) of ${ctx.images} held-out ${job.data} images, model ${ctx.model}, layer ${job.model.layerLabel(ctx.layer)}, methods ${ctx.methods.join(', ')}`);
   }
   const st = ctx.settings;
   log(`explaining the ${st.explained === 'predicted' ? 'PREDICTED class of each image (--class label for the ground truth)' : 'ground-truth class of each image'}; ` +
@@ -263,7 +289,7 @@ export function evalCommand(argv: readonly string[], log: (s: string) => void, p
     .map((image) => ({ image, sample: job.dataset.get(image) }));
   writeExamplePictures(job.out, examples, ctx.methods, result.maps, ctx.shape);
   if (slice !== null) {
-    const [shardFile] = commitOrAbort(job.out, () => [writeShard(job.out, { format: 'camlab-eval-shard', version: 1, command, shard: slice, classes: job.model.spec.classes, part: result })]);
+    const [shardFile] = commitOrAbort(job.out, () => [writeShard(job.out, { format: 'camlab-eval-shard', version: 1, command, shard: slice, classes: [...job.model.classes], part: result })]);
     log(`wrote ${shardFile} (${result.records.length} records) and ${examples.length} example pictures; merge with camlab eval --merge DIR...`);
     return { command, ...summarize(ctx, result.records) };
   }
@@ -271,7 +297,7 @@ export function evalCommand(argv: readonly string[], log: (s: string) => void, p
   const timing: EvalTiming = { seconds: (performance.now() - started.wall) / 1000, cpuSeconds: (cpuMs() - started.cpu) / 1000, sharedMs: result.timing.shared, methods: result.timing.methods };
   logTables(report, log);
   logTiming(report, timing, log);
-  const written = commitOrAbort(job.out, () => writeReport(job.out, report, result.records, timing, { classes: job.model.spec.classes, examples: ctx.examples }));
+  const written = commitOrAbort(job.out, () => writeReport(job.out, report, result.records, timing, { classes: job.model.classes, examples: ctx.examples }));
   log('');
   log(`wrote ${written.join(', ')}`);
   return report;

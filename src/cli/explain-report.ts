@@ -6,7 +6,7 @@
 import type { SameMaps } from '../cam/agreement.js';
 import type { RankedClass } from '../cam/classify.js';
 import { channelSummary, type CamTrace } from '../cam/result.js';
-import type { ModelSpec } from '../nn/spec.js';
+import type { Classifier } from '../io/classifier.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { fmt, table } from './report.js';
 import type { MethodRun } from './run-methods.js';
@@ -14,7 +14,9 @@ import type { MethodRun } from './run-methods.js';
 /** One picture's explanation as the report shows it. */
 export interface PictureReport {
   image: string;
-  spec: ModelSpec;
+  model: Classifier;
+  /** The model input's [C, H, W] for this picture. */
+  inputShape: readonly number[];
   top: RankedClass[];
   runs: ReadonlyArray<MethodRun & { files: string[] }>;
   grid: string | null;
@@ -32,15 +34,16 @@ function traceTable(t: CamTrace): string {
 
 /** The text report of one picture, line by line. */
 export function textReport(r: PictureReport, trace: boolean): string[] {
-  const { spec } = r;
+  const { model } = r;
   const lines = [
-    `${r.image} → ${spec.name} (input ${spec.input.channels}x${spec.input.height}x${spec.input.width})`,
+    `${r.image} → ${model.name} (input ${r.inputShape.join('x')})`,
+    `preprocessing: ${model.recipe}`,
     `top classes: ${r.top.map((t) => `${t.name} ${(100 * t.probability).toFixed(1)}%`).join(', ')}`,
   ];
   for (const run of r.runs) {
     const c = run.result.classes[0]!;
-    const cls = c >= 0 ? `${spec.classes[c] ?? c} (class ${c})` : 'custom target';
-    const layer = 'layer' in run.result ? ` at layer ${run.result.layer}` : '';
+    const cls = c >= 0 ? `${model.classes[c] ?? c} (class ${c})` : 'custom target';
+    const layer = 'layer' in run.result ? ` at layer ${model.layerLabel(run.result.layer)}` : '';
     if (run.sameAs !== null) {
       lines.push(`${run.method}: the same computation as ${run.sameAs} (computed once)`);
       continue;
@@ -64,7 +67,7 @@ function nested(t: Tensor, index: number): number[][] {
 export function jsonReport(r: PictureReport): unknown {
   return {
     image: r.image,
-    model: r.spec.name,
+    model: r.model.name,
     top: r.top,
     grid: r.grid,
     sameMaps: r.same.map((s) => ({ methods: s.methods, reason: s.reason, structural: s.structural })),
@@ -75,7 +78,7 @@ export function jsonReport(r: PictureReport): unknown {
         method,
         sameAs,
         class: c,
-        className: c >= 0 ? r.spec.classes[c] : null,
+        className: c >= 0 ? r.model.classes[c] : null,
         score: result.scores[0],
         probability: result.probabilities[0],
         flat: result.flat[0],

@@ -5,17 +5,19 @@ import { COLORMAPS, type ColormapName } from '../cam/render.js';
 import type { Target } from '../cam/target.js';
 import { topClasses } from '../cam/classify.js';
 import { DEFAULT_MAX_PIXELS } from '../io/image-limits.js';
-import { imageToInput, inputToImage } from '../io/image.js';
+import { inputToImage } from '../io/image.js';
+import type { Classifier } from '../io/classifier.js';
 import type { RgbaImage } from '../io/rgba.js';
-import { readImage, resolveModel } from '../node/files.js';
+import { readImage } from '../node/files.js';
 import { CamlabError } from '../tensor/errors.js';
 import { parseArgs, value, type ParsedArgs } from './args.js';
 import { CommandError, detail, underCommand } from './errors.js';
 import { jsonReport, textReport, type PictureReport } from './explain-report.js';
-import { classFileName, gridFileName, mapFileName } from './file-names.js';
+import { classFileName, gridFileName, layerFileName, mapFileName } from './file-names.js';
 import { inputPictures, type InputPicture } from './inputs.js';
 import { LIMITS, limitedValue, range } from './limits.js';
 import { acceptingNames, checkMethodFlags, chosenMethods, methodList, partialFlagNotes, presetList, type MethodFlag } from './method-flags.js';
+import { MODEL_FLAGS, modelFromArgs, modelHelp } from './model-flags.js';
 import { OutputFolder } from './output.js';
 import { gridImage, mapImages, type MapStyle } from './report.js';
 import type { CommandIo } from './run.js';
@@ -31,20 +33,24 @@ const FLAGS: readonly MethodFlag[] = [
   { flag: 'output', option: 'exact' },
   { flag: 'batch-size', option: 'exact' },
   { flag: 'preset', option: 'preset' },
+  { flag: 'aug-smooth', option: 'augSmooth' },
+  { flag: 'eigen-smooth', option: 'eigenSmooth' },
 ];
 
 export const EXPLAIN_HELP = `camlab explain PICTURE|FOLDER... [options]
 
-Explains a model's decision on PNG and JPEG pictures: files, and the .png/.jpg/.jpeg files of
-folders (any size, bit depth, grey or colour, with or without alpha; converted to the model's
-input as described in the README). A picture that cannot be read is reported and the others go on.
+Explains a model's decision (a bundled model, a spec or an ONNX model) on PNG and JPEG pictures:
+files, and the .png/.jpg/.jpeg files of folders (any size, bit depth, grey or colour, with or
+without alpha; converted to the model's input as described in the README). A picture that cannot
+be read is reported and the others go on.
 
-  --model NAME|SPEC.json   bundled model (shapes-cnn, mnist-cnn) or a spec file (default shapes-cnn)
-  --weights FILE           safetensors weights (default: model.safetensors next to the spec)
+${modelHelp('bundled model shapes-cnn (default) or mnist-cnn')}
   --method M               repeatable (default gradcam++); one of
 ${methodList('                             ')}
   --class C                class index or name to explain (default: the predicted class)
-  --layer L                target layer by state-dict name (default: last 4-D layer)
+  --layer L                target layer: a state-dict name, or for ONNX a module path (layer4.1,
+                           features.7) or tensor name (default: the last 4-D map before pooling);
+                           repeat it for the mean of several layers' normalized maps
   --samples N --noise S --seed K   noise of ${acceptingNames('samples')} (default ${DEFAULT_NOISE_SAMPLES}, ${DEFAULT_NOISE_LEVEL}, 0;
                            N ${range('samples')}, S ${range('noise')})
   --exact                  exact higher-order derivatives (${acceptingNames('exact')})
@@ -52,6 +58,8 @@ ${methodList('                             ')}
   --batch-size N           diagonal entries per batched pass of --exact (default ${DEFAULT_EXACT_BATCH}, ${range('exactBatch')}; implies --exact)
   --preset P               a known implementation's variant:
 ${presetList('                             ')}
+  --aug-smooth             mean over the flipped input and the input ×0.9, ×1, ×1.1 (pytorch-grad-cam's aug_smooth)
+  --eigen-smooth           the map is the first principal component of the w_k A_k (${acceptingNames('eigenSmooth')})
   --colormap C             ${COLORMAPS.join(', ')} (default jet)
   --alpha A                overlay opacity of the heatmap, ${range('alpha')} (default 0.5)
   --out DIR                where PNGs go (default out); names say what each map is:
@@ -67,7 +75,7 @@ one that only some take is noted. Methods that give the same map are noted, with
 /** Everything explain needs besides the pictures, checked before any of them is read. */
 interface ExplainJob {
   methods: RegisteredMethod[];
-  model: ReturnType<typeof resolveModel>;
+  model: Classifier;
   options: ExplainOptions;
   style: MapStyle;
   maxPixels: number;
@@ -89,12 +97,9 @@ function parseJob(args: ParsedArgs): ExplainJob {
     if (writing.length > 0) throw new CamlabError('explain', `--${writing[0]} does not apply with --no-images (no PNG is written)`);
   }
   checkMethodFlags('explain', args, methods, FLAGS);
-  const model = underCommand('explain', () => resolveModel(value(args, 'model') ?? 'shapes-cnn', value(args, 'weights')));
-  const options = explainOptions(args, model.spec.classes);
-  if (options.layer !== undefined) {
-    const layer = options.layer;
-    underCommand('explain', () => model.module.get(layer));
-  }
+  const model = underCommand('explain', () => modelFromArgs('explain', args, 'shapes-cnn'));
+  const options = explainOptions(args, model.classes);
+  for (const layer of args.values.get('layer') ?? []) underCommand('explain', () => model.module.get(layer));
   const out = noImages ? null : new OutputFolder('explain', value(args, 'out') ?? 'out');
   out?.check();
   return {
@@ -105,9 +110,9 @@ function parseJob(args: ParsedArgs): ExplainJob {
 
 export function explainCommand(argv: readonly string[], io: CommandIo): number {
   const args = parseArgs('explain', argv, {
-    values: ['model', 'weights', 'class', 'layer', 'samples', 'noise', 'seed', 'output', 'out', 'colormap', 'alpha', 'preset', 'batch-size', 'max-pixels'],
-    repeatable: ['method'],
-    switches: ['exact', 'json', 'trace', 'no-images'],
+    values: [...MODEL_FLAGS, 'class', 'samples', 'noise', 'seed', 'output', 'out', 'colormap', 'alpha', 'preset', 'batch-size', 'max-pixels'],
+    repeatable: ['method', 'layer'],
+    switches: ['exact', 'json', 'trace', 'no-images', 'aug-smooth', 'eigen-smooth'],
     positional: [1, LIMITS.inputs.max],
   });
   const job = parseJob(args);
@@ -131,14 +136,14 @@ export function explainCommand(argv: readonly string[], io: CommandIo): number {
 
 /** Explains one picture with every method; its files are staged and committed together, or not at all. */
 function explainPicture(job: ExplainJob, p: InputPicture, io: CommandIo): PictureReport {
-  const { spec, module } = job.model;
+  const { module, classes } = job.model;
   const picture = underCommand('explain', () => readImage(p.path, { maxPixels: job.maxPixels }));
-  const x = imageToInput(picture, spec.input);
-  const top = topClasses(module, x, spec.classes, 3);
+  const x = job.model.toInput(picture);
+  const top = topClasses(module, x, classes, 3);
   const task = io.progress.task(`explain ${p.path}`);
   const runs = runMethods('explain', module, x, job.methods, job.options, task);
   task.end();
-  const shown: RgbaImage = inputToImage(x, spec.input);
+  const shown: RgbaImage = inputToImage(x, job.model.input);
   const out = job.out;
   const files = new Map<string, string[]>();
   let grid: string | null = null;
@@ -146,7 +151,7 @@ function explainPicture(job: ExplainJob, p: InputPicture, io: CommandIo): Pictur
     const overlays: RgbaImage[] = [];
     for (const r of runs) {
       if (r.sameAs !== null || out === null) continue;
-      const name = { image: p.stem, method: r.method, tags: r.tags, className: classFileName(spec.classes, r.result.classes[0]!), layer: 'layer' in r.result ? r.result.layer : 'input' };
+      const name = { image: p.stem, method: r.method, tags: r.tags, className: classFileName(classes, r.result.classes[0]!), layer: 'layer' in r.result ? layerFileName(module, r.result.layer) : 'input' };
       const pngs = mapImages(r.result, shown, job.style);
       files.set(r.method, [out.write(mapFileName(name, 'heatmap'), pngs.heatmap), out.write(mapFileName(name, 'overlay'), pngs.overlay)]);
       overlays.push(pngs.overlayPicture);
@@ -154,7 +159,7 @@ function explainPicture(job: ExplainJob, p: InputPicture, io: CommandIo): Pictur
     const fresh = runs.filter((r) => r.sameAs === null);
     if (out !== null && fresh.length > 1) {
       const layer = fresh.map((r) => r.result).find((r) => 'layer' in r);
-      const name = gridFileName(p.stem, fresh, classFileName(spec.classes, fresh[0]!.result.classes[0]!), layer !== undefined && 'layer' in layer ? layer.layer : 'input');
+      const name = gridFileName(p.stem, fresh, classFileName(classes, fresh[0]!.result.classes[0]!), layer !== undefined && 'layer' in layer ? layerFileName(module, layer.layer) : 'input');
       grid = out.write(name, gridImage(shown, overlays, fresh.map((r) => r.method)));
     }
     out?.commit();
@@ -163,7 +168,7 @@ function explainPicture(job: ExplainJob, p: InputPicture, io: CommandIo): Pictur
     throw e;
   }
   return {
-    image: p.path, spec, top, grid, same: sameMapNotes(module, runs), notes: job.notes,
+    image: p.path, model: job.model, inputShape: x.shape.slice(1), top, grid, same: sameMapNotes(module, runs), notes: job.notes,
     runs: runs.map((r) => ({ ...r, files: files.get(r.sameAs ?? r.method) ?? [] })),
   };
 }
@@ -178,8 +183,10 @@ function explainOptions(args: ParsedArgs, classes: readonly string[]): ExplainOp
     if (idx < 0 || idx >= classes.length) throw new CamlabError('explain', `--class ${idx} is out of range: the model has ${classes.length} classes (0-${classes.length - 1})`);
     o.target = idx as Target;
   }
-  const layer = value(args, 'layer');
-  if (layer !== undefined) o.layer = layer;
+  const layers = args.values.get('layer') ?? [];
+  if (layers.length > 0) o.layer = layers.length === 1 ? layers[0]! : layers;
+  if (args.switches.has('aug-smooth')) o.augSmooth = true;
+  if (args.switches.has('eigen-smooth')) o.eigenSmooth = true;
   const samples = limitedValue('explain', args, 'samples', 'samples');
   if (samples !== undefined) o.samples = samples;
   const noise = limitedValue('explain', args, 'noise', 'noise');

@@ -15,6 +15,8 @@
 import { exactOutputOf } from '../cam/computation.js';
 import { methodOptions, type ExplainOptions, type RegisteredMethod } from '../cam/methods.js';
 import { DEFAULT_NOISE_LEVEL, DEFAULT_NOISE_SAMPLES } from '../cam/noise.js';
+import type { Module } from '../nn/module.js';
+import { GRID_SUFFIX, OnnxModel } from '../onnx/model.js';
 
 /** One field of a file name: letters, digits, '.', '+', '-' kept, runs of anything else become '-'. */
 export function namePart(s: string): string {
@@ -88,4 +90,11 @@ export function gridFileName(image: string, methods: ReadonlyArray<{ method: str
 /** The class field of a file name: the class's name, `classN` without one, `custom` for a custom target. */
 export function classFileName(classes: readonly string[], index: number): string {
   return index < 0 ? 'custom' : classes[index] ?? `class${index}`;
+}
+
+/** The layer field: the state-dict name, or for an imported graph the module path people know (layer4.1) rather than its tensor name. */
+export function layerFileName(model: Module, layer: string): string {
+  if (!(model instanceof OnnxModel)) return layer;
+  const base = layer.endsWith(GRID_SUFFIX) ? layer.slice(0, -GRID_SUFFIX.length) : layer;
+  return model.aliasesOf(base).at(-1) ?? layer;
 }

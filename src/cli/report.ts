@@ -36,10 +36,12 @@ export function gridImage(picture: RgbaImage, overlays: readonly RgbaImage[], la
   return encodePng(grid(tiles, Math.min(tiles.length, 5), { labels: ['input', ...labels] }));
 }
 
-/** A fixed-width text table. */
-export function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
+
+/** A fixed-width text table; `align` has an 'l' (names) or 'r' (numbers) per column (default: the first left, the rest right). */
+export function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>, align = 'l'): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const left = (i: number): boolean => (align[i] ?? 'r') === 'l';
+  const line = (cells: readonly string[]): string => cells.map((c, i) => (left(i) ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 

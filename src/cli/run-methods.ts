@@ -11,7 +11,8 @@ import { withProgress, type ProgressEvent } from '../cam/progress.js';
 import type { ExactOutput } from '../cam/gradients.js';
 import type { Module } from '../nn/module.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { underCommand } from './errors.js';
+import { CamlabError } from '../tensor/errors.js';
+import { detail, underCommand } from './errors.js';
 import { mapTags } from './file-names.js';
 import type { ProgressTask } from './progress.js';
 
@@ -29,9 +30,11 @@ export interface MethodRun {
 
 /**
  * Runs `methods` on x with the shared options; `task` shows the progress (the fraction over all
- * methods, the current method and its inner loop). An error names the command and the method.
+ * methods, the current method and its inner loop). An error names the command and the method;
+ * with `skip`, a method that fails (CAM on a head that is not GAP + linear) is handed to it and
+ * left out, and the others go on.
  */
-export function runMethods(command: string, model: Module, x: Tensor, methods: readonly RegisteredMethod[], opts: ExplainOptions, task: ProgressTask): MethodRun[] {
+export function runMethods(command: string, model: Module, x: Tensor, methods: readonly RegisteredMethod[], opts: ExplainOptions, task: ProgressTask, skip?: (method: string, message: string) => void): MethodRun[] {
   const runs: MethodRun[] = [];
   const byKey = new Map<string, MethodRun>();
   methods.forEach((d, i) => {
@@ -52,7 +55,14 @@ export function runMethods(command: string, model: Module, x: Tensor, methods: r
       const last = i === methods.length - 1;
       task.update((i + p.fraction) / methods.length, `${which}${d.name} (${p.task})`, p.fraction > 0 ? (s * (1 - p.fraction)) / p.fraction : undefined, last ? undefined : d.name);
     };
-    const result = underCommand(`${command} --method ${d.name}`, () => withProgress(inner, () => explain(d.name, model, x, opts)));
+    let result: MethodResult;
+    try {
+      result = underCommand(`${command} --method ${d.name}`, () => withProgress(inner, () => explain(d.name, model, x, opts)));
+    } catch (e) {
+      if (skip === undefined || !(e instanceof CamlabError)) throw e;
+      skip(d.name, detail(e));
+      return;
+    }
     const run: MethodRun = { method: d.name, result, ms: performance.now() - t0, sameAs: null, tags, ...(exactOutput === undefined ? {} : { exactOutput }) };
     byKey.set(key, run);
     runs.push(run);

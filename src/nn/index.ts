@@ -13,3 +13,4 @@ export * from './attention.js';
 export * from './init-vit.js';
 export * from './tokens.js';
 export * from './vit.js';
+export * from './graph-model.js';

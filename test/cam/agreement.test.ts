@@ -27,10 +27,10 @@ describe('the form of the head after a layer', () => {
 });
 
 describe('methods that give the same map, and why', () => {
-  it('on a GAP-linear head: Grad-CAM++ = exact = Smooth Grad-CAM++ and CAM = Grad-CAM = XGrad-CAM, each group with its reasons', () => {
+  it('on a GAP-linear head: Grad-CAM++ = exact = Smooth Grad-CAM++ and CAM (with ReLU) = Grad-CAM = XGrad-CAM, each group with its reasons', () => {
     const model = gapLinear(3, 2, 4);
     const x = positive([1, 3, 4, 5], 2);
-    const found = sameMaps(model, LAYER, runAll(model, x, ['cam', 'gradcam', 'gradcam++', 'gradcam++-exact', 'xgradcam', 'smooth-gradcam++']));
+    const found = sameMaps(model, LAYER, runAll(model, x, ['cam', 'gradcam', 'gradcam++', 'gradcam++-exact', 'xgradcam', 'smooth-gradcam++'], { relu: true }));
     expect(found.map((s) => s.methods)).toEqual([['cam', 'gradcam', 'xgradcam'], ['gradcam++', 'gradcam++-exact', 'smooth-gradcam++']]);
     expect(found.every((s) => s.structural)).toBe(true);
     expect(found[1]!.reason).toBe('gradcam++, gradcam++-exact and smooth-gradcam++ give the same map: after features.0 comes GlobalAvgPool → Linear(3, 2); ' +

@@ -63,7 +63,7 @@ describe('a method option no chosen method takes is an error naming the methods'
   it('explain: --preset with only gradcam, a preset unknown to one of the methods, --samples without a noise method', () => {
     const out = join(dir, 'x');
     expect(cli(['explain', image, '--method', 'gradcam', '--preset', 'torchcam', '--out', out]).err)
-      .toBe('camlab: explain: --preset does not apply to gradcam (it applies to gradcam++, gradcam++-exact, smooth-gradcam++)\n');
+      .toBe('camlab: explain: --preset does not apply to gradcam (it applies to gradcam++, gradcam++-exact, scorecam, smooth-gradcam++)\n');
     expect(cli(['explain', image, '--method', 'gradcam++', '--method', 'smooth-gradcam++', '--preset', 'official', '--out', out]).err)
       .toBe('camlab: explain: --preset official is not a preset of smooth-gradcam++ (its presets: camlab, paper, torchcam)\n');
     expect(cli(['explain', image, '--method', 'gradcam', '--method', 'layercam', '--samples', '3', '--out', out]).err)
@@ -72,6 +72,16 @@ describe('a method option no chosen method takes is an error naming the methods'
     const ok = cli(['explain', image, '--method', 'gradcam', '--method', 'gradcam++', '--preset', 'torchcam', '--out', out]);
     expect(ok.err).toBe('');
     expect(ok.code).toBe(0);
+  });
+
+  it('explain: --layer repeats for several layers, --aug-smooth and --eigen-smooth reach the methods that take them', () => {
+    const out = join(dir, 'layers');
+    const r = cli(['explain', image, '--method', 'gradcam', '--method', 'scorecam', '--layer', 'features.7', '--layer', 'features.10', '--aug-smooth', '--eigen-smooth', '--json', '--out', out]);
+    expect(r.err).toBe('');
+    const report = JSON.parse(r.out) as { methods: Array<{ method: string; layer: string }> };
+    expect(report.methods.map((m) => m.layer)).toEqual(['features.7+features.10', 'features.7+features.10']);
+    expect(cli(['explain', image, '--method', 'eigencam', '--eigen-smooth', '--out', out]).err).toMatch(/^camlab: explain: --eigen-smooth does not apply to eigencam \(it applies to cam, gradcam, /);
+    expect(cli(['explain', image, '--method', 'smoothgrad', '--aug-smooth', '--out', out]).err).toMatch(/^camlab: explain: --aug-smooth does not apply to smoothgrad /);
   });
 
   it('demo and eval check their method flags the same way', () => {

@@ -22,6 +22,7 @@ import {
 } from '../../src/index.js';
 import { decodePng, encodePng } from '../../src/io/png.js';
 import { fitAspect } from '../../web/fit.js';
+import { loadClassifier } from '../../src/node/files.js';
 import { LAYER_TYPES } from '../../src/nn/layer-kinds.js';
 import type { PageState } from '../../web/protocol.js';
 
@@ -356,6 +357,48 @@ describe.skipIf(SKIP)('web page in headless Chromium', () => {
     expect(s.error).toBeNull();
     expect(s.run!.outputs[0]!.map).toHaveLength(28 * 28);
   }, 60_000);
+
+  it('an ONNX model opened from disk with its sidecar: the graph\'s layers are listed, and its maps equal Node\'s', async () => {
+    const p = page!;
+    const onnx = join(ROOT, 'test', 'fixtures', 'onnx', 'shapes-cnn.onnx');
+    await p.setInputFiles('#onnx-file', [onnx, `${onnx}.json`]);
+    await p.waitForFunction(() => (globalThis as unknown as PageWindow).camlab.layers?.model === 'shapes-cnn.onnx', undefined, { timeout: 20_000 });
+    expect(await p.inputValue('#model')).toBe('shapes-cnn.onnx');
+    const labels = await p.$$eval('#layer option', (os) => os.map((o) => o.textContent ?? ''));
+    expect(labels[0]).toBe('default (features.14)');
+    expect(labels).toContain('features.10 · Relu · 32×16×16');
+    expect(labels).not.toContain('pool · ReduceMean · 32'); // after global pooling: not a candidate
+    expect(await p.textContent('#model-status')).toContain('resize to 64x64, RGB, mean 0.5,0.5,0.5, std 0.25,0.25,0.25 (sidecar shapes-cnn.onnx.json)');
+    expect(await p.$$eval('#target option', (os) => os.map((o) => o.textContent))).toEqual(['predicted', '0: circle', '1: square', '2: triangle', '3: cross']);
+    // A sample picture keeps the user's model.
+    await p.click('.tabs button[data-tab="sample"]');
+    await p.click(`#samples button[data-file="${IMAGE}"]`);
+    await p.waitForFunction((name) => (globalThis as unknown as PageWindow).camlab.picture?.caption === name, IMAGE);
+    expect(await p.inputValue('#model')).toBe('shapes-cnn.onnx');
+    const layer = '/features/features.10/Relu_output_0';
+    await p.selectOption('#layer', layer);
+    for (const box of await p.$$('#methods input')) await box.uncheck();
+    for (const m of ['gradcam', 'gradcam++', 'cam']) await p.check(`#methods input[value="${m}"]`);
+    await p.click('#run');
+    await p.waitForSelector('body[data-state="done"], body[data-state="error"]', { timeout: 60_000 });
+    const s = await p.evaluate(() => (globalThis as unknown as PageWindow).camlab);
+    expect(s.error).toBeNull();
+    expect(s.run!.model).toBe('shapes-cnn.onnx');
+    expect(s.run!.outputs.map((o) => o.method)).toEqual(['gradcam', 'gradcam++']);
+    // CAM needs pooling right after the layer: at features.10 it fails in one line, the run goes on.
+    expect(s.run!.failures.map((f) => f.method)).toEqual(['cam']);
+    expect(s.run!.failures[0]!.message).toMatch(/^cam: CAM needs global average pooling then one linear layer after '\/features\/features\.10\/Relu_output_0'; the graph has MaxPool → Conv → Relu → ReduceMean → Gemm\. Use gradcam/);
+    // Node: the same file, its sidecar's preprocessing, float32 as in the page.
+    const model = loadClassifier(onnx);
+    const x = model.toInput(decodePng(new Uint8Array(readFileSync(join(ROOT, 'examples', 'images', IMAGE))), IMAGE));
+    for (const out of s.run!.outputs) {
+      const r = explain(out.method, model.module, x, { layer, target: 'predicted', trace: true }) as CamResult;
+      expect(out.classIndex).toBe(r.classes[0]);
+      expect(firstDifference(out.map, r.upsampled.data), `${out.method} map`).toBe('identical');
+    }
+    expect(await p.textContent('#top-classes')).toContain('shapes-cnn.onnx:');
+    expect(pageErrors).toEqual([]);
+  }, 90_000);
 
   it('on a 390 px wide phone screen nothing overflows sideways, before and after results and terms appear', async () => {
     const p = page!;

@@ -61,8 +61,12 @@ export function defineMethod<const N extends string, O extends object, R extends
   return { ...rest, accepts: Object.keys(options), presets };
 }
 
-/** The options every CAM method built on a layer and a target reads (`CamOptions`). */
+/** The options every CAM method built on a layer and a target reads (`CamTargetOptions`, `TraceOption`). */
 export const CAM_OPTIONS = { layer: true, target: true, trace: true } as const;
+/** How the per-channel terms become the map (`MapOptions`): every CAM method but EigenCAM. */
+export const MAP_OPTIONS = { eigenSmooth: true } as const;
+/** Several layers and test-time augmentation (`CombineOptions`; `layer` is in CAM_OPTIONS): every CAM method through `combined`. */
+export const COMBINE_OPTIONS = { augSmooth: true } as const;
 /** The noise options of the smoothed methods (`NoiseOptions`). */
 export const NOISE_OPTIONS = { samples: true, noise: true, noiseScale: true, seed: true } as const;
 /** The α options of Grad-CAM++ (`AlphaOptions`). */
