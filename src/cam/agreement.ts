@@ -43,7 +43,8 @@ const RULES: ReadonlyArray<{ a: string; b: string; on: readonly HeadForm[]; why:
   { a: 'gradcam++', b: 'smooth gradcam++', on: AFFINE, why: 'S is affine in A, so g does not depend on the input and the noisy samples average to g, g², g³' },
   { a: 'gradcam++ exact exp', b: 'smooth gradcam++', on: AFFINE, why: 'S is affine in A, so g does not depend on the input and the noisy samples average to g, g², g³' },
   { a: 'gradcam', b: 'xgradcam', on: GAP_LINEAR, why: "g_k = W[c,k]/(h·w) is the same at every position, so XGrad-CAM's Σ g·A / ΣA_k is Grad-CAM's mean g" },
-  { a: 'cam', b: 'gradcam', on: GAP_LINEAR, why: "Grad-CAM's weight, the mean g_k = W[c,k]/(h·w), is CAM's W[c,k] over a constant that normalization removes" },
+  { a: 'gradcam', b: 'hirescam', on: GAP_LINEAR, why: "g_k = W[c,k]/(h·w) is the same at every position, so HiResCAM's Σ_k g_k ⊙ A_k is Grad-CAM's Σ_k mean(g_k)·A_k" },
+  { a: 'cam', b: 'gradcam', on: GAP_LINEAR, why: "Grad-CAM's weight, the mean g_k = W[c,k]/(h·w), is CAM's W[c,k] over a constant that normalization removes (and Grad-CAM's ReLU removes nothing here)" },
   { a: 'cam', b: 'xgradcam', on: GAP_LINEAR, why: "XGrad-CAM's weight Σ g·A / ΣA_k = W[c,k]/(h·w) is CAM's W[c,k] over a constant that normalization removes" },
 ];
 

@@ -30,13 +30,14 @@ describe('methods that give the same map, and why', () => {
   it('on a GAP-linear head: Grad-CAM++ = exact = Smooth Grad-CAM++ and CAM (with ReLU) = Grad-CAM = XGrad-CAM, each group with its reasons', () => {
     const model = gapLinear(3, 2, 4);
     const x = positive([1, 3, 4, 5], 2);
-    const found = sameMaps(model, LAYER, runAll(model, x, ['cam', 'gradcam', 'gradcam++', 'gradcam++-exact', 'xgradcam', 'smooth-gradcam++'], { relu: true }));
-    expect(found.map((s) => s.methods)).toEqual([['cam', 'gradcam', 'xgradcam'], ['gradcam++', 'gradcam++-exact', 'smooth-gradcam++']]);
+    const found = sameMaps(model, LAYER, runAll(model, x, ['cam', 'gradcam', 'gradcam++', 'gradcam++-exact', 'xgradcam', 'hirescam', 'smooth-gradcam++'], { relu: true }));
+    expect(found.map((s) => s.methods)).toEqual([['cam', 'gradcam', 'xgradcam', 'hirescam'], ['gradcam++', 'gradcam++-exact', 'smooth-gradcam++']]);
     expect(found.every((s) => s.structural)).toBe(true);
     expect(found[1]!.reason).toBe('gradcam++, gradcam++-exact and smooth-gradcam++ give the same map: after features.0 comes GlobalAvgPool → Linear(3, 2); ' +
       'the head is piecewise linear, so ∂²S/∂A² = 0 and the exact derivatives of Y = exp(S − S₀) are Y·g², Y·g³: the closed form is exact; ' +
       'S is affine in A, so g does not depend on the input and the noisy samples average to g, g², g³');
     expect(found[0]!.reason).toContain("XGrad-CAM's Σ g·A / ΣA_k is Grad-CAM's mean g");
+    expect(found[0]!.reason).toContain("HiResCAM's Σ_k g_k ⊙ A_k is Grad-CAM's Σ_k mean(g_k)·A_k");
   });
 
   it('on a piecewise-linear head only the exact pair agrees; on a smooth head nothing does, so nothing is said', () => {
