@@ -8,7 +8,8 @@ export {
   Tensor, IndexTensor, CamlabError, Rng, detLog,
   zeros, ones, full, scalar, zerosLike, fullLike, tensor, arange, linspace, eye, rand, randn, clone,
   argmax, argmin, indices, sizeOf, shapeStr,
-  type DType, type FloatArray, type NestedNumbers, type Shape, type SliceSpec, type Padding,
+  setBackend, getBackend, backendInfo, setThreads, getThreads,
+  type Backend, type DType, type FloatArray, type NestedNumbers, type Shape, type SliceSpec, type Padding,
 } from './tensor/index.js';
 export * from './autodiff/index.js';
 export * from './nn/index.js';

@@ -6,6 +6,7 @@
  * and the CLI. Everything else is in the pure root export `camlab`.
  */
 import { join } from 'node:path';
+import './node-workers.js';
 import { BUNDLED_MODELS, pngFiles, resolveModel, ROOT } from './node/files.js';
 import type { LoadedModel } from './io/model.js';
 

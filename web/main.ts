@@ -465,7 +465,10 @@ function showPrepared(msg: Prepared): void {
     s.append(bar);
     wrap.append(s);
   }
-  top.replaceChildren(wrap);
+  const engine = document.createElement('small');
+  engine.className = 'engine';
+  engine.textContent = msg.engine;
+  top.replaceChildren(wrap, engine);
   views.results!.start(msg.input, picture?.caption ?? 'picture');
   const div = document.createElement('div');
   div.className = 'result input';

@@ -190,6 +190,8 @@ export interface Prepared {
   input: Rgba;
   top: TopClass[];
   classes: string[];
+  /** Which kernels compute, on how many threads (and why one, if so). */
+  engine: string;
 }
 
 /** One method's output, sent as soon as it is computed. */

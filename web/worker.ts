@@ -6,7 +6,7 @@
  * stays responsive and shows progress. Pure camlab: the same code as in Node, Deno and Bun.
  */
 import {
-  computationKey, defaultLayer, exactOutputOf, explain, inputToImage, OnnxModel, probeLayers, sameMaps, topClasses, withProgress, zeros,
+  backendInfo, computationKey, defaultLayer, exactOutputOf, explain, inputToImage, OnnxModel, probeLayers, sameMaps, topClasses, withProgress, zeros,
   type ExplainedMap, type MethodResult, type RgbaImage,
 } from '../src/index.js';
 import type { DescribeRequest, FromWorker, LayerChoice, MethodOutput, Rgba, RunRequest, ToWorker } from './protocol.js';
@@ -17,6 +17,13 @@ const scope = self as unknown as DedicatedWorkerGlobalScope;
 
 function post(msg: FromWorker, transfer: Transferable[] = []): void {
   scope.postMessage(msg, transfer);
+}
+
+/** "WebAssembly SIMD kernels · 4 threads", or why there is one thread (no cross-origin isolation). */
+function engine(): string {
+  const b = backendInfo();
+  const kernels = b.backend === 'wasm' ? 'WebAssembly SIMD kernels' : `JavaScript kernels${b.reason === null ? '' : ` (${b.reason})`}`;
+  return `${kernels} · ${b.threads.reason === null ? `${b.threads.requested} thread${b.threads.requested === 1 ? '' : 's'}` : `1 thread: ${b.threads.reason}`}`;
 }
 
 function toRgba(img: RgbaImage): Rgba {
@@ -37,7 +44,7 @@ async function run(req: RunRequest): Promise<void> {
   const x = model.toInput(req.image);
   const shown = inputToImage(x, model.input);
   const input = toRgba(shown);
-  post({ type: 'prepared', id: req.id, model: req.model.name, input, top: topClasses(model.module, x, model.classes), classes: [...model.classes] }, [input.data.buffer]);
+  post({ type: 'prepared', id: req.id, model: req.model.name, input, top: topClasses(model.module, x, model.classes), classes: [...model.classes], engine: engine() }, [input.data.buffer]);
   const opts = runOptions(req.options);
   // Each computation once: with exact mode on, gradcam++-exact is gradcam++'s computation.
   const byKey = new Map<string, MethodOutput>();

@@ -162,6 +162,8 @@ describe.skipIf(SKIP)('web page in headless Chromium', () => {
     // The page shows an overlay per method, the top classes and the Grad-CAM++ channel table.
     expect(await p.$$eval('#results .result[data-method] canvas', (cs) => cs.length)).toBe(8);
     expect(await p.textContent('#top-classes')).toContain(spec.classes[run.outputs[0]!.classIndex]!);
+    // The server sends COOP/COEP headers, so the worker shares wasm memory with its own workers.
+    expect(await p.textContent('#top-classes .engine')).toMatch(/^WebAssembly SIMD kernels · \d+ threads?$/);
     expect(await p.$$eval('#trace-table tbody tr', (rs) => rs.length)).toBe(run.outputs[1]!.channels!.length);
     // On this GAP-linear head three of the methods agree, and the page says why in one line.
     expect(run.notes).toHaveLength(1);
