@@ -1,9 +1,12 @@
 /**
- * Model-level rows: the small CNN of the autodiff issue (forward; forward + ∂S/∂A at the last conv;
- * a second-order pass), training throughput of shapes-cnn, the CAM methods on shapes-cnn, and a
- * ResNet-18-shaped network at 224x224 — ours against the same networks written in tfjs-cpu.
+ * Model-level rows: the small CNN of the autodiff issue (forward; Grad-CAM; a second-order pass),
+ * training throughput of shapes-cnn, the CAM methods on shapes-cnn, and ResNet-18 at 224x224
+ * (forward, Grad-CAM++, Smooth Grad-CAM++) — ours against the same networks written in tfjs
+ * (cpu and wasm backends) and, for ResNet-18, onnxruntime-web on the same weights (ONNX export of
+ * a seeded torchvision ResNet-18, scripts/make-bench-models.py).
  */
-import * as tf from '@tensorflow/tfjs-core';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { grad } from '../src/autodiff/grad.js';
 import { noGrad } from '../src/autodiff/mode.js';
 import { requiresGrad } from '../src/autodiff/node.js';
@@ -28,7 +31,11 @@ import { clone, randn } from '../src/tensor/create.js';
 import { indices } from '../src/tensor/indexing.js';
 import { Rng } from '../src/tensor/rng.js';
 import type { Tensor } from '../src/tensor/tensor.js';
-import { lazy, register, type Baseline } from './harness.js';
+import { loadModel } from '../src/io/model.js';
+import type { Module } from '../src/nn/module.js';
+import { Tensor as CamlabTensor } from '../src/tensor/tensor.js';
+import { ensureModels, MODELS, ort, ortBaseline, tf, tfBaseline } from './baselines.js';
+import { lazy, register, type Baseline, type TimingOptions } from './harness.js';
 import { registerHeadGradients } from './tfjs-grads.js';
 import { tfResnet18, tfSmallCnn } from './tfjs-nets.js';
 
@@ -47,31 +54,24 @@ const smallCnn = lazy(() => {
   ]).eval();
   return { model: m, x: randn([1, 3, 64, 64], { rng: 2, dtype: 'float32' }) };
 });
-const tfSmall = lazy(() => (registerHeadGradients(), { net: tfSmallCnn(), x: tf.randomNormal([1, 64, 64, 3], 0, 1, 'float32', 3) as tf.Tensor4D }));
 const SMALL = '1x3x64x64 → 3 convs, GAP, fc 10';
 
-const tfSmallForward: Baseline = {
-  key: 'tfjs-small-fwd',
-  label: 'tfjs small CNN forward',
-  run: () => {
-    const { net, x } = tfSmall();
-    tf.tidy(() => net.head(net.lower(x)).dataSync());
-  },
-};
-const tfSmallGrad: Baseline = {
-  key: 'tfjs-small-grad',
-  label: 'tfjs small CNN forward + dS/dA',
-  run: () => {
-    const { net, x } = tfSmall();
-    tf.tidy(() => {
+const tfSmallForward = (backend: 'cpu' | 'wasm'): Baseline =>
+  tfBaseline(backend, 'small-fwd', 'small CNN forward', () => ({ net: tfSmallCnn(), x: tf.randomNormal([1, 64, 64, 3], 0, 1, 'float32', 3) as tf.Tensor4D }), ({ net, x }) => net.head(net.lower(x)));
+const tfSmallGrad = (backend: 'cpu' | 'wasm'): Baseline =>
+  tfBaseline(
+    backend, 'small-grad', 'small CNN forward + dS/dA',
+    () => (registerHeadGradients(), { net: tfSmallCnn(), x: tf.randomNormal([1, 64, 64, 3], 0, 1, 'float32', 3) as tf.Tensor4D }),
+    ({ net, x }) => {
       const a = net.lower(x);
       const onehot = tf.cast(tf.oneHot([3], 10), 'float32');
-      tf.grad((h: tf.Tensor) => tf.sum(tf.mul(net.head(h as tf.Tensor4D), onehot)))(a).dataSync();
-    });
-  },
-};
+      return tf.grad((h: tf.Tensor) => tf.sum(tf.mul(net.head(h as tf.Tensor4D), onehot)))(a);
+    },
+  );
+const smallFwdBase = [tfSmallForward('cpu'), tfSmallForward('wasm')];
+const smallGradBase = [tfSmallGrad('cpu'), tfSmallGrad('wasm')];
 
-register({ name: 'small CNN forward', shape: SMALL, dtype: 'float32', flops: 0, ours: () => noGrad(() => smallCnn().model.call(smallCnn().x)), baseline: tfSmallForward });
+register({ name: 'small CNN forward', shape: SMALL, dtype: 'float32', flops: 0, ours: () => noGrad(() => smallCnn().model.call(smallCnn().x)), baselines: smallFwdBase });
 register({
   name: 'small CNN forward + dS/dA',
   shape: `${SMALL}; A = last conv`,
@@ -81,7 +81,15 @@ register({
     const { model, x } = smallCnn();
     layerGradients(prepare(model, x, { layer: 'features.7', target: 3 }));
   },
-  baseline: tfSmallGrad,
+  baselines: smallGradBase,
+});
+register({
+  name: 'small CNN Grad-CAM',
+  shape: `${SMALL}; A = last conv`,
+  dtype: 'float32',
+  flops: 0,
+  ours: () => gradCam(smallCnn().model, smallCnn().x, { layer: 'features.7', target: 3 }),
+  baselines: smallGradBase,
 });
 register({
   name: 'small CNN d/dx sum(d exp(S)/dx)',
@@ -95,7 +103,7 @@ register({
     const [g] = grad(exp(s), leaf, { createGraph: true });
     grad(sum(g!), leaf);
   },
-  costIn: [tfSmallForward],
+  costIn: [smallFwdBase[0]!],
 });
 
 // ---- shapes-cnn: training throughput (issue 4) and the CAM methods (issue 5) ----------------------
@@ -107,21 +115,24 @@ const shapes = lazy(() => {
   const batch = makeBatch(shapesTrainSet(0, 32), Array.from({ length: 32 }, (_, i) => i), 0, spec.input, 'float32');
   return { spec, model, batch, optim: new Adam(model.parameters(), { lr: 1e-3 }) };
 });
-register({
-  name: 'train step shapes-cnn',
-  shape: 'batch 32 x 3x64x64, Adam',
-  dtype: 'float32',
-  flops: 0,
-  ours: () => {
-    const { model, batch, optim } = shapes();
-    model.train();
-    optim.zeroGrad();
-    backward(crossEntropy(model.call(batch.x), batch.labels));
-    optim.step();
-  },
-  oursTiming: { budgetMs: 3000 },
-  throughput: { count: 32, unit: 'images' },
-});
+for (const threads of [1, 2]) {
+  register({
+    name: 'train step shapes-cnn',
+    shape: 'batch 32 x 3x64x64, Adam',
+    dtype: 'float32',
+    threads,
+    flops: 0,
+    ours: () => {
+      const { model, batch, optim } = shapes();
+      model.train();
+      optim.zeroGrad();
+      backward(crossEntropy(model.call(batch.x), batch.labels));
+      optim.step();
+    },
+    oursTiming: { budgetMs: 3000 },
+    throughput: { count: 32, unit: 'images' },
+  });
+}
 
 const camModel = lazy(() => {
   const spec = shapesCnnSpec();
@@ -130,13 +141,11 @@ const camModel = lazy(() => {
   model.eval();
   return { model, x: randn([1, 3, 64, 64], { rng: 5 }) };
 });
-const ourShapesForward: Baseline = {
-  key: 'ours-shapes-fwd',
-  label: 'shapes-cnn forward',
-  run: () => noGrad(() => camModel().model.call(camModel().x)),
-};
-const oneGradCam: Baseline = { key: 'ours-shapes-gradcam', label: 'Grad-CAM', run: () => gradCam(camModel().model, camModel().x) };
-const closedForm: Baseline = { key: 'ours-shapes-gradcampp', label: 'closed-form Grad-CAM++', run: () => gradCamPlusPlus(camModel().model, camModel().x) };
+/** One of our own computations, as the unit another row's time is expressed in. */
+const ownUnit = (key: string, label: string, run: () => unknown): Baseline => ({ key, id: 'camlab', threads: 1, label, run });
+const ourShapesForward = ownUnit('ours-shapes-fwd', 'shapes-cnn forward', () => noGrad(() => camModel().model.call(camModel().x)));
+const oneGradCam = ownUnit('ours-shapes-gradcam', 'Grad-CAM', () => gradCam(camModel().model, camModel().x));
+const closedForm = ownUnit('ours-shapes-gradcampp', 'closed-form Grad-CAM++', () => gradCamPlusPlus(camModel().model, camModel().x));
 register({ name: 'Grad-CAM', shape: 'shapes-cnn 1x3x64x64', dtype: 'float64', flops: 0, ours: oneGradCam.run, costIn: [ourShapesForward] });
 register({ name: 'Grad-CAM++ closed form', shape: 'shapes-cnn 1x3x64x64', dtype: 'float64', flops: 0, ours: closedForm.run, costIn: [ourShapesForward] });
 register({
@@ -147,9 +156,19 @@ register({
   ours: () => gradCamPlusPlus(camModel().model, camModel().x, { exact: true }),
   costIn: [closedForm],
 });
+register({
+  name: 'Grad-CAM++ exact (Y = exp)',
+  shape: 'shapes-cnn 1x3x64x64, features.10',
+  dtype: 'float64',
+  threads: 2,
+  flops: 0,
+  ours: () => gradCamPlusPlus(camModel().model, camModel().x, { exact: true, layer: 'features.10' }),
+  oursTiming: { warmup: 0, minReps: 1, maxReps: 3, budgetMs: 1 },
+  costIn: [closedForm],
+});
 // At the last layer of a GAP + linear head the noise changes nothing (g is constant), so the
 // smoothing rows explain features.10 and are compared with Grad-CAM at the same layer.
-const gradCamF10: Baseline = { key: 'ours-shapes-gradcam-f10', label: 'Grad-CAM at features.10', run: () => gradCam(camModel().model, camModel().x, { layer: 'features.10' }) };
+const gradCamF10 = ownUnit('ours-shapes-gradcam-f10', 'Grad-CAM at features.10', () => gradCam(camModel().model, camModel().x, { layer: 'features.10' }));
 for (const n of [5, 25]) {
   register({
     name: `Smooth Grad-CAM++ n=${n}`,
@@ -161,31 +180,71 @@ for (const n of [5, 25]) {
   });
 }
 
-// ---- ResNet-18 at 224x224 (issue 5) --------------------------------------------------------------
+// ---- ResNet-18 at 224x224 ----------------------------------------------------------------------
 
-const resnet = lazy(() => {
-  const model = buildModel({ ...resnet18Spec(), dtype: 'float32' }, new Rng(0));
-  model.eval();
-  return { model, x: randn([1, 3, 224, 224], { rng: 6, dtype: 'float32' }) };
+/**
+ * camlab runs the weights of bench/.models/resnet18.safetensors through its own ResNet-18 spec
+ * (resnet18Architecture); onnxruntime-web runs resnet18.onnx, the same weights exported by
+ * torch.onnx; tfjs runs the same architecture written in its ops (tfjs-nets.ts, its own random
+ * weights). Each checks nothing about the others' numbers; scripts/make-bench-models.py writes the
+ * PyTorch logits of a seeded input, which camlab and onnxruntime-web both match to ~1e-5.
+ */
+const modelsMissing = ensureModels();
+if (modelsMissing !== null) process.stderr.write(`bench: ResNet-18 rows against onnxruntime-web skipped: ${modelsMissing}\n`);
+
+const resnetInput = lazy((): Float32Array => {
+  if (modelsMissing === null) return Float32Array.from(JSON.parse(readFileSync(join(MODELS, 'resnet18.io.json'), 'utf8')).input as number[]);
+  return randn([1, 3, 224, 224], { rng: 6, dtype: 'float32' }).data as Float32Array;
 });
-const tfResnet = lazy(() => ({ net: tfResnet18(), x: tf.randomNormal([1, 224, 224, 3], 0, 1, 'float32', 7) as tf.Tensor4D }));
-const tfResnetForward: Baseline = {
-  key: 'tfjs-resnet18-fwd',
-  label: 'tfjs ResNet-18 forward',
-  run: () => {
-    const { net, x } = tfResnet();
-    tf.tidy(() => net(x).dataSync());
-  },
-  timing: { warmup: 1, minReps: 2, maxReps: 3, budgetMs: 8000 },
-};
-const slow = { warmup: 1, minReps: 3, maxReps: 6, budgetMs: 6000 };
-register({ name: 'ResNet-18 forward', shape: '1x3x224x224', dtype: 'float32', flops: 2 * 1.814e9, ours: () => noGrad(() => resnet().model.call(resnet().x)), oursTiming: slow, baseline: tfResnetForward });
+const resnet = lazy(() => {
+  const spec = { ...resnet18Spec(), dtype: 'float32' as const };
+  const model: Module = modelsMissing === null ? loadModel(spec, new Uint8Array(readFileSync(join(MODELS, 'resnet18.safetensors')))).module : buildModel(spec, new Rng(0));
+  model.eval();
+  return { model, x: new CamlabTensor(resnetInput(), [1, 3, 224, 224]) };
+});
+const tfResnet = (backend: 'cpu' | 'wasm', timing: TimingOptions): Baseline =>
+  tfBaseline(backend, 'resnet18-fwd', 'ResNet-18 forward', () => ({ net: tfResnet18(), x: tf.randomNormal([1, 224, 224, 3], 0, 1, 'float32', 7) as tf.Tensor4D }), ({ net, x }) => net(x), timing);
+const ortResnet = (threads: number): Baseline =>
+  ortBaseline('resnet18.onnx', 'ResNet-18 forward', threads, () => ({ input: new ort.Tensor('float32', resnetInput(), [1, 3, 224, 224]) }), { warmup: 2, minReps: 6, budgetMs: 4000 });
+const resnetFwdBase: Baseline[] = [
+  tfResnet('cpu', { warmup: 1, minReps: 2, maxReps: 3, budgetMs: 8000 }),
+  tfResnet('wasm', { warmup: 2, minReps: 6, budgetMs: 4000 }),
+  ...(modelsMissing === null ? [ortResnet(1), ortResnet(2)] : []),
+];
+const slow = { warmup: 2, minReps: 6, budgetMs: 4000 };
+for (const threads of [1, 2]) {
+  register({ name: 'ResNet-18 forward', shape: '1x3x224x224', dtype: 'float32', threads, flops: 2 * 1.814e9, ours: () => noGrad(() => resnet().model.call(resnet().x)), oursTiming: slow, baselines: resnetFwdBase });
+  register({
+    name: 'ResNet-18 Grad-CAM++',
+    shape: '1x3x224x224, layer4',
+    dtype: 'float32',
+    threads,
+    flops: 0,
+    ours: (): Tensor => gradCamPlusPlus(resnet().model, resnet().x, { layer: 'layer4' }).upsampled,
+    oursTiming: slow,
+    costIn: [ownUnit('ours-resnet-fwd', 'ResNet-18 forward', () => noGrad(() => resnet().model.call(resnet().x)))],
+  });
+}
 register({
-  name: 'ResNet-18 Grad-CAM++',
+  name: 'Smooth Grad-CAM++ n=25',
   shape: '1x3x224x224, layer4.1',
   dtype: 'float32',
+  threads: 2,
   flops: 0,
-  ours: (): Tensor => gradCamPlusPlus(resnet().model, resnet().x).upsampled,
-  oursTiming: slow,
-  baseline: tfResnetForward,
+  ours: (): Tensor => smoothGradCamPlusPlus(resnet().model, resnet().x, { samples: 25, layer: 'layer4.1' }).upsampled,
+  oursTiming: { warmup: 1, minReps: 2, maxReps: 3, budgetMs: 1 },
 });
+
+/**
+ * The hook for "camlab from ONNX": when camlab exports `loadOnnx` (the ONNX importer), the
+ * ResNet-18 forward row also runs camlab on resnet18.onnx itself, against the same baselines.
+ */
+export async function registerOnnxRows(): Promise<void> {
+  const camlab = (await import('../src/index.js')) as Record<string, unknown>;
+  const loadOnnx = camlab.loadOnnx as ((bytes: Uint8Array) => Module) | undefined;
+  if (typeof loadOnnx !== 'function' || modelsMissing !== null) return;
+  const model = lazy(() => loadOnnx(new Uint8Array(readFileSync(join(MODELS, 'resnet18.onnx')))).eval());
+  for (const threads of [1, 2]) {
+    register({ name: 'ResNet-18 forward (camlab from ONNX)', shape: '1x3x224x224', dtype: 'float32', threads, flops: 2 * 1.814e9, ours: () => noGrad(() => model().call(resnet().x)), oursTiming: slow, baselines: resnetFwdBase });
+  }
+}

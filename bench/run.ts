@@ -1,15 +1,20 @@
 /**
  * `npm run bench` — times our kernels against baselines in this process and prints a table.
- *   --json              one JSON object per row on stdout (keys: name, shape, dtype, oursMs,
- *                       baselineMs, gflops, ratio), nothing else; progress goes to stderr
+ *   --json              one JSON object per row and baseline on stdout (keys: name, shape, dtype,
+ *                       threads, oursMs, oursRange, gflops, baseline, baselineThreads, baselineMs,
+ *                       ratio), nothing else; progress goes to stderr
  *   --filter <substr>   only rows whose "name shape dtype" contains substr (case-insensitive)
  * Rows are registered by the imported row files (bench/kernels.ts, bench/models.ts); add more files there.
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import '../src/node-workers.js';
+import { backendInfo } from '../src/tensor/backend.js';
+import { availableCores } from '../src/tensor/wasm/threads.js';
+import { initBaselines } from './baselines.js';
 import { formatJson, formatTable, runRows } from './harness.js';
-import { initTfjs, NOTES } from './kernels.js';
-import './models.js';
+import { NOTES } from './kernels.js';
+import { registerOnnxRows } from './models.js';
 
 function parseArgs(argv: readonly string[]): { json: boolean; filter: string | undefined } {
   let json = false;
@@ -38,15 +43,17 @@ function exposeGc(): (() => void) | undefined {
 }
 
 const args = parseArgs(process.argv.slice(2));
-await initTfjs();
+await initBaselines();
+await registerOnnxRows();
 const t0 = performance.now();
 const gc = exposeGc();
-const results = runRows({ filter: args.filter, progress: (m) => process.stderr.write(`  ${m}\n`), ...(gc ? { beforeEach: gc } : {}) });
+const results = await runRows({ filter: args.filter, progress: (m) => process.stderr.write(`  ${m}\n`), ...(gc ? { beforeEach: gc } : {}) });
 if (args.json) {
   if (results.length > 0) process.stdout.write(`${formatJson(results)}\n`);
 } else {
   console.log(formatTable(results));
   console.log('');
   for (const n of NOTES) console.log(`note: ${n}`);
+  console.log(`note: camlab backend ${backendInfo().backend}; thr = threads camlab used (setThreads), on ${availableCores()} cores.`);
   console.log(`note: ${results.length} rows in ${((performance.now() - t0) / 1000).toFixed(1)} s; node ${process.version}.`);
 }

@@ -203,6 +203,21 @@ def save_safetensors(path, tensors, metadata):
             f.write(b)
 
 
+def read_safetensors(path):
+    """A safetensors file as ({name: tensor}, metadata), read by hand like save_safetensors writes."""
+    raw = open(path, "rb").read()
+    n = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8:8 + n])
+    dtypes = {"F64": np.float64, "F32": np.float32, "I64": np.int64}
+    tensors = {}
+    for name, h in header.items():
+        if name == "__metadata__":
+            continue
+        a, b = h["data_offsets"]
+        tensors[name] = torch.from_numpy(np.frombuffer(raw[8 + n + a:8 + n + b], dtype=dtypes[h["dtype"]]).reshape(h["shape"]).copy())
+    return tensors, header.get("__metadata__", {})
+
+
 def cam_reference(model, layer, x, transform):
     """A, dS/dA, class and pytorch-grad-cam's Grad-CAM / Grad-CAM++ weights, in float64."""
     saved = {}

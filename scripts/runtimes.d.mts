@@ -13,11 +13,15 @@ export interface SmokeMap {
   max: number;
   first: number[];
   sha256: string;
+  /** The same map's checksum computed with the JS reference kernels (setBackend('js')). */
+  jsSha256: string;
   weightsSha256: string | null;
   rawMapSha256: string;
 }
 export interface SmokeReport {
   runtime: string;
+  /** camlab's backendInfo() after the runs: the kernels and the threads that took part. */
+  backend: { backend: 'js' | 'wasm'; reason: string | null; threads: { requested: number; active: number; reason: string | null } };
   image: string;
   model: string;
   rgbaSha256: string;

@@ -61,6 +61,10 @@ export function serve({ root = join(ROOT, 'dist-web'), port = 8080, host = '127.
       'content-length': st.size,
       'cache-control': 'no-cache',
       'x-content-type-options': 'nosniff',
+      // Cross-origin isolation: the compute worker may share WebAssembly memory with its own
+      // workers (camlab's kernels on all cores). Without it the page runs on one thread and says so.
+      'cross-origin-opener-policy': 'same-origin',
+      'cross-origin-embedder-policy': 'require-corp',
     });
     if (req.method === 'HEAD') res.end();
     else createReadStream(file).pipe(res);

@@ -141,6 +141,16 @@ async function sha256(values) {
 }
 
 const camlab = await import(new URL('index.js', distUrl).href);
+
+async function withBackend(backend, f) {
+  const before = camlab.getBackend();
+  camlab.setBackend(backend);
+  try {
+    return await f();
+  } finally {
+    camlab.setBackend(before);
+  }
+}
 const t0 = performance.now();
 const spec = JSON.parse(new TextDecoder().decode(await readFile(new URL('spec.json', modelUrl))));
 const weights = new Uint8Array(await readFile(new URL('model.safetensors', modelUrl)));
@@ -150,6 +160,7 @@ const x = camlab.imageToInput(picture, s.input);
 const logits = camlab.noGrad(() => module.call(x));
 const report = {
   runtime: runtimeName(),
+  backend: camlab.backendInfo(),
   image: imageUrl.pathname.split('/').pop(),
   model: s.name,
   rgbaSha256: await sha256(picture.data),
@@ -158,9 +169,12 @@ const report = {
   logitsSha256: await sha256(logits.data),
   maps: [],
 };
+// Every map once with the default kernels (wasm where WebAssembly SIMD validates), then its
+// checksum again with the JS reference kernels: float64 results are the same bits on both.
 for (const { name, method, options } of SMOKE_CASES) {
   const r = camlab.explain(method, module, x, options);
   const m = r.upsampled.data;
+  const jsSha256 = await withBackend('js', async () => sha256(camlab.explain(method, module, x, options).upsampled.data));
   let finite = true, lo = Infinity, hi = -Infinity;
   for (const v of m) {
     if (!Number.isFinite(v)) finite = false;
@@ -176,17 +190,20 @@ for (const { name, method, options } of SMOKE_CASES) {
     finite, min: lo, max: hi,
     first: [...m.slice(0, 4)],
     sha256: await sha256(m),
+    jsSha256,
     weightsSha256: r.weights === null ? null : await sha256(r.weights.data),
     rawMapSha256: await sha256(r.map.data),
   });
 }
+report.backend = camlab.backendInfo(); // after the runs: how many threads took part
 report.ms = Math.round(performance.now() - t0);
 
 if (args.json) {
   console.log(JSON.stringify(report));
 } else {
-  console.log(`${report.runtime}: ${report.model} on ${report.image} (input sha256 ${report.inputSha256.slice(0, 16)}…), ${report.ms} ms`);
+  const b = report.backend;
+  console.log(`${report.runtime}: ${report.model} on ${report.image} (input sha256 ${report.inputSha256.slice(0, 16)}…), ${report.ms} ms, ${b.backend} backend, ${b.threads.active} of ${b.threads.requested} threads${b.threads.reason ? ` (${b.threads.reason})` : ''}`);
   for (const m of report.maps) {
-    console.log(`  ${m.method.padEnd(29)} class ${m.class} (${m.className})  sha256 ${m.sha256}  first ${m.first.map((v) => v.toPrecision(6)).join(' ')}`);
+    console.log(`  ${m.method.padEnd(29)} class ${m.class} (${m.className})  sha256 ${m.sha256}${m.jsSha256 === m.sha256 ? '' : ` (js backend: ${m.jsSha256})`}  first ${m.first.map((v) => v.toPrecision(6)).join(' ')}`);
   }
 }

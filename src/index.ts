@@ -8,7 +8,8 @@ export {
   Tensor, IndexTensor, CamlabError, Rng, detLog,
   zeros, ones, full, scalar, zerosLike, fullLike, tensor, arange, linspace, eye, rand, randn, clone,
   argmax, argmin, indices, sizeOf, shapeStr,
-  type DType, type FloatArray, type NestedNumbers, type Shape, type SliceSpec, type Padding,
+  setBackend, getBackend, backendInfo, setThreads, getThreads,
+  type Backend, type DType, type FloatArray, type NestedNumbers, type Shape, type SliceSpec, type Padding,
 } from './tensor/index.js';
 export * from './autodiff/index.js';
 export * from './nn/index.js';
@@ -21,6 +22,7 @@ export {
   loadOnnx, OnnxModel, OnnxTap, SUPPORTED_OPS, MIN_OPSET,
   type LoadOnnxOptions, type OnnxLayerInfo, type ExternalData,
 } from './onnx/index.js';
-export { preprocess, parseOnnxSidecar, IMAGENET_PREPROCESSING, type Preprocessing, type OnnxSidecar } from './io/preprocess.js';
+export { preprocess, parseOnnxSidecar, describePreprocessing, preprocessedSize, IMAGENET_PREPROCESSING, type Preprocessing, type OnnxSidecar } from './io/preprocess.js';
+export { specClassifier, onnxClassifier, onnxDefaults, type Classifier, type OnnxOverrides, type OnnxClassifierOptions } from './io/classifier.js';
 export { IMAGENET_CLASSES } from './io/imagenet-classes.js';
 export type { RgbaImage } from './io/rgba.js';

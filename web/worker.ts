@@ -1,41 +1,29 @@
 /**
- * The page's compute worker: loads models (spec JSON + safetensors fetched as ArrayBuffer),
- * converts the picture with `imageToInput`, runs the chosen CAM methods one after another and
+ * The page's compute worker: loads models (spec JSON + safetensors fetched as ArrayBuffer, or an
+ * ONNX file and its sidecar opened from disk, see worker-models.ts), converts the picture as the
+ * model expects (`imageToInput` for specs, the sidecar's resize/crop/normalization for ONNX), runs the chosen CAM methods one after another and
  * posts each one's map, overlay, heatmap and Grad-CAM++ terms as soon as it is done, so the page
  * stays responsive and shows progress. Pure camlab: the same code as in Node, Deno and Bun.
  */
 import {
-  applicableMethods, channelSummary, defaultLayer, explain, heatmap, imageToInput, inputToImage, loadModel, overlay, probeLayers, topClasses, zeros,
-  type LoadedModel, type MethodResult, type RgbaImage,
+  applicableMethods, backendInfo, computationKey, defaultLayer, exactOutputOf, explain, inputToImage, OnnxModel, probeLayers, sameMaps, topClasses, withProgress, zeros,
+  type ExplainedMap, type MethodResult, type RgbaImage,
 } from '../src/index.js';
-import type { DescribeRequest, FromWorker, MethodOutput, Rgba, RunRequest, ToWorker } from './protocol.js';
-import { hello, runOptions } from './worker-methods.js';
+import type { DescribeRequest, FromWorker, LayerChoice, MethodOutput, Rgba, RunRequest, ToWorker } from './protocol.js';
+import { hello, methodOutput, runOptions } from './worker-methods.js';
+import { getModel } from './worker-models.js';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
-const models = new Map<string, Promise<LoadedModel>>();
 
 function post(msg: FromWorker, transfer: Transferable[] = []): void {
   scope.postMessage(msg, transfer);
 }
 
-async function fetchBytes(url: string): Promise<ArrayBuffer> {
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`cannot load ${url}: HTTP ${res.status}`);
-  return res.arrayBuffer();
-}
-
-function getModel(m: RunRequest['model']): Promise<LoadedModel> {
-  const key = `${m.specUrl}|${m.weightsUrl}`;
-  let p = models.get(key);
-  if (p === undefined) {
-    p = (async () => {
-      const [spec, weights] = await Promise.all([fetchBytes(m.specUrl), fetchBytes(m.weightsUrl)]);
-      return loadModel(JSON.parse(new TextDecoder().decode(spec)) as unknown, new Uint8Array(weights));
-    })();
-    p.catch(() => models.delete(key));
-    models.set(key, p);
-  }
-  return p;
+/** "WebAssembly SIMD kernels · 4 threads", or why there is one thread (no cross-origin isolation). */
+function engine(): string {
+  const b = backendInfo();
+  const kernels = b.backend === 'wasm' ? 'WebAssembly SIMD kernels' : `JavaScript kernels${b.reason === null ? '' : ` (${b.reason})`}`;
+  return `${kernels} · ${b.threads.reason === null ? `${b.threads.requested} thread${b.threads.requested === 1 ? '' : 's'}` : `1 thread: ${b.threads.reason}`}`;
 }
 
 function toRgba(img: RgbaImage): Rgba {
@@ -45,56 +33,74 @@ function toRgba(img: RgbaImage): Rgba {
 }
 
 
+/** Progress messages inside a method at most this often (ms). */
+const PROGRESS_EVERY_MS = 100;
+
 async function run(req: RunRequest): Promise<void> {
   const t0 = performance.now();
   const total = req.methods.length + 1;
   post({ type: 'progress', id: req.id, done: 0, total, label: `loading ${req.model.name}` });
   const model = await getModel(req.model);
-  const x = imageToInput(req.image, model.spec.input);
-  const shown = inputToImage(x, model.spec.input);
+  const x = model.toInput(req.image);
+  const shown = inputToImage(x, model.input);
   const input = toRgba(shown);
-  post({ type: 'prepared', id: req.id, model: req.model.name, input, top: topClasses(model.module, x, model.spec.classes), classes: model.spec.classes }, [input.data.buffer]);
+  post({ type: 'prepared', id: req.id, model: req.model.name, input, top: topClasses(model.module, x, model.classes), classes: [...model.classes], engine: engine() }, [input.data.buffer]);
+  const opts = runOptions(req.options);
+  // Each computation once: with exact mode on, gradcam++-exact is gradcam++'s computation.
+  const byKey = new Map<string, MethodOutput>();
+  const fresh: ExplainedMap[] = [];
   for (const [i, method] of req.methods.entries()) {
-    post({ type: 'progress', id: req.id, done: i + 1, total, label: `computing ${method}` + (method.startsWith('smooth') ? ` (${req.options.samples} noisy samples)` : '') });
+    const label = `computing ${method}` + (method.startsWith('smooth') ? ` (${req.options.samples} noisy samples)` : '');
+    post({ type: 'progress', id: req.id, done: i + 1, total, label });
+    const key = computationKey(method, opts);
+    const earlier = byKey.get(key);
+    if (earlier !== undefined) {
+      post({ type: 'method', id: req.id, output: { ...earlier, method, ms: 0, sameAs: earlier.method } });
+      continue;
+    }
     const m0 = performance.now();
+    let last = m0;
     let r: MethodResult;
     try {
-      r = explain(method, model.module, x, runOptions(req.options));
+      r = withProgress((p) => {
+        const now = performance.now();
+        if (now - last < PROGRESS_EVERY_MS) return;
+        last = now;
+        post({ type: 'progress', id: req.id, done: i + 1 + p.fraction, total, label: `${label}: ${p.task} ${(100 * p.fraction).toFixed(0)}%` });
+      }, () => explain(method, model.module, x, opts));
     } catch (e) {
       post({ type: 'method-error', id: req.id, method, message: e instanceof Error ? e.message : String(e) });
       continue;
     }
-    const ms = performance.now() - m0;
-    const [, h, w] = r.upsampled.shape as [number, number, number];
-    const map = new Float64Array(h * w);
-    map.set(r.upsampled.data.subarray(0, h * w));
-    const ov = toRgba(overlay(shown, r.upsampled, { colormap: req.options.colormap, alpha: req.options.alpha }));
-    const hm = toRgba(heatmap(r.upsampled, req.options.colormap));
-    const output: MethodOutput = {
-      method, reported: r.method, ms, classIndex: r.classes[0]!, flat: r.flat[0]!, width: w, height: h,
-      map, overlay: ov.data, heatmap: hm.data,
-    };
-    if ('layer' in r) {
-      output.layer = r.layer;
-      if (r.trace !== undefined) {
-        output.channels = channelSummary(r.trace);
-        output.derivatives = r.trace.derivatives;
-      }
-    }
-    post({ type: 'method', id: req.id, output }, [map.buffer, ov.data.buffer, hm.data.buffer]);
+    const output = methodOutput(method, r, performance.now() - m0, opts);
+    byKey.set(key, output);
+    const exactOutput = exactOutputOf(method, opts);
+    fresh.push({ name: method, result: r, ...(exactOutput === undefined ? {} : { exactOutput }) });
+    post({ type: 'method', id: req.id, output }); // copied, not transferred: a later method may reuse it
   }
+  const cam = fresh.map((f) => f.result).find((r) => 'layer' in r);
+  post({ type: 'notes', id: req.id, lines: sameMaps(model.module, cam !== undefined && 'layer' in cam ? cam.layer : null, fresh).map((g) => g.reason) });
   post({ type: 'progress', id: req.id, done: total, total, label: 'done' });
   post({ type: 'done', id: req.id, totalMs: performance.now() - t0 });
 }
 
-/** The model's feature maps (the possible target layers, token grids of a ViT included), the default one, and the methods that apply. */
+/**
+ * The model's possible target layers (feature maps larger than 1×1, a ViT's token grids; for an
+ * ONNX graph its candidates before global pooling, with module paths) and the default one, its
+ * classes and recipe, and the methods that apply to it.
+ */
 async function describe(req: DescribeRequest): Promise<void> {
   const model = await getModel(req.model);
-  const { channels, height, width } = model.spec.input;
+  const { channels, height, width } = model.input;
   const x = zeros([1, channels, height, width]);
-  const layers = probeLayers(model.module, x).filter((l) => l.camLayer).map((l) => ({ name: l.name, type: l.type, shape: l.shape }));
-  const methods = applicableMethods(model.module).map((d) => d.name);
-  post({ type: 'described', model: req.model.name, layers, defaultLayer: defaultLayer(model.module, x), methods });
+  const layers: LayerChoice[] = model.module instanceof OnnxModel
+    ? model.module.camLayers().map((l) => ({ name: l.name, type: l.op, shape: l.shape, ...(l.alias === '' ? {} : { alias: l.alias }) }))
+    : probeLayers(model.module, x).filter((l) => l.camLayer).map((l) => ({ name: l.name, type: l.type, shape: l.shape }));
+  post({
+    type: 'described', model: req.model.name, layers, defaultLayer: defaultLayer(model.module, x),
+    classes: [...model.classes], input: { channels, height, width }, recipe: model.recipe,
+    methods: applicableMethods(model.module).map((d) => d.name),
+  });
 }
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));

@@ -29,17 +29,33 @@ export function xGradCamWeights(a: Tensor, g: Tensor): Tensor {
   return safeDiv(K.sum(K.mul(g, a), [2, 3]), K.sum(a, [2, 3]));
 }
 
-/** Σ_k w_k A_k before the ReLU: [N,h,w]. */
-export function weightedSum(a: Tensor, w: Tensor): Tensor {
+/** The weighted activations w_k A_k, each channel's term of the map: [N,K,h,w]. */
+export function weightedActivations(a: Tensor, w: Tensor): Tensor {
   const [n, k] = a.shape as [number, number];
-  if (w.ndim !== 2 || w.shape[0] !== n || w.shape[1] !== k) fail('weightedSum', `weights ${shapeStr(w.shape)} do not match activations ${shapeStr(a.shape)}`);
-  return K.sum(K.mul(a, K.reshape(w, [n, k, 1, 1])), 1);
+  if (w.ndim !== 2 || w.shape[0] !== n || w.shape[1] !== k) fail('weightedActivations', `weights ${shapeStr(w.shape)} do not match activations ${shapeStr(a.shape)}`);
+  return K.mul(a, K.reshape(w, [n, k, 1, 1]));
 }
 
-/** Layer-CAM (Jiang et al. 2021) before the final ReLU: Σ_k ReLU(g_k) ⊙ A_k, per position. */
+/** Σ_k w_k A_k before the ReLU: [N,h,w]. */
+export function weightedSum(a: Tensor, w: Tensor): Tensor {
+  return K.sum(weightedActivations(a, w), 1);
+}
+
+/** Layer-CAM's terms (Jiang et al. 2021): ReLU(g_k) ⊙ A_k, a weight per position: [N,K,h,w]. */
+export function layerCamTerms(a: Tensor, g: Tensor): Tensor {
+  check4('layerCamTerms', a, g);
+  return K.mul(K.relu(g), a);
+}
+
+/** Layer-CAM before the final ReLU: Σ_k ReLU(g_k) ⊙ A_k, per position. */
 export function layerCamRaw(a: Tensor, g: Tensor): Tensor {
-  check4('layerCamRaw', a, g);
-  return K.sum(K.mul(K.relu(g), a), 1);
+  return K.sum(layerCamTerms(a, g), 1);
+}
+
+/** HiResCAM's terms (Draelos & Carin 2020): g_k ⊙ A_k, element-wise: [N,K,h,w]; the map is ReLU(Σ_k g_k ⊙ A_k). */
+export function hiResCamTerms(a: Tensor, g: Tensor): Tensor {
+  check4('hiResCamTerms', a, g);
+  return K.mul(g, a);
 }
 
 /** How the Grad-CAM++ α is computed; each field reproduces a known implementation choice. */

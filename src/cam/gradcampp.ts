@@ -1,7 +1,7 @@
 import * as K from '../tensor/index.js';
 import type { Module } from '../nn/module.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { gradCamPlusPlusAlpha, gradCamPlusPlusWeights, weightedSum, type AlphaOptions } from './formulas.js';
+import { gradCamPlusPlusAlpha, gradCamPlusPlusWeights, weightedActivations, type AlphaOptions } from './formulas.js';
 import { exactDerivatives, layerGradients, prepare, type ExactOptions } from './gradients.js';
 import type { CamOptions } from './gradcam.js';
 import { withPreset, type PresetTable } from './presets.js';
@@ -12,6 +12,7 @@ import { finish, type CamResult } from './result.js';
  * - camlab / paper: eq. 19 as printed, α = 0 where the denominator is 0, no eps;
  * - pytorch-grad-cam: eq. 19 with eps = 1e-6 in the denominator;
  * - torchcam: α = g² (its in-place division acts on a masked copy and never reaches α);
+ * - torchcam-as-written: what torchcam's code means to compute, α = g² / (2g² + Σ_ab A_ab g_ab³ + 1e-8);
  * - official (adityac94/Grad_CAM_plus_plus) and tf-keras-vis: eq. 19, then α /= Σ_ij α per channel.
  */
 export const GRAD_CAM_PP_PRESETS = {
@@ -19,6 +20,7 @@ export const GRAD_CAM_PP_PRESETS = {
   paper: {},
   'pytorch-grad-cam': { eps: 1e-6 },
   torchcam: { skipDivision: true },
+  'torchcam-as-written': { denominator: 'index-mixed', eps: 1e-8 },
   official: { normalizeAlpha: true },
   'tf-keras-vis': { normalizeAlpha: true },
 } as const satisfies PresetTable<AlphaOptions>;
@@ -73,5 +75,5 @@ export function gradCamPlusPlus(model: Module, input: Tensor, opts: GradCamPlusP
   const alpha = gradCamPlusPlusAlpha(a, d2, d3, aopts);
   const w = gradCamPlusPlusWeights(alpha, d1);
   const method = opts.exact ? 'gradcam++ (exact)' : 'gradcam++';
-  return finish(method, ctx, weightedSum(a, w), w, opts.trace ? { A: a, d1, d2, d3, sumA: K.sum(a, [2, 3]), alpha, weights: w, derivatives: how } : null);
+  return finish(method, ctx, weightedActivations(a, w), w, opts.trace ? { A: a, d1, d2, d3, sumA: K.sum(a, [2, 3]), alpha, weights: w, derivatives: how } : null, opts);
 }

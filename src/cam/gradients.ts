@@ -8,10 +8,12 @@ import { exp } from '../autodiff/ops/unary.js';
 import { expand } from '../autodiff/ops/reduce.js';
 import type { Module } from '../nn/module.js';
 import { zeros } from '../tensor/create.js';
+import type { FloatArray } from '../tensor/dtype.js';
 import { fail, shapeStr } from '../tensor/errors.js';
 import { IndexTensor, type Tensor } from '../tensor/tensor.js';
 import { activationLeaf, splitAt, type Split } from './split.js';
 import { resolveTarget, targetOutputs, targetsFor, totalScore, type ResolvedTarget, type Target } from './target.js';
+import { progressLoop } from './progress.js';
 
 export interface CamTargetOptions {
   /** Target layer by state-dict name (default: the last layer with a 4-D output). */
@@ -87,6 +89,7 @@ export function exactDerivatives(ctx: CamContext, opts: ExactOptions = {}, entri
   const d2 = zeros([n, k, h, w], { dtype: ctx.split.activation.dtype });
   const d3 = zeros([n, k, h, w], { dtype: ctx.split.activation.dtype });
   const per = k * h * w;
+  const loop = progressLoop('exact diagonals', n);
   for (let img = 0; img < n; img++) {
     const split = n === 1 ? ctx.split : splitAt(ctx.model, sliceImage(ctx.input, img), ctx.layer);
     const a = split.activation;
@@ -100,29 +103,44 @@ export function exactDerivatives(ctx: CamContext, opts: ExactOptions = {}, entri
       fail('exact Grad-CAM++', `entries must be ascending element indices in [0, ${per}) of the activation ${shapeStr(ctx.split.activation.shape)}`);
     }
     const count = chosen?.length ?? per;
-    const entry = chosen === undefined ? (i: number): number => i : (i: number): number => chosen[i]!;
+    const inner = progressLoop('exact diagonals', Math.ceil(count / batch));
     for (let start = 0; start < count; start += batch) {
       const b = Math.min(batch, count - start);
-      const copies = activationLeaf(noGrad(() => expand(a, [b, k, h, w])));
-      const picks = new IndexTensor(Int32Array.from({ length: b }, (_, j) => j * per + entry(start + j)), [b]);
-      const put = (into: Tensor, values: Tensor): void => {
-        for (let j = 0; j < b; j++) into.data[img * per + entry(start + j)] = values.data[j]!;
-      };
-      const total = y(split.head(copies));
-      if (!total.requiresGrad) continue;
-      const [g] = grad(total, copies, { createGraph: true, onUnused: 'zeros' });
-      const s2 = sum(gather(g!, picks));
-      if (!s2.requiresGrad) continue; // ∂Y/∂A does not depend on A: every higher derivative is 0
-      const [hess] = grad(s2, copies, { createGraph: true, onUnused: 'zeros' });
-      const diag2 = gather(hess!, picks);
-      put(d2, diag2);
-      const s3 = sum(diag2);
-      if (!s3.requiresGrad) continue;
-      const [third] = grad(s3, copies, { onUnused: 'zeros' });
-      put(d3, gather(third!, picks));
+      const at = chosen === undefined ? Array.from({ length: b }, (_, j) => start + j) : chosen.slice(start, start + b);
+      diagonalBatch(split, y, at, d2.data.subarray(img * per), d3.data.subarray(img * per));
+      inner.step();
     }
+    inner.end();
+    loop.step();
   }
+  loop.end();
   return { d1, d2, d3 };
+}
+
+/**
+ * Diagonal entries `at` (flat indices) of ∂²Y/∂A² and ∂³Y/∂A³ for one image, written into d2 and
+ * d3 (that image's rows): one copy of A per entry, entry at[j] read from copy j.
+ */
+function diagonalBatch(split: Split, y: (out: Tensor) => Tensor, at: readonly number[], d2: FloatArray, d3: FloatArray): void {
+  const a = split.activation;
+  const [, k, h, w] = a.shape as [number, number, number, number];
+  const per = k * h * w;
+  const b = at.length;
+  const copies = activationLeaf(noGrad(() => expand(a, [b, k, h, w])));
+  const picks = new IndexTensor(Int32Array.from(at, (e, j) => j * per + e), [b]);
+  const put = (into: FloatArray, values: Tensor): void => at.forEach((e, j) => void (into[e] = values.data[j]!));
+  const total = y(split.head(copies));
+  if (!total.requiresGrad) return;
+  const [g] = grad(total, copies, { createGraph: true, onUnused: 'zeros' });
+  const s2 = sum(gather(g!, picks));
+  if (!s2.requiresGrad) return; // ∂Y/∂A does not depend on A: every higher derivative is 0
+  const [hess] = grad(s2, copies, { createGraph: true, onUnused: 'zeros' });
+  const diag2 = gather(hess!, picks);
+  put(d2, diag2);
+  const s3 = sum(diag2);
+  if (!s3.requiresGrad) return;
+  const [third] = grad(s3, copies, { onUnused: 'zeros' });
+  put(d3, gather(third!, picks));
 }
 
 function sliceImage(x: Tensor, i: number): Tensor {

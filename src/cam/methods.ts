@@ -6,11 +6,14 @@
 import type { Module } from '../nn/module.js';
 import { fail } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { ablationCamMethod } from './methods/ablationcam.js';
 import { camMethod } from './methods/cam.js';
 import type { MethodDescriptor, MethodInfo, MethodResult } from './methods/descriptor.js';
+import { eigenCamMethod } from './methods/eigencam.js';
 import { gradCamMethod } from './methods/gradcam.js';
 import { gradCamPlusPlusMethod } from './methods/gradcampp.js';
 import { gradCamPlusPlusExactMethod } from './methods/gradcampp-exact.js';
+import { hiResCamMethod } from './methods/hirescam.js';
 import { layerCamMethod } from './methods/layercam.js';
 import { scoreCamMethod } from './methods/scorecam.js';
 import { smoothGradCamPlusPlusMethod } from './methods/smooth-gradcampp.js';
@@ -36,7 +39,10 @@ export const METHOD_LIST = [
   gradCamPlusPlusExactMethod,
   xGradCamMethod,
   layerCamMethod,
+  hiResCamMethod,
   scoreCamMethod,
+  ablationCamMethod,
+  eigenCamMethod,
   smoothGradMethod,
   smoothGradCamPlusPlusMethod,
   attentionRolloutMethod,

@@ -1,4 +1,5 @@
-import { fail } from '../tensor/errors.js';
+import * as K from '../tensor/index.js';
+import { fail, shapeStr } from '../tensor/errors.js';
 import { Rng } from '../tensor/rng.js';
 import { Tensor } from '../tensor/tensor.js';
 
@@ -53,4 +54,44 @@ export function noisyCopy(x: Tensor, level: number, scale: 'range' | 'absolute',
     for (let j = i * per; j < (i + 1) * per; j++) out[j] = out[j]! + sigma * rng.normal();
   }
   return new Tensor(out, x.shape);
+}
+
+/** Noise given by the caller: ε_m for every sample m, as a list or as a function of m (0-based). */
+export type GivenNoise = readonly Tensor[] | ((m: number) => Tensor);
+
+export interface GivenNoiseOptions {
+  /**
+   * The noise itself instead of drawing it: x_m = x + ε_m, each ε_m of the input's shape, so a
+   * run of another library can be reproduced sample for sample. `samples` defaults to the list's
+   * length (to {@link DEFAULT_NOISE_SAMPLES} for a function); `noise`, `noiseScale` and `seed` do
+   * not apply and are an error with it.
+   */
+  noiseTensors?: GivenNoise;
+}
+
+/**
+ * The noisy inputs of a smoothed method `op`: `samples` and `at(m)` = x_m, either x + N(0, σ²)
+ * drawn from the seeded generator (call `at` in order m = 0, 1, ...) or x + ε_m from `noiseTensors`.
+ */
+export function noisyInputs(op: string, input: Tensor, opts: NoiseOptions & GivenNoiseOptions): { samples: number; at: (m: number) => Tensor } {
+  const given = opts.noiseTensors;
+  if (given === undefined) {
+    const { samples, noise, rng, scale } = checkNoise(op, opts);
+    return { samples, at: () => noisyCopy(input, noise, scale, rng) };
+  }
+  const drawn = (['noise', 'noiseScale', 'seed'] as const).filter((k) => opts[k] !== undefined);
+  if (drawn.length > 0) fail(op, `noiseTensors replaces ${drawn.join(', ')}: give the noise or how to draw it, not both`);
+  const samples = opts.samples ?? (typeof given === 'function' ? DEFAULT_NOISE_SAMPLES : given.length);
+  if (!Number.isInteger(samples) || samples < 1) fail(op, `samples must be a positive integer, got ${samples}`);
+  if (typeof given !== 'function' && given.length !== samples) fail(op, `samples is ${samples} but noiseTensors holds ${given.length} tensors`);
+  return {
+    samples,
+    at: (m) => {
+      const eps = typeof given === 'function' ? given(m) : given[m]!;
+      if (eps.ndim !== input.ndim || eps.shape.some((d, i) => d !== input.shape[i])) {
+        fail(op, `noise tensor ${m} has shape ${shapeStr(eps.shape)}, the input ${shapeStr(input.shape)}`);
+      }
+      return K.add(input, eps);
+    },
+  };
 }

@@ -36,10 +36,13 @@ export function minMaxNormalize(maps: Tensor, what = 'map'): Normalized {
   return { maps: new Tensor(out, maps.shape), flat };
 }
 
-/** Bilinear upsampling of maps [N,h,w] to [N,H,W], align_corners = false (half-pixel centres, clamped edges). */
-export function upsampleMaps(maps: Tensor, size: readonly [number, number]): Tensor {
+/**
+ * Bilinear upsampling of maps [N,h,w] to [N,H,W], align_corners = false (half-pixel centres,
+ * clamped edges) unless `alignCorners` (corner pixels coincide).
+ */
+export function upsampleMaps(maps: Tensor, size: readonly [number, number], alignCorners = false): Tensor {
   const [n, h, w] = maps.shape as [number, number, number];
-  const up = K.resizeBilinear(K.reshape(maps, [n, 1, h, w]), size);
+  const up = K.resizeBilinear(K.reshape(maps, [n, 1, h, w]), size, alignCorners);
   return K.reshape(up, [n, size[0], size[1]]);
 }
 

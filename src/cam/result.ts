@@ -2,6 +2,7 @@ import * as K from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { fail } from '../tensor/errors.js';
 import { targetScores, type CamContext } from './gradients.js';
+import { firstPrincipalProjection } from './pca.js';
 import { postprocess } from './postprocess.js';
 
 /**
@@ -22,7 +23,12 @@ export interface CamTrace {
   sumA?: Tensor;
   alpha?: Tensor;
   weights?: Tensor;
-  /** Σ_k w_k A_k before the ReLU. */
+  /**
+   * The score each channel's test gave, [N,K]: f_c(x ⊙ M_k) − f_c(x) for Score-CAM (the gain of
+   * the input masked by channel k), f_c(x) − f_c(x with A_k = 0) for Ablation-CAM (the drop).
+   */
+  channelScores?: Tensor;
+  /** Σ_k w_k A_k before the ReLU (or, with eigenSmooth, the first principal component of the w_k A_k). */
   rawMap: Tensor;
   map: Tensor;
   upsampled: Tensor;
@@ -40,15 +46,29 @@ export interface CamResult {
   scores: number[];
   /** Softmax probability of the explained class per image (null for custom targets). */
   probabilities: Array<number | null>;
-  /** ReLU(Σ_k w_k A_k) at feature resolution [N,h,w]. */
+  /**
+   * ReLU(Σ_k w_k A_k) at feature resolution [N,h,w] (CAM: Σ_k w_k A_k without the ReLU unless
+   * asked). A result combining several layers or augmentations holds the mean of their
+   * normalized maps at the input size [N,H,W] here.
+   */
   map: Tensor;
   /** The map upsampled to the input size (bilinear, align_corners = false), min-max normalized to [0,1]: [N,H,W]. */
   upsampled: Tensor;
   /** Channel weights [N,K] (null for methods without per-channel weights, e.g. Layer-CAM). */
   weights: Tensor | null;
+  /** Per-position weights [N,K,h,w] of methods that weight each position: ReLU(g) for Layer-CAM, g for HiResCAM. */
+  positionWeights?: Tensor;
+  /** The results a combined result averages: one per layer (`layer: [...]`) or per augmentation (`augSmooth`). */
+  parts?: CamPart[];
   /** Per image: the map was flat (all equal, e.g. all zero) and is returned as zeros. */
   flat: boolean[];
   trace?: CamTrace;
+}
+
+/** One result of a combined CAM, named by what produced it ('features.2', 'flip, ×0.9'). */
+export interface CamPart {
+  label: string;
+  result: CamResult;
 }
 
 export interface TraceOption {
@@ -56,15 +76,31 @@ export interface TraceOption {
   trace?: boolean;
 }
 
-/** ReLU, upsampling and normalization, plus the bookkeeping every method shares. */
+/** How a method's per-channel terms become its map. */
+export interface MapOptions {
+  /**
+   * The map is the first principal component of the terms w_k A_k (pytorch-grad-cam's
+   * `eigen_smooth`: `firstPrincipalProjection`) instead of their sum Σ_k w_k A_k.
+   */
+  eigenSmooth?: boolean;
+}
+
+/**
+ * Sum (or first principal component), ReLU, upsampling and normalization, plus the bookkeeping
+ * every method shares. `terms` [N,K,h,w] holds each channel's part of the map: w_k A_k for
+ * channel weights, ReLU(g) ⊙ A for Layer-CAM, g ⊙ A for HiResCAM. `relu: false` keeps the raw
+ * map (the CAM paper's).
+ */
 export function finish(
   method: string,
   ctx: CamContext,
-  rawMap: Tensor,
+  terms: Tensor,
   weights: Tensor | null,
   trace: Omit<CamTrace, 'rawMap' | 'map' | 'upsampled'> | null,
+  opts: MapOptions & { relu?: boolean } = {},
 ): CamResult {
-  const map = K.relu(rawMap);
+  const rawMap = opts.eigenSmooth ? firstPrincipalProjection(terms) : K.sum(terms, 1);
+  const map = opts.relu === false ? rawMap : K.relu(rawMap);
   const size: [number, number] = [ctx.input.shape[2]!, ctx.input.shape[3]!];
   const { maps, flat } = postprocess(map, size, `${method} map`);
   const { scores, probabilities } = targetScores(ctx);

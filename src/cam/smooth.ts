@@ -6,19 +6,20 @@ import type { Module } from '../nn/module.js';
 import { zeros } from '../tensor/create.js';
 import { fail, shapeStr } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { gradCamPlusPlusAlpha, gradCamPlusPlusWeights, weightedSum, type AlphaOptions } from './formulas.js';
+import { gradCamPlusPlusAlpha, gradCamPlusPlusWeights, weightedActivations, type AlphaOptions } from './formulas.js';
 import type { CamOptions } from './gradcam.js';
 import { exactDerivatives, layerGradients, prepare, scoresOf, type ExactOptions } from './gradients.js';
-import { checkNoise, noisyCopy, type NoiseOptions } from './noise.js';
+import { noisyInputs, type GivenNoiseOptions, type NoiseOptions } from './noise.js';
 import { minMaxNormalize } from './postprocess.js';
+import { progressLoop } from './progress.js';
 import { withPreset, type PresetTable } from './presets.js';
 import { finish, type CamResult } from './result.js';
-import { targetsFor, totalScore, type ResolvedTarget, type Target } from './target.js';
+import { fixedTargets, targetsFor, totalScore, type Target } from './target.js';
 
 /** SmoothGrad aggregation: the mean gradient, the mean of squares (SmoothGrad²), or the variance (VarGrad). */
 export type SmoothGradVariant = 'mean' | 'squares' | 'variance';
 
-export interface SmoothGradOptions extends NoiseOptions {
+export interface SmoothGradOptions extends NoiseOptions, GivenNoiseOptions {
   target?: Target | readonly Target[];
   variant?: SmoothGradVariant;
   /** Take |∂S/∂x| of each sample before aggregating. */
@@ -41,43 +42,47 @@ export interface SaliencyResult {
 
 /**
  * SmoothGrad (Smilkov et al., "SmoothGrad: removing noise by adding noise", 2017):
- * s = (1/n) Σ_m ∂S/∂x at x_m = x + N(0, σ²), σ = noise · (max x − min x). Variants: mean (default),
+ * s = (1/n) Σ_m ∂S/∂x at x_m = x + N(0, σ²), σ = noise · (max x − min x) (or x + ε_m with `noiseTensors`). Variants: mean (default),
  * mean of squares (1/n) Σ (∂S/∂x)², variance (1/n) Σ (∂S/∂x − mean)²; `abs` applies |·| per sample.
  * The displayed map is Σ over colour channels of |s|.
  */
 export function smoothGrad(model: Module, input: Tensor, opts: SmoothGradOptions = {}): SaliencyResult {
-  const { samples, noise, rng, scale } = checkNoise('smoothgrad', opts);
   const variant = opts.variant ?? 'mean';
   if (!['mean', 'squares', 'variance'].includes(variant)) fail('smoothgrad', `variant must be 'mean', 'squares' or 'variance', got '${variant}'`);
   if (input.ndim !== 4) fail('smoothgrad', `input must be a batch of images [N,C,H,W], got ${shapeStr(input.shape)}`);
+  const { samples, at } = noisyInputs('smoothgrad', input, opts);
+  // The other methods refuse a non-finite input when their map turns NaN; SmoothGrad's input
+  // gradient can stay finite (a NaN pixel behind a ReLU), so it checks the input and the score.
+  const bad = input.data.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) fail('smoothgrad', `the input holds ${input.data[bad]} at index ${bad} of ${shapeStr(input.shape)}; SmoothGrad needs finite pixels`);
   const clean = infer(model, input);
   const resolved = targetsFor(opts.target ?? 'predicted', clean);
+  const { scores, probabilities } = scoresOf(clean, resolved);
+  const nonFinite = scores.findIndex((v) => !Number.isFinite(v));
+  if (nonFinite >= 0) fail('smoothgrad', `the model's score of image ${nonFinite} is ${scores[nonFinite]}; the weights or the input are not finite`);
   const fixed = fixedTargets(resolved);
   let s1 = zeros(input.shape, { dtype: input.dtype });
   let s2 = zeros(input.shape, { dtype: input.dtype });
+  const loop = progressLoop('noisy samples', samples);
   for (let m = 0; m < samples; m++) {
-    const xm = requiresGrad(noisyCopy(input, noise, scale, rng));
+    const xm = requiresGrad(at(m));
     const out = withEval(model, () => model.call(xm));
     const targets = targetsFor(fixed, out);
     let g = grad(totalScore(out, targets), xm, { onUnused: 'zeros' })[0]!;
     if (opts.abs) g = K.abs(g);
     s1 = K.add(s1, g);
     s2 = K.add(s2, K.square(g));
+    loop.step();
   }
+  loop.end();
   const mean = K.div(s1, samples);
   const saliency = variant === 'mean' ? mean : variant === 'squares' ? K.div(s2, samples) : K.sub(K.div(s2, samples), K.square(mean));
   const map = K.sum(K.abs(saliency), 1);
   const { maps, flat } = minMaxNormalize(map, 'SmoothGrad map');
-  const { scores, probabilities } = scoresOf(clean, resolved);
   return { method: `smoothgrad${variant === 'mean' ? '' : `-${variant}`}`, classes: resolved.map((t) => t.classIndex), scores, probabilities, saliency, map, upsampled: maps, flat };
 }
 
-/** The targets resolved on the clean image, fixed for the noisy copies (so 'predicted' cannot change class). */
-function fixedTargets(targets: readonly ResolvedTarget[]): Target[] {
-  return targets.map((t) => (t.kind === 'custom' ? t.fn : t.kind === 'probability' ? { class: t.classIndex, output: 'probability' as const } : t.classIndex));
-}
-
-export interface SmoothGradCamPlusPlusOptions extends CamOptions, NoiseOptions, Pick<AlphaOptions, 'eps' | 'denominator'> {
+export interface SmoothGradCamPlusPlusOptions extends CamOptions, NoiseOptions, GivenNoiseOptions, Pick<AlphaOptions, 'eps' | 'denominator'> {
   /** α numerator: D2 (default; the consistent generalization of eq. 19) or D1 (as printed in the paper). */
   numerator?: 'D2' | 'D1';
   /** Gradient inside ReLU(·) of the weights: the mean D1 (default) or the last sample's gradient (torchcam). */
@@ -111,15 +116,15 @@ export type SmoothGradCamPlusPlusPreset = keyof typeof SMOOTH_GRAD_CAM_PP_PRESET
 /**
  * Smooth Grad-CAM++ (Omeiza, Speakman, Cintas, Weldemariam, "Smooth Grad-CAM++: An Enhanced
  * Inference Level Visualization Technique for Deep Convolutional Neural Network Models", 2019).
- * For m = 1..n noisy inputs x_m = x + N(0, σ²) take g_m = ∂S/∂A at x_m; D1 = mean g_m,
+ * For m = 1..n noisy inputs x_m = x + N(0, σ²) (or x + ε_m with the caller's `noiseTensors`) take g_m = ∂S/∂A at x_m; D1 = mean g_m,
  * D2 = mean g_m², D3 = mean g_m³; with the clean activation A:
  *   α = D2 / (2·D2 + ΣA_k · D3),  w_k = Σ_ij α ReLU(D1),  map = ReLU(Σ_k w_k A_k).
  * With n = 1 and zero noise this is exactly Grad-CAM++.
  */
 export function smoothGradCamPlusPlus(model: Module, input: Tensor, opts: SmoothGradCamPlusPlusOptions = {}): CamResult {
   const o: SmoothGradCamPlusPlusOptions = withPreset<SmoothGradCamPlusPlusOptions>('smooth gradcam++', SMOOTH_GRAD_CAM_PP_PRESETS, opts.preset, 'camlab', opts);
-  const { samples, noise, rng, scale } = checkNoise('smooth gradcam++', o);
   const ctx = prepare(model, input, o);
+  const { samples, at } = noisyInputs('smooth gradcam++', input, o);
   const fixed = fixedTargets(ctx.targets);
   const a = ctx.split.activation;
   let d1 = zeros(a.shape, { dtype: a.dtype });
@@ -127,8 +132,9 @@ export function smoothGradCamPlusPlus(model: Module, input: Tensor, opts: Smooth
   let d3 = zeros(a.shape, { dtype: a.dtype });
   let lastG = d1;
   let lastA = a;
+  const loop = progressLoop('noisy samples', samples);
   for (let m = 0; m < samples; m++) {
-    const xm = noisyCopy(input, noise, scale, rng);
+    const xm = at(m);
     const cm = prepare(model, xm, { layer: ctx.layer, target: fixed });
     if (o.exact) {
       const e = exactDerivatives(cm, o.exact === true ? {} : o.exact);
@@ -145,7 +151,9 @@ export function smoothGradCamPlusPlus(model: Module, input: Tensor, opts: Smooth
       lastG = g;
     }
     lastA = cm.split.activation;
+    loop.step();
   }
+  loop.end();
   d1 = K.div(d1, samples);
   d2 = K.div(d2, samples);
   d3 = K.div(d3, samples);
@@ -157,7 +165,7 @@ export function smoothGradCamPlusPlus(model: Module, input: Tensor, opts: Smooth
   let w = gradCamPlusPlusWeights(alpha, (o.weightGradient ?? 'mean') === 'mean' ? d1 : lastG, restrictPositions(a, o.positions));
   w = restrictChannels(w, o.channels);
   const mapA = (o.mapActivation ?? 'clean') === 'clean' ? a : lastA;
-  return finish('smooth gradcam++', ctx, weightedSum(mapA, w), w, o.trace ? { A: a, d1, d2, d3, sumA: K.sum(a, [2, 3]), alpha, weights: w, derivatives: `${o.exact ? 'exact' : 'closed form'} moments over ${samples} noisy samples` } : null);
+  return finish('smooth gradcam++', ctx, weightedActivations(mapA, w), w, o.trace ? { A: a, d1, d2, d3, sumA: K.sum(a, [2, 3]), alpha, weights: w, derivatives: `${o.exact ? 'exact' : 'closed form'} moments over ${samples} noisy samples` } : null, o);
 }
 
 /** A [1,1,h,w] 0/1 mask of the selected positions (undefined = all). */

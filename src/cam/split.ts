@@ -1,4 +1,5 @@
 import { detach, requiresGrad } from '../autodiff/node.js';
+import { isGraphModel } from '../nn/graph-model.js';
 import { Module, type ForwardHook } from '../nn/module.js';
 import { infer, withEval } from '../nn/infer.js';
 import { Sequential } from '../nn/layers.js';
@@ -91,11 +92,13 @@ export interface Split {
 }
 
 /**
- * The layer a CAM cuts at for a name: the name itself, or its feature-map view `name:grid` when
- * it is a token layer with one (a transformer's class token dropped and its patches put on the
- * grid, built in).
+ * The module a CAM at `layer` hooks: the layer itself, or its feature-map view `layer:grid` when it
+ * is a token layer with one (a transformer's class token dropped and its patches put on the
+ * grid, built in); a graph model (ONNX) answers itself.
  */
-export function camLayerName(model: Module, layer: string): string {
+export function cutLayer(model: Module, layer: string): string {
+  if (isGraphModel(model)) return model.camLayer(layer);
+  if (layer.endsWith(GRID_SUFFIX)) return layer;
   const view = layer + GRID_SUFFIX;
   try {
     model.get(view);
@@ -107,13 +110,12 @@ export function camLayerName(model: Module, layer: string): string {
 }
 
 /**
- * Cuts the network at `layer` (default: `defaultLayer`'s choice; a token layer means its `:grid`
- * view, {@link camLayerName}) with one forward pass: without a layer the pass that finds the
- * default also captures its activation.
+ * Cuts the network at `layer` (default: `defaultLayer`'s choice; a token layer at its `:grid`
+ * view, {@link cutLayer}) with one forward pass: without a layer the pass that finds the default
+ * also captures its activation.
  */
 export function splitAt(model: Module, x: Tensor, layer?: string): Split {
   if (x.ndim !== 4) fail('cam', `input must be a batch of images [N,C,H,W], got ${shapeStr(x.shape)}`);
-  if (layer !== undefined) layer = camLayerName(model, layer);
   if (layer === undefined) {
     const { layers, output } = probe(model, x);
     const chosen = pickDefault(model, layers);
@@ -121,7 +123,7 @@ export function splitAt(model: Module, x: Tensor, layer?: string): Split {
   }
   let activation: Tensor | null = null;
   let calls = 0;
-  const output = hookedForward(model, x, [[model.get(layer), (out) => {
+  const output = hookedForward(model, x, [[model.get(cutLayer(model, layer)), (out) => {
     calls++;
     activation ??= out;
   }]]);
@@ -136,7 +138,7 @@ function finishSplit(model: Module, x: Tensor, layer: string, activation: Tensor
     const hint = activation.ndim === 3 && views.length > 0 ? ` (tokens whose patches never reach the class score); token layers with a map: ${views.join(', ')}` : '';
     fail('cam', `layer '${layer}' outputs ${shapeStr(activation.shape)}; CAM needs a 4-D [N,C,H,W] feature map${hint}`);
   }
-  const target = model.get(layer);
+  const target = model.get(cutLayer(model, layer));
   const head = sequentialHead(model, layer) ?? ((h: Tensor): Tensor => {
     // General path: run the model again with the layer's output replaced by h.
     const swap = target.registerForwardHook(() => h);

@@ -55,6 +55,14 @@ export function targetsFor(target: Target | readonly Target[] | undefined, outpu
 }
 
 /**
+ * Targets resolved on a clean image, as targets that name the same class on any other input (a
+ * noisy or augmented copy), so 'predicted' cannot change class between copies.
+ */
+export function fixedTargets(targets: readonly ResolvedTarget[]): Target[] {
+  return targets.map((t) => (t.kind === 'custom' ? t.fn : t.kind === 'probability' ? { class: t.classIndex, output: 'probability' as const } : t.classIndex));
+}
+
+/**
  * The target's output for every row of a batch output [B, C], targets[b] applying to row b:
  * a [B] tensor (differentiable) of out[b, c_b], softmax(out[b])[c_b] or target_b(out[b]).
  */

@@ -1,22 +1,34 @@
 import { probeLayers, defaultLayer } from '../cam/split.js';
+import { OnnxModel } from '../onnx/model.js';
 import { zeros } from '../tensor/create.js';
-import { parseArgs, value } from './args.js';
-import { resolveModel } from '../node/files.js';
+import { parseArgs } from './args.js';
+import { onnxInfo } from './info-onnx.js';
+import { MODEL_FLAGS, modelFromArgs, modelHelp } from './model-flags.js';
 import { table } from './report.js';
+import type { CommandIo } from './run.js';
 
-export const INFO_HELP = `camlab info [--model NAME|SPEC.json] [--weights FILE]
+export const INFO_HELP = `camlab info [--model M] [options]
 
-Lists the model's layers (state-dict names usable with --layer), their output shapes and the
-default CAM layer.`;
+Lists the model's layers (names usable with --layer), their output shapes and the default CAM
+layer. For an ONNX model: the candidate CAM layers (4-D maps before global pooling, and token
+layers with a patch grid) with their module paths, ops and shapes, the default marked, and the
+preprocessing and classes camlab will use.
 
-export function infoCommand(argv: readonly string[], log: (s: string) => void): void {
-  const args = parseArgs('info', argv, { values: ['model', 'weights'], positional: [0, 0] });
-  const { spec, module } = resolveModel(value(args, 'model') ?? 'shapes-cnn', value(args, 'weights'));
-  const x = zeros([1, spec.input.channels, spec.input.height, spec.input.width]);
+${modelHelp('bundled model shapes-cnn (default) or mnist-cnn')}`;
+
+export function infoCommand(argv: readonly string[], { log }: CommandIo): void {
+  const args = parseArgs('info', argv, { values: [...MODEL_FLAGS], positional: [0, 0] });
+  const model = modelFromArgs('info', args, 'shapes-cnn');
+  const { module, input } = model;
+  const x = zeros([1, input.channels, input.height, input.width]);
+  if (module instanceof OnnxModel) {
+    onnxInfo(model, module, x, log);
+    return;
+  }
   const layers = probeLayers(module, x);
   const byName = new Map(module.namedModules());
-  log(`${spec.name}: ${spec.description ?? ''}`);
-  log(`input ${spec.input.channels}x${spec.input.height}x${spec.input.width}, ${spec.classes.length} classes (${spec.classes.join(', ')}), ${module.parameterCount()} parameters`);
+  log(`${model.name}: ${model.description}`);
+  log(`input ${input.channels}x${input.height}x${input.width}, ${model.classes.length} classes (${model.classes.join(', ')}), ${module.parameterCount()} parameters`);
   log(table(['layer', 'module', 'output'], layers.map((l) => [l.name, byName.get(l.name)?.describe() ?? l.type, `[${l.shape.join(',')}]`])));
   log(`default CAM layer: ${defaultLayer(module, x)}`);
 }

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { loadOnnx, type LoadOnnxOptions, type OnnxModel } from '../onnx/index.js';
 import { CamlabError } from '../tensor/errors.js';
+import { onnxDefaults } from './classifier.js';
 import { parseOnnxSidecar, type OnnxSidecar } from './preprocess.js';
 import { onnxFail } from '../onnx/errors.js';
 
@@ -15,7 +16,7 @@ export interface OnnxFile {
 /**
  * Loads an ONNX model by path (Node only). External-data tensors are read from their side files
  * in the model's folder (a location that leaves the folder is refused); a sidecar `<path>.json`,
- * when present, is parsed and validated. Missing or unreadable files give a one-line error.
+ * when present, is parsed and validated (keys it leaves out take {@link onnxDefaults}' values). Missing or unreadable files give a one-line error.
  */
 export function loadOnnxFile(path: string, options: Omit<LoadOnnxOptions, 'externalData'> = {}): OnnxFile {
   const bytes = readBytes(path, 'ONNX model');
@@ -41,7 +42,7 @@ export function loadOnnxFile(path: string, options: Omit<LoadOnnxOptions, 'exter
     } catch (e) {
       onnxFail(`sidecar ${sidecarPath} is not valid JSON (${(e as Error).message})`);
     }
-    sidecar = parseOnnxSidecar(json, sidecarPath);
+    sidecar = parseOnnxSidecar(json, sidecarPath, onnxDefaults(model));
   }
   return { model, sidecar, path };
 }

@@ -149,6 +149,23 @@ function coefficients(inSize: number, outSize: number): Array<{ start: number; w
   return out;
 }
 
+/**
+ * The [H, W] a recipe produces whatever the picture, or null when it depends on the picture's
+ * aspect (a shorter-side resize without a crop, or neither).
+ */
+export function preprocessedSize(p: Preprocessing): [number, number] | null {
+  if (p.crop !== null) return typeof p.crop === 'number' ? [p.crop, p.crop] : [p.crop[0], p.crop[1]];
+  return p.size !== null && typeof p.size !== 'number' ? [p.size[0], p.size[1]] : null;
+}
+
+/** A recipe in words: `resize 256, centre crop 224, mean 0.485,0.456,0.406, std 0.229,0.224,0.225`. */
+export function describePreprocessing(p: Preprocessing): string {
+  const dims = (v: number | readonly [number, number]): string => (typeof v === 'number' ? String(v) : `${v[0]}x${v[1]}`);
+  const size = p.size === null ? 'no resize' : typeof p.size === 'number' ? `resize the shorter side to ${p.size}` : `resize to ${dims(p.size)}`;
+  const crop = p.crop === null ? '' : `, centre crop ${dims(p.crop)}`;
+  return `${size}${crop}, ${p.channels === 1 ? 'grey' : 'RGB'}, mean ${p.mean.join(',')}, std ${p.std.join(',')}`;
+}
+
 /** A model's sidecar (`m.onnx.json`): its preprocessing and class labels. */
 export interface OnnxSidecar extends Preprocessing {
   /** Class names by output index, or null when the sidecar names none. */
@@ -159,15 +176,16 @@ const SIDECAR_KEYS = ['size', 'crop', 'mean', 'std', 'channels', 'labels'];
 
 /**
  * Validates a sidecar object: `{ "size": 256, "crop": 224, "mean": [...], "std": [...],
- * "channels": 3, "labels": "imagenet" | ["cat", ...] }`. Every key is optional (the ImageNet
- * recipe fills in size, crop, mean and std); unknown keys and bad values fail naming the key.
+ * "channels": 3, "labels": "imagenet" | ["cat", ...] }`. Every key is optional: `defaults` fills
+ * in the others (the ImageNet recipe unless told; mean and std only when it has as many entries as
+ * the channels); unknown keys and bad values fail naming the key.
  */
-export function parseOnnxSidecar(json: unknown, source = 'sidecar'): OnnxSidecar {
+export function parseOnnxSidecar(json: unknown, source = 'sidecar', defaults: Preprocessing = IMAGENET_PREPROCESSING): OnnxSidecar {
   const bad = (msg: string): never => fail('sidecar', `${source}: ${msg}`);
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return bad('must be a JSON object');
   const o = json as Record<string, unknown>;
   for (const k of Object.keys(o)) if (!SIDECAR_KEYS.includes(k)) bad(`unknown key '${k}' (known: ${SIDECAR_KEYS.join(', ')})`);
-  const channels = o.channels ?? 3;
+  const channels = o.channels ?? defaults.channels;
   if (channels !== 1 && channels !== 3) bad(`channels must be 1 or 3, got ${JSON.stringify(channels)}`);
   const ch = channels as 1 | 3;
   const sizeLike = (k: string, v: unknown): number | [number, number] | null => {
@@ -180,7 +198,7 @@ export function parseOnnxSidecar(json: unknown, source = 'sidecar'): OnnxSidecar
   const stats = (k: 'mean' | 'std', def: readonly number[]): number[] => {
     const v = o[k];
     if (v === undefined) {
-      if (ch !== 3) bad(`${k} is required for 1-channel models`);
+      if (def.length !== ch) bad(`${k} is required for ${ch}-channel models`);
       return [...def];
     }
     if (!Array.isArray(v) || v.length !== ch || !v.every((n) => typeof n === 'number' && Number.isFinite(n))) bad(`${k} must be ${ch} numbers, got ${JSON.stringify(v)}`);
@@ -192,10 +210,10 @@ export function parseOnnxSidecar(json: unknown, source = 'sidecar'): OnnxSidecar
   else if (Array.isArray(o.labels) && o.labels.length > 0 && o.labels.every((s) => typeof s === 'string')) labels = [...(o.labels as string[])];
   else if (o.labels !== undefined && o.labels !== null) bad(`labels must be "imagenet" or a non-empty array of strings, got ${JSON.stringify(o.labels).slice(0, 60)}`);
   return {
-    size: o.size === undefined ? IMAGENET_PREPROCESSING.size : sizeLike('size', o.size),
-    crop: o.crop === undefined ? IMAGENET_PREPROCESSING.crop : sizeLike('crop', o.crop),
-    mean: stats('mean', IMAGENET_PREPROCESSING.mean),
-    std: stats('std', IMAGENET_PREPROCESSING.std),
+    size: o.size === undefined ? defaults.size : sizeLike('size', o.size),
+    crop: o.crop === undefined ? defaults.crop : sizeLike('crop', o.crop),
+    mean: stats('mean', defaults.mean),
+    std: stats('std', defaults.std),
     channels: ch,
     labels,
   };

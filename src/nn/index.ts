@@ -14,3 +14,4 @@ export * from './init-vit.js';
 export * from './tokens.js';
 export * from './token-grid.js';
 export * from './vit.js';
+export * from './graph-model.js';

@@ -13,7 +13,9 @@
  *   identity).
  * - Layers: every node output is a hookable tap named by its ONNX tensor name; PyTorch module
  *   paths (`layer4.1`, the last node torch.onnx scoped under it) and `name:grid` token map views
- *   (ViTs) resolve through `get()`. The default CAM layer (cam/split.ts) is the last 4-D map
+ *   (ViTs) resolve through `get()`. As a GraphModel (nn/graph-model.ts) the model tells CAM code
+ *   to cut a token layer at its grid view (so `encoder.layers.encoder_layer_11.ln_1` works
+ *   without `:grid`) and hands CAM the W_fc of a GAP + linear head (head.ts). The default CAM layer (cam/split.ts) is the last 4-D map
  *   before global pooling, e.g. `/layer4/layer4.1/relu_1/Relu_output_0` for a ResNet-18 and the
  *   last block's `ln_1` grid for a ViT. `layers()` lists the candidates with module paths and shapes.
  * - Operators: {@link SUPPORTED_OPS}; attribute names and defaults as the ONNX spec.

@@ -1,11 +1,13 @@
 import { concat, slice } from '../autodiff/ops/movement.js';
 import { cast } from '../autodiff/ops/unary.js';
+import type { GraphModel } from '../nn/graph-model.js';
 import { Module } from '../nn/module.js';
 import type { DType } from '../tensor/dtype.js';
 import { CamlabError, shapeStr } from '../tensor/errors.js';
 import { sameShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { declaredShape, fmtDims, type OnnxGraph } from './graph.js';
+import { gapLinearHead, opsAfter } from './head.js';
 import type { RunArg, RunContext } from './op.js';
 import { batchOf, buildPlan, shapeAt, valueAt, type Plan, type Ref } from './plan.js';
 import { modulePath, nearestNames } from './names.js';
@@ -36,7 +38,7 @@ export interface OnnxLayerInfo {
  * (`layer4.1` = the last node torch.onnx scoped under /layer4/layer4.1/) and `name:grid` token
  * map views. Inference only: train()/eval() change nothing.
  */
-export class OnnxModel extends Module {
+export class OnnxModel extends Module implements GraphModel {
   readonly kind = 'onnx';
   readonly inputName: string;
   readonly outputNames: readonly string[];
@@ -277,8 +279,13 @@ export class OnnxModel extends Module {
     }
     const tensor = this.resolve(name);
     if (tensor !== null) return this.taps.get(tensor)!;
+    return this.unknownLayer(name);
+  }
+
+  /** Fails for a name no layer has, listing the closest names. */
+  private unknownLayer(name: string): never {
     const close = nearestNames(name, [...this.paths.keys(), ...this.taps.keys()], 6);
-    onnxFail(`no layer named '${name}'${close.length > 0 ? `; closest: ${close.join(', ')}` : ''} (module paths such as layer4.1, or ONNX tensor names; see layers())`);
+    onnxFail(`no layer named '${name}'${close.length > 0 ? `; closest: ${close.join(', ')}` : ''} (module paths such as layer4.1, or ONNX tensor names: listed by layers() and camlab info)`);
   }
 
   /** The tensor name a layer name refers to, or null. */
@@ -313,6 +320,57 @@ export class OnnxModel extends Module {
       }
     }
     return out;
+  }
+
+  /**
+   * The layers a CAM can explain, in execution order: 4-D outputs larger than 1×1 before global
+   * pooling, and token map views (`name:grid`). `alias` is the most specific module path that
+   * selects the layer (for a token view: its token layer, which CAM cuts at the view), or ''.
+   */
+  camLayers(): Array<OnnxLayerInfo & { alias: string }> {
+    const listed = new Set(this.namedModules().map(([n]) => n));
+    return this.layers()
+      .filter((l) => listed.has(l.name) && l.shape.length === 4 && l.shape[2]! * l.shape[3]! > 1)
+      .map((l) => ({ ...l, alias: this.aliasesOf(l.name.endsWith(GRID_SUFFIX) ? l.name.slice(0, -GRID_SUFFIX.length) : l.name).at(-1) ?? '' }));
+  }
+
+  /** The [C, H, W] the model was planned for at load (the declared size, or the inputShape option's). */
+  get plannedInput(): number[] {
+    return shapeAt(this.primary.shapes.get(this.inputName)!, 1).slice(1);
+  }
+
+  /** The first output's shape for one image ([1, classes] for a classifier), from the load-time plan. */
+  get outputShape(): number[] {
+    const r = this.primary.outputs[0]!;
+    if (r.kind === 'tensor') {
+      const sym = this.primary.shapes.get(r.name)!;
+      return this.primary.batchFixed === null ? shapeAt(sym, 1) : sym.map((d) => d.b);
+    }
+    return r.kind === 'const' ? r.value.shape.slice() : r.kind === 'sym' ? r.value.shape.slice() : [];
+  }
+
+  /** A layer name as people read it: the module path that selects it, then the tensor name (`layer4.1.relu_1 (/layer4/…/Relu_output_0)`). */
+  layerLabel(layer: string): string {
+    const base = layer.endsWith(GRID_SUFFIX) ? layer.slice(0, -GRID_SUFFIX.length) : layer;
+    if (!this.taps.has(base)) return layer; // a module path already
+    const alias = this.aliasesOf(base).at(-1);
+    return alias === undefined ? layer : `${alias} (${layer})`;
+  }
+
+  /** A CAM at a token layer with a patch grid cuts at its map view (`name:grid`); any other layer at itself. */
+  camLayer(layer: string): string {
+    if (layer.endsWith(GRID_SUFFIX)) return layer;
+    const tensor = this.resolve(layer);
+    return tensor !== null && this.grids.has(tensor) ? tensor + GRID_SUFFIX : layer;
+  }
+
+  /** W_fc [classes, K] when the layer is followed by global average pooling and one linear layer (see {@link gapLinearHead}), else the ops that follow it. */
+  gapLinearWeight(layer: string): Tensor | { follows: string } {
+    if (layer.endsWith(GRID_SUFFIX)) return { follows: 'a token sequence (attention)' };
+    const tensor = this.resolve(layer) ?? this.unknownLayer(layer);
+    const head = gapLinearHead(this.primary, tensor);
+    if (head === null) return { follows: opsAfter(this.primary, tensor) };
+    return new Tensor(this.dtype === 'float32' ? Float32Array.from(head.weight) : head.weight, head.shape);
   }
 
   /** The module paths that select this tensor (scopes whose last node produced it), shortest first: the names users know from PyTorch. */

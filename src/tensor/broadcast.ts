@@ -1,3 +1,4 @@
+import { kernels } from './backend.js';
 import { allocate, promote, type FloatArray } from './dtype.js';
 import { broadcastShapes, sameShape, sizeOf, stridesOf, type Shape } from './shape.js';
 import { Tensor } from './tensor.js';
@@ -28,18 +29,21 @@ export function binaryOp(op: string, a: Tensor, b: Tensor, row: RowKernel): Tens
   const dtype = promote(a.dtype, b.dtype);
   if (sameShape(a.shape, b.shape)) {
     const out = allocate(dtype, a.size);
-    row(out, 0, a.data, 0, 1, b.data, 0, 1, a.size);
+    if (!kernels().binary(op, [a.size], a.data, [1], b.data, [1], out)) row(out, 0, a.data, 0, 1, b.data, 0, 1, a.size);
     return new Tensor(out, a.shape);
   }
   const shape = broadcastShapes(op, a.shape, b.shape);
   const out = allocate(dtype, sizeOf(shape));
+  const n = out.length;
   if (a.size === 1) {
-    row(out, 0, a.data, 0, 0, b.data, 0, 1, out.length);
+    if (!kernels().binary(op, [n], a.data, [0], b.data, [1], out)) row(out, 0, a.data, 0, 0, b.data, 0, 1, n);
   } else if (b.size === 1) {
-    row(out, 0, a.data, 0, 1, b.data, 0, 0, out.length);
+    if (!kernels().binary(op, [n], a.data, [1], b.data, [0], out)) row(out, 0, a.data, 0, 1, b.data, 0, 0, n);
   } else {
     const { dims, sa, sb } = collapse(shape, broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape));
-    walk(dims, sa, sb, (oo, ao, bo, n, ias, ibs) => row(out, oo, a.data, ao, ias, b.data, bo, ibs, n));
+    if (!kernels().binary(op, dims, a.data, sa, b.data, sb, out)) {
+      walk(dims, sa, sb, (oo, ao, bo, len, ias, ibs) => row(out, oo, a.data, ao, ias, b.data, bo, ibs, len));
+    }
   }
   return new Tensor(out, shape);
 }

@@ -1,6 +1,6 @@
+import { kernels } from './backend.js';
 import { allocate, promote, type DType, type FloatArray } from './dtype.js';
 import { fail, shapeStr } from './errors.js';
-import { gemm } from './gemm.js';
 import { Tensor } from './tensor.js';
 
 /** Convolution hyper-parameters as in PyTorch's F.conv2d (a number applies to both H and W). */
@@ -89,146 +89,18 @@ export function conv2dOutputShape(inputShape: readonly number[], weightShape: re
   return [g.N, g.O, g.OH, g.OW];
 }
 
-// ---------------------------------------------------------------------------------------------
-// im2col / col2im over a band of output rows [oh0, oh1) of one image and one group. The column
-// matrix is [Cg·KH·KW, (oh1 − oh0)·OW]: row (c, kh, kw), column (oh − oh0)·OW + ow holds
-// x[c, oh·sh − ph + kh·dh, ow·sw − pw + kw·dw] (0 outside the input). Working in bands keeps the
-// column matrix small (COL_TARGET doubles, cache-sized) whatever the image size.
-
-/** Target size in doubles of one band's column matrix (2 MB). */
-const COL_TARGET = 1 << 18;
-
-let colScratch = new Float64Array(0);
-
-/** A reusable float64 scratch of at least n elements (contents undefined). */
-function colBuffer(n: number): Float64Array {
-  if (colScratch.length < n) colScratch = new Float64Array(n);
-  return colScratch;
-}
-
-/** Output rows per band for a column matrix with Kg rows. */
-function bandRows(g: Conv2dGeometry, Kg: number): number {
-  return Math.max(1, Math.min(g.OH, Math.floor(COL_TARGET / (Kg * g.OW))));
-}
-
-/**
- * For each kernel column kw, the range [lo, hi) of output columns whose input column
- * ow·sw − pw + kw·dw lies in [0, W): entries 2·kw and 2·kw + 1.
- */
-function validRanges(g: Conv2dGeometry): Int32Array {
-  const r = new Int32Array(2 * g.KW);
-  for (let kw = 0; kw < g.KW; kw++) {
-    const shift = kw * g.dw - g.pw; // input column = ow * sw + shift
-    const lo = Math.min(g.OW, shift >= 0 ? 0 : Math.ceil(-shift / g.sw));
-    const hi = Math.min(g.OW, Math.floor((g.W - 1 - shift) / g.sw) + 1);
-    r[2 * kw] = lo;
-    r[2 * kw + 1] = Math.max(lo, hi);
-  }
-  return r;
-}
-
-function im2col(x: FloatArray, xOff: number, g: Conv2dGeometry, ranges: Int32Array, oh0: number, oh1: number, col: Float64Array): void {
-  const { Cg, H, W, KH, KW, sh, sw, ph, pw, dh, dw, OW } = g;
-  let dst = 0;
-  for (let c = 0; c < Cg; c++) {
-    const plane = xOff + c * H * W;
-    for (let kh = 0; kh < KH; kh++) {
-      for (let kw = 0; kw < KW; kw++) {
-        const lo = ranges[2 * kw]!;
-        const hi = ranges[2 * kw + 1]!;
-        const shiftW = kw * dw - pw;
-        for (let oh = oh0; oh < oh1; oh++) {
-          const ih = oh * sh - ph + kh * dh;
-          if (ih < 0 || ih >= H) {
-            col.fill(0, dst, dst + OW);
-          } else {
-            const src = plane + ih * W + shiftW;
-            for (let ow = 0; ow < lo; ow++) col[dst + ow] = 0;
-            if (sw === 1) {
-              for (let ow = lo; ow < hi; ow++) col[dst + ow] = x[src + ow]!;
-            } else {
-              for (let ow = lo; ow < hi; ow++) col[dst + ow] = x[src + ow * sw]!;
-            }
-            for (let ow = hi; ow < OW; ow++) col[dst + ow] = 0;
-          }
-          dst += OW;
-        }
-      }
-    }
-  }
-}
-
-/** dx (one image, one group, at dxOff) += col2im(col) for the band [oh0, oh1): the adjoint of im2col. */
-function col2im(col: Float64Array, g: Conv2dGeometry, ranges: Int32Array, oh0: number, oh1: number, dx: FloatArray, dxOff: number): void {
-  const { Cg, H, W, KH, KW, sh, sw, ph, pw, dh, dw, OW } = g;
-  let src = 0;
-  for (let c = 0; c < Cg; c++) {
-    const plane = dxOff + c * H * W;
-    for (let kh = 0; kh < KH; kh++) {
-      for (let kw = 0; kw < KW; kw++) {
-        const lo = ranges[2 * kw]!;
-        const hi = ranges[2 * kw + 1]!;
-        const shiftW = kw * dw - pw;
-        for (let oh = oh0; oh < oh1; oh++) {
-          const ih = oh * sh - ph + kh * dh;
-          if (ih >= 0 && ih < H) {
-            const dst = plane + ih * W + shiftW;
-            if (sw === 1) {
-              for (let ow = lo; ow < hi; ow++) dx[dst + ow]! += col[src + ow]!;
-            } else {
-              for (let ow = lo; ow < hi; ow++) dx[dst + ow * sw]! += col[src + ow]!;
-            }
-          }
-          src += OW;
-        }
-      }
-    }
-  }
-}
-
-/** True when the column matrix of an image is the image itself (1×1 kernel, stride 1, no padding). */
-function isPointwise(g: Conv2dGeometry): boolean {
-  return g.KH === 1 && g.KW === 1 && g.sh === 1 && g.sw === 1 && g.ph === 0 && g.pw === 0;
-}
-
-// ---------------------------------------------------------------------------------------------
-
 /**
  * 2-D cross-correlation as PyTorch's F.conv2d without bias: x [N,C,H,W], w [O,C/groups,KH,KW]
- * → [N,O,OH,OW] with OH = ⌊(H + 2·ph − dh·(KH−1) − 1)/sh⌋ + 1. Per image, group and band of
- * output rows: out = W_g [Og, Cg·KH·KW] · im2col(x) [Cg·KH·KW, rows·OW], one GEMM.
+ * → [N,O,OH,OW] with OH = ⌊(H + 2·ph − dh·(KH−1) − 1)/sh⌋ + 1:
+ *   out[n,o,oh,ow] = Σ_{c,kh,kw} w[o,c,kh,kw] · x[n, g·C/groups + c, oh·sh − ph + kh·dh, ow·sw − pw + kw·dw]
+ * (0 outside x), per image and group the GEMM W_g [Og, Cg·KH·KW] · im2col(x) (summation order:
+ * contract.ts).
  */
 export function conv2d(x: Tensor, w: Tensor, opts?: Conv2dOptions): Tensor {
   const g = conv2dGeometry('conv2d', x.shape, w.shape, opts);
-  const { N, C, H, W, O, Cg, Og, OH, OW, groups } = g;
-  const OHW = OH * OW;
-  const Kg = Cg * g.KH * g.KW;
-  const out = allocate(promote(x.dtype, w.dtype), N * O * OHW);
-  if (isPointwise(g)) {
-    for (let n = 0; n < N; n++) {
-      for (let grp = 0; grp < groups; grp++) {
-        const xOff = (n * C + grp * Cg) * H * W;
-        gemm(Og, OHW, Kg, w.data, grp * Og * Kg, Kg, 1, x.data, xOff, OHW, 1, out, (n * O + grp * Og) * OHW, OHW, false);
-      }
-    }
-    return new Tensor(out, [N, O, OH, OW]);
-  }
-  const band = bandRows(g, Kg);
-  const col = colBuffer(Kg * band * OW);
-  const ranges = validRanges(g);
-  for (let n = 0; n < N; n++) {
-    for (let grp = 0; grp < groups; grp++) {
-      const xOff = (n * C + grp * Cg) * H * W;
-      const cOff = (n * O + grp * Og) * OHW;
-      for (let oh0 = 0; oh0 < OH; oh0 += band) {
-        const oh1 = Math.min(OH, oh0 + band);
-        const cols = (oh1 - oh0) * OW;
-        im2col(x.data, xOff, g, ranges, oh0, oh1, col);
-        gemm(Og, cols, Kg, w.data, grp * Og * Kg, Kg, 1, col, 0, cols, 1, out, cOff + oh0 * OW, OHW, false);
-      }
-    }
-  }
-  return new Tensor(out, [N, O, OH, OW]);
+  const out = allocate(promote(x.dtype, w.dtype), g.N * g.O * g.OH * g.OW);
+  kernels().conv2d(g, x.data, w.data, out);
+  return new Tensor(out, [g.N, g.O, g.OH, g.OW]);
 }
 
 /**
@@ -236,8 +108,8 @@ export function conv2d(x: Tensor, w: Tensor, opts?: Conv2dOptions): Tensor {
  * of x ↦ conv2d(x, w), so <g, conv2d(x, w)> = <conv2dInputGrad(g, w, x.shape), x>. `inputShape`
  * fixes H and W (several sizes give the same output when stride > 1). The result has g's batch;
  * inputShape[0] must equal it or be 1 (a broadcast input, which the caller then sums).
- * Per image, group and band of output rows: dcol = W_g^T · g (one GEMM, the transpose taken
- * through the strides), then a col2im scatter-add.
+ * Per image and group: dcol = W_gᵀ · g, then the col2im scatter-add, taps in (kh, kw) order
+ * (contract.ts).
  */
 export function conv2dInputGrad(g: Tensor, w: Tensor, inputShape: readonly number[], opts?: Conv2dOptions): Tensor {
   const op = 'conv2dInputGrad';
@@ -248,44 +120,21 @@ export function conv2dInputGrad(g: Tensor, w: Tensor, inputShape: readonly numbe
     fail(op, `inputShape ${shapeStr(inputShape)} has batch ${inputShape[0]}, gradient ${shapeStr(g.shape)} has batch ${NB}`);
   }
   const geo = { ...conv2dGeometry(op, inputShape, w.shape, opts), N: NB };
-  const { C, H, W, O, Cg, Og, OH, OW, groups } = geo;
+  const { C, H, W, O, OH, OW } = geo;
   if (g.shape[1] !== O || g.shape[2] !== OH || g.shape[3] !== OW) {
     fail(op, `gradient ${shapeStr(g.shape)} does not match the conv2d output [${NB},${O},${OH},${OW}] of input ${shapeStr(inputShape)} and weight ${shapeStr(w.shape)}`);
   }
-  const OHW = OH * OW;
-  const Kg = Cg * geo.KH * geo.KW;
-  const dtype: DType = promote(g.dtype, w.dtype);
-  const dx = allocate(dtype, NB * C * H * W);
-  const pointwise = isPointwise(geo);
-  const band = bandRows(geo, Kg);
-  const col = pointwise ? null : colBuffer(Kg * band * OW);
-  const ranges = validRanges(geo);
-  for (let n = 0; n < NB; n++) {
-    for (let grp = 0; grp < groups; grp++) {
-      const gOff = (n * O + grp * Og) * OHW;
-      const xOff = (n * C + grp * Cg) * H * W;
-      const wOff = grp * Og * Kg;
-      if (col === null) {
-        gemm(Kg, OHW, Og, w.data, wOff, 1, Kg, g.data, gOff, OHW, 1, dx, xOff, OHW, false);
-        continue;
-      }
-      for (let oh0 = 0; oh0 < OH; oh0 += band) {
-        const oh1 = Math.min(OH, oh0 + band);
-        const cols = (oh1 - oh0) * OW;
-        gemm(Kg, cols, Og, w.data, wOff, 1, Kg, g.data, gOff + oh0 * OW, OHW, 1, col, 0, cols, false);
-        col2im(col, geo, ranges, oh0, oh1, dx, xOff);
-      }
-    }
-  }
+  const dx = allocate(promote(g.dtype, w.dtype), NB * C * H * W);
+  kernels().conv2dInputGrad(geo, g.data, w.data, dx);
   return new Tensor(dx, [NB, C, H, W]);
 }
 
 /**
  * The gradient of conv2d with respect to its weight, summed over the batch: the exact adjoint of
  * w ↦ conv2d(x, w), so <g, conv2d(x, w)> = <conv2dWeightGrad(x, g, w.shape), w>. x and g have the
- * same batch, or one of them has batch 1 and is broadcast against the other. Per image, group and
- * band of output rows: dW_g += g_g [Og, rows·OW] · im2col(x)^T (one GEMM, the transpose taken
- * through the strides). Accumulates in float64.
+ * same batch, or one of them has batch 1 and is broadcast against the other. Per group,
+ * dW_g = Σ_n g_n [Og, OH·OW] · im2col(x_n)ᵀ, images in order, each in the contract's K blocks of
+ * output positions (contract.ts).
  */
 export function conv2dWeightGrad(x: Tensor, g: Tensor, weightShape: readonly number[], opts?: Conv2dOptions): Tensor {
   const op = 'conv2dWeightGrad';
@@ -297,7 +146,7 @@ export function conv2dWeightGrad(x: Tensor, g: Tensor, weightShape: readonly num
     fail(op, `input ${shapeStr(x.shape)} and gradient ${shapeStr(g.shape)} have batches ${xN} and ${gN}; they must be equal or one of them 1`);
   }
   const geo = conv2dGeometry(op, x.shape, weightShape, opts);
-  const { C, H, W, O, Cg, Og, OH, OW, groups } = geo;
+  const { C, H, W, O, Cg, OH, OW } = geo;
   if (g.shape[1] !== O || g.shape[2] !== OH || g.shape[3] !== OW) {
     fail(op, `gradient ${shapeStr(g.shape)} does not match the conv2d output [${gN},${O},${OH},${OW}] of input ${shapeStr(x.shape)} and weight ${shapeStr(weightShape)}`);
   }
@@ -314,28 +163,8 @@ export function conv2dWeightGrad(x: Tensor, g: Tensor, weightShape: readonly num
     else xs = sumBatch(x.data, xN, C * H * W);
     NB = 1;
   }
-  const acc = new Float64Array(O * Kg);
-  const pointwise = isPointwise(geo);
-  const band = bandRows(geo, Kg);
-  const col = pointwise ? null : colBuffer(Kg * band * OW);
-  const ranges = validRanges(geo);
-  for (let grp = 0; grp < groups; grp++) {
-    for (let n = 0; n < NB; n++) {
-      const gOff = (n * O + grp * Og) * OHW;
-      const xOff = (n * C + grp * Cg) * H * W;
-      if (col === null) {
-        gemm(Og, Kg, OHW, gs, gOff, OHW, 1, xs, xOff, 1, OHW, acc, grp * Og * Kg, Kg, n > 0);
-        continue;
-      }
-      for (let oh0 = 0; oh0 < OH; oh0 += band) {
-        const oh1 = Math.min(OH, oh0 + band);
-        const cols = (oh1 - oh0) * OW;
-        im2col(xs, xOff, geo, ranges, oh0, oh1, col);
-        gemm(Og, Kg, cols, gs, gOff + oh0 * OW, OHW, 1, col, 0, 1, cols, acc, grp * Og * Kg, Kg, n > 0 || oh0 > 0);
-      }
-    }
-  }
-  const out = dtype === 'float64' ? acc : Float32Array.from(acc);
+  const out = allocate(dtype, O * Kg);
+  kernels().conv2dWeightGrad({ ...geo, N: NB }, xs, gs, out);
   return new Tensor(out, [O, Cg, geo.KH, geo.KW]);
 }
 

@@ -1,3 +1,4 @@
+import { kernels } from './backend.js';
 import { allocate } from './dtype.js';
 import { fail, shapeStr } from './errors.js';
 import { checkShape, sizeOf } from './shape.js';
@@ -13,11 +14,14 @@ function checkIndices(op: string, idx: IndexTensor, limit: number, what: string)
 
 /** out[i] = x.flat[idx[i]]; the result has idx's shape. */
 export function gather(x: Tensor, idx: IndexTensor): Tensor {
-  checkIndices('gather', idx, x.size, `source ${shapeStr(x.shape)}`);
   const out = allocate(x.dtype, idx.size);
-  const src = x.data;
-  const id = idx.data;
-  for (let i = 0; i < out.length; i++) out[i] = src[id[i]!]!;
+  const done = kernels().gather(x.data, idx.data, out);
+  if (done !== -1) {
+    checkIndices('gather', idx, x.size, `source ${shapeStr(x.shape)}`);
+    const src = x.data;
+    const id = idx.data;
+    for (let i = 0; i < out.length; i++) out[i] = src[id[i]!]!;
+  }
   return new Tensor(out, idx.shape);
 }
 
@@ -26,11 +30,14 @@ export function scatterAdd(g: Tensor, idx: IndexTensor, shape: readonly number[]
   const s = checkShape('scatterAdd', shape);
   if (g.size !== idx.size) fail('scatterAdd', `values ${shapeStr(g.shape)} and indices ${shapeStr(idx.shape)} differ in size`);
   const n = sizeOf(s);
-  checkIndices('scatterAdd', idx, n, `target ${shapeStr(s)}`);
   const out = allocate(g.dtype, n);
-  const src = g.data;
-  const id = idx.data;
-  for (let i = 0; i < src.length; i++) out[id[i]!]! += src[i]!;
+  const done = kernels().scatterAdd(g.data, idx.data, out);
+  if (done !== -1) {
+    checkIndices('scatterAdd', idx, n, `target ${shapeStr(s)}`);
+    const src = g.data;
+    const id = idx.data;
+    for (let i = 0; i < src.length; i++) out[id[i]!]! += src[i]!;
+  }
   return new Tensor(out, s);
 }
 

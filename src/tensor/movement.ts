@@ -1,4 +1,5 @@
 import { broadcastStrides, collapse, walk } from './broadcast.js';
+import { kernels } from './backend.js';
 import { allocate } from './dtype.js';
 import { fail, shapeStr } from './errors.js';
 import { broadcastShapes, checkShape, normAxis, sameShape, sizeOf, stridesOf, type Shape } from './shape.js';
@@ -49,6 +50,7 @@ function copyView(x: Tensor, base: number, shape: number[], strides: number[]): 
   const out = allocate(x.dtype, sizeOf(shape));
   const data = x.data;
   const { dims, sa } = collapse(shape, strides, strides);
+  if (kernels().stridedCopy(data, base, dims, sa, out)) return new Tensor(out, shape);
   walk(dims, sa, sa, (oo, ao, _bo, n, as) => {
     const from = base + ao;
     for (let i = 0; i < n; i++) out[oo + i] = data[from + i * as]!;

@@ -1,3 +1,4 @@
+import { kernels } from './backend.js';
 import { allocate } from './dtype.js';
 import { fail, shapeStr } from './errors.js';
 import { check4d, resolvePair } from './conv.js';
@@ -16,7 +17,8 @@ export interface Pool2dOptions {
   countIncludePad?: boolean;
 }
 
-interface PoolGeometry {
+/** Resolved pooling geometry: input [N,C,H,W], window kh×kw, output [N,C,OH,OW]. */
+export interface PoolGeometry {
   N: number; C: number; H: number; W: number;
   kh: number; kw: number; sh: number; sw: number; ph: number; pw: number; dh: number; dw: number;
   OH: number; OW: number;
@@ -89,6 +91,9 @@ export function maxPool2d(x: Tensor, opts: Pool2dOptions): { values: Tensor; ind
   const src = x.data;
   const values = allocate(x.dtype, N * C * OH * OW);
   const idx = new Int32Array(N * C * OH * OW);
+  if (kernels().maxPool2d(g, rh, rw, src, values, idx)) {
+    return { values: new Tensor(values, [N, C, OH, OW]), indices: new IndexTensor(idx, [N, C, OH, OW]) };
+  }
   let o = 0;
   for (let plane = 0; plane < N * C; plane++) {
     const base = plane * H * W;

@@ -1,3 +1,4 @@
+import { kernels } from './backend.js';
 import { detExp, detLogAny } from './detmath.js';
 import { allocate } from './dtype.js';
 import { fail, shapeStr } from './errors.js';
@@ -65,6 +66,7 @@ export function sum(x: Tensor, axes?: Axes, opts?: ReduceOptions): Tensor {
 function sumAs(op: string, x: Tensor, axes?: Axes, opts?: ReduceOptions): Tensor {
   const { data, outer, r, inner, outShape } = layout(op, x, axes, opts?.keepdims ?? false);
   const out = allocate(x.dtype, outer * inner);
+  if (kernels().sum(data, outer, r, inner, out)) return new Tensor(out, outShape);
   if (inner === 1) {
     for (let o = 0; o < outer; o++) {
       let acc = 0;

@@ -1,3 +1,4 @@
+import { kernels } from './backend.js';
 import { allocate } from './dtype.js';
 import { detExp, detLog1p, detLogAny, detTanh } from './detmath.js';
 import { erfScalar } from './special.js';
@@ -95,6 +96,7 @@ export function reciprocal(x: Tensor): Tensor {
 export function relu(x: Tensor): Tensor {
   const a = x.data;
   const o = allocate(x.dtype, a.length);
+  if (kernels().relu(a, o)) return new Tensor(o, x.shape);
   for (let i = 0; i < a.length; i++) {
     const v = a[i]!;
     // Branch-free v·[v > 0] (+0 turns −0 into 0; −∞ would give −∞·0 = NaN, so it is mapped first,

@@ -45,6 +45,8 @@ describe('pooling: values and gradients against the kernels', () => {
         const x = requiresGrad(clone(x0));
         const [gx] = grad(resizeBilinear(x, [g.shape[2]!, g.shape[3]!]), x, { gradOutputs: g });
         expect(values(gx!)).toEqual(values(KR.resizeBilinearAdjoint(g, x0.shape)));
+        const [gc] = grad(resizeBilinear(x, [g.shape[2]!, g.shape[3]!], true), x, { gradOutputs: g });
+        expect(values(gc!)).toEqual(values(KR.resizeBilinearAdjoint(g, x0.shape, true)));
         const [ga] = grad(adaptiveAvgPool2d(x, [g.shape[2]!, g.shape[3]!]), x, { gradOutputs: g });
         expect(values(ga!)).toEqual(values(KP.adaptiveAvgPool2dAdjoint(g, x0.shape)));
       }),
@@ -55,5 +57,21 @@ describe('pooling: values and gradients against the kernels', () => {
     expect(values(up)).toEqual(new Array(12).fill(2.5));
     const [d] = grad(sum(up), one);
     expectClose(d!.data, [12]);
+    expect(values(resizeBilinear(one, [3, 4], true))).toEqual(new Array(12).fill(2.5));
+  });
+
+  it('align_corners = true by hand: corners map to corners, the rest interpolates on (in − 1)/(out − 1) steps', () => {
+    const x = tensor([0, 4, 8, 1, 2, 3], { shape: [1, 1, 2, 3] });
+    // Rows: 2 → 3 puts row 1 halfway; columns: 3 → 5 steps by 0.5.
+    expect(values(KR.resizeBilinear(x, [3, 5], true))).toEqual([
+      0, 2, 4, 6, 8,
+      0.5, 1.75, 3, 4.25, 5.5,
+      1, 1.5, 2, 2.5, 3,
+    ]);
+    // Downscaling 3 → 2 columns keeps the two end columns; a single output row or column takes index 0.
+    expect(values(KR.resizeBilinear(x, [2, 2], true))).toEqual([0, 8, 1, 3]);
+    expect(values(KR.resizeBilinear(x, [1, 1], true))).toEqual([0]);
+    // align_corners = false on the same input differs (half-pixel centres).
+    expect(values(KR.resizeBilinear(x, [3, 5]))).not.toEqual(values(KR.resizeBilinear(x, [3, 5], true)));
   });
 });

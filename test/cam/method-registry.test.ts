@@ -53,7 +53,7 @@ describe('the method registry', () => {
     const shared: ExplainOptions = { samples: 2, preset: 'torchcam', exact: { output: 'softmax' }, batchSize: 3, layer: 'features.2', target: 1 };
     expect(methodOptions(methodDescriptor('gradcam'), shared)).toEqual({ layer: 'features.2', target: 1 });
     expect(methodOptions(methodDescriptor('smoothgrad'), shared)).toEqual({ samples: 2, target: 1 });
-    expect(methodOptions(methodDescriptor('scorecam'), { batchSize: 3, samples: 2, preset: 'x' })).toEqual({ batchSize: 3 });
+    expect(methodOptions(methodDescriptor('scorecam'), { batchSize: 3, samples: 2, exact: true, preset: 'torchcam' })).toEqual({ batchSize: 3, preset: 'torchcam' });
     const alone = explain('gradcam', model, x, { layer: 'features.2', target: 1 });
     expect(Array.from(explain('gradcam', model, x, shared).upsampled.data)).toEqual(Array.from(alone.upsampled.data));
     const pp = explain('gradcam++', model, x, shared);
@@ -64,7 +64,7 @@ describe('the method registry', () => {
 
   it('fastOptions change only the speed: results are bit-identical with and without them', () => {
     const fast = METHOD_DESCRIPTORS.filter((d) => d.fastOptions !== undefined);
-    expect(fast.map((d) => d.name)).toEqual(['gradcam++-exact', 'scorecam']);
+    expect(fast.map((d) => d.name)).toEqual(['gradcam++-exact', 'scorecam', 'ablationcam']);
     // 8 channels at 4x3 after the pool: 96 diagonals, so batches of 64 and 256 differ.
     const xs = image([2, 3, 8, 6], 9);
     for (const d of fast) {

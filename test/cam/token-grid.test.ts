@@ -9,7 +9,7 @@ import { grad } from '../../src/autodiff/grad.js';
 import { requiresGrad } from '../../src/autodiff/node.js';
 import { gradCam } from '../../src/cam/gradcam.js';
 import { explain, type ExplainOptions } from '../../src/cam/methods.js';
-import { defaultLayer, probeLayers, splitAt } from '../../src/cam/split.js';
+import { cutLayer, defaultLayer, probeLayers, splitAt } from '../../src/cam/split.js';
 import { targetsFor, totalScore } from '../../src/cam/target.js';
 import { buildModule } from '../../src/nn/layer-kinds.js';
 import { GRID_SUFFIX, TokenGrid } from '../../src/nn/token-grid.js';
@@ -80,10 +80,13 @@ describe('token-grid views of a ViT', () => {
     expect(layers.filter((l) => l.camLayer).map((l) => l.name)).toEqual(['conv_proj', `${BLOCK(0)}.ln_1:grid`, `${BLOCK(0)}:grid`, `${BLOCK(1)}.ln_1:grid`, `${BLOCK(1)}:grid`, `${BLOCK(2)}.ln_1:grid`]);
   });
 
-  it('a token layer named without :grid means its view; its head reproduces the output', () => {
+  it('a token layer named without :grid is cut at its view; its head reproduces the output', () => {
     const m = vit();
+    expect(cutLayer(m, BLOCK(0))).toBe(`${BLOCK(0)}:grid`);
+    expect(cutLayer(m, `${BLOCK(0)}:grid`)).toBe(`${BLOCK(0)}:grid`);
+    expect(cutLayer(m, BLOCK(2))).toBe(BLOCK(2));
     const s = splitAt(m, x, BLOCK(0));
-    expect(s.layer).toBe(`${BLOCK(0)}:grid`);
+    expect(s.layer).toBe(BLOCK(0));
     expect(s.activation.shape).toEqual([2, 4, 2, 2]);
     expectClose(s.head(s.activation).data, s.output.data, 1e-14, 1e-12);
   });
@@ -96,7 +99,8 @@ describe('token-grid views of a ViT', () => {
       const w = mean(tokensToGrid(g, [2, 2]), [2, 3], { keepdims: true });
       const reference = relu(sum(mul(a, w), 1));
       const r = gradCam(m, x, { layer });
-      expect(r.layer).toBe(`${layer}:grid`);
+      expect(r.layer).toBe(layer);
+      expectClose(gradCam(m, x, { layer: `${layer}:grid` }).map.data, r.map.data, 0, 0);
       expectClose(r.map.data, reference.data, 1e-13, 1e-10);
     }
   });
@@ -106,7 +110,7 @@ describe('token-grid views of a ViT', () => {
     const opts: ExplainOptions = { samples: 2, target: [0, 2] };
     for (const layer of [undefined, BLOCK(1), `${BLOCK(0)}.ln_1`]) {
       const r = explain(method, m, x, layer === undefined ? opts : { ...opts, layer });
-      expect('layer' in r && r.layer.endsWith(GRID_SUFFIX)).toBe(true);
+      expect('layer' in r && r.layer).toBe(layer ?? `${BLOCK(2)}.ln_1:grid`);
       expect(r.map.shape).toEqual([2, 2, 2]);
       expect(r.upsampled.shape).toEqual([2, 8, 8]);
       expect(r.classes).toEqual([0, 2]);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METHOD_DESCRIPTORS, METHOD_NAMES, methodDescriptor, methodOptions } from '../../src/cam/methods.js';
 import { evalCommand } from '../../src/cli/eval.js';
-import { run } from '../../src/cli/run.js';
+import { cli } from '../support/cli.js';
 import { shapesCnnSpec } from '../../src/nn/zoo.js';
 import { writeRandomModel } from '../support/model-files.js';
 import type { RunOptions } from '../../web/protocol.js';
@@ -15,13 +15,6 @@ import { hello, runOptions } from '../../web/worker-methods.js';
  * the web worker's hello (which the page turns into its method list: web-e2e checks the page),
  * and eval, which runs every method by default.
  */
-function cli(argv: string[]): { code: number; out: string; err: string } {
-  let out = '';
-  let err = '';
-  const code = run(argv, { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } });
-  if (typeof code !== 'number') throw new Error('ran in the background');
-  return { code, out, err };
-}
 
 let dir: string;
 let spec: string;
@@ -75,7 +68,7 @@ describe('a method option no chosen method takes is an error naming the methods'
   it('explain: --preset with only gradcam, a preset unknown to one of the methods, --samples without a noise method', () => {
     const out = join(dir, 'x');
     expect(cli(['explain', image, '--method', 'gradcam', '--preset', 'torchcam', '--out', out]).err)
-      .toBe('camlab: explain: --preset does not apply to gradcam (it applies to gradcam++, gradcam++-exact, smooth-gradcam++)\n');
+      .toBe('camlab: explain: --preset does not apply to gradcam (it applies to gradcam++, gradcam++-exact, scorecam, smooth-gradcam++)\n');
     expect(cli(['explain', image, '--method', 'gradcam++', '--method', 'smooth-gradcam++', '--preset', 'official', '--out', out]).err)
       .toBe('camlab: explain: --preset official is not a preset of smooth-gradcam++ (its presets: camlab, paper, torchcam)\n');
     expect(cli(['explain', image, '--method', 'gradcam', '--method', 'layercam', '--samples', '3', '--out', out]).err)
@@ -86,9 +79,20 @@ describe('a method option no chosen method takes is an error naming the methods'
     expect(ok.code).toBe(0);
   });
 
+  it('explain: --layer repeats for several layers, --aug-smooth and --eigen-smooth reach the methods that take them', () => {
+    const out = join(dir, 'layers');
+    const r = cli(['explain', image, '--method', 'gradcam', '--method', 'scorecam', '--layer', 'features.7', '--layer', 'features.10', '--aug-smooth', '--eigen-smooth', '--json', '--out', out]);
+    expect(r.err).toBe('');
+    const report = JSON.parse(r.out) as { methods: Array<{ method: string; layer: string }> };
+    expect(report.methods.map((m) => m.layer)).toEqual(['features.7+features.10', 'features.7+features.10']);
+    expect(cli(['explain', image, '--method', 'eigencam', '--eigen-smooth', '--out', out]).err).toMatch(/^camlab: explain: --eigen-smooth does not apply to eigencam \(it applies to cam, gradcam, /);
+    expect(cli(['explain', image, '--method', 'smoothgrad', '--aug-smooth', '--out', out]).err).toMatch(/^camlab: explain: --aug-smooth does not apply to smoothgrad /);
+  });
+
   it('demo and eval check their method flags the same way', () => {
     expect(cli(['demo', '--method', 'gradcam', '--samples', '3', '--out', join(dir, 'd')]).err).toBe(`camlab: demo: --samples does not apply to gradcam (it applies to ${noisy})\n`);
-    expect(cli(['demo', '--method', 'attention-rollout', '--out', join(dir, 'd')]).err).toMatch(/^camlab: demo: attention-rollout does not apply to (mnist|shapes)-cnn: it needs transformers/);
+    // A method that does not apply is reported per picture (the demo goes on), as CAM on a head without GAP + linear.
+    expect(cli(['demo', '--method', 'attention-rollout', '--out', join(dir, 'd')]).out).toContain('- attention-rollout on mnist-2.png: attention-rollout applies to transformers (models with MultiheadAttention blocks), and Sequential is not one\n');
     expect(cli(['eval', '--model', spec, '--method', 'smoothgrad', '--layer', 'features.10', '--out', join(dir, 'e')]).err).toMatch(/^camlab: eval: --layer does not apply to smoothgrad \(it applies to cam, gradcam, /);
     expect(cli(['eval', '--method', 'nope']).err).toBe(`camlab: eval: unknown method 'nope'; known: ${METHOD_NAMES.join(', ')}\n`);
   });

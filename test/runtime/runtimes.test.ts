@@ -65,7 +65,10 @@ describe('the built package in Node, Deno and Bun', () => {
       expect(rep.maps.map((m) => m.method)).toEqual([
         'gradcam', 'gradcam++', 'smooth-gradcam++', 'gradcam++@features.10', 'smooth-gradcam++@features.10', 'gradcam++-exact', 'gradcam++-exact-softmax', 'gradcam++-probability',
       ]);
+      // The wasm backend is the default in every runtime, and the JS reference kernels give the same bits.
+      expect(rep.backend.backend).toBe('wasm');
       for (const m of rep.maps) {
+        expect(m.jsSha256, `${m.method}: js backend vs wasm under ${rep.runtime}`).toBe(m.sha256);
         expect(m.shape, m.method).toEqual([1, 64, 64]);
         expect(m.finite, m.method).toBe(true);
         expect(m.min, m.method).toBeGreaterThanOrEqual(0);

@@ -4,6 +4,7 @@ import { conv2d, conv2dInputGrad, conv2dOutputShape, conv2dWeightGrad, type Conv
 import { randn, tensor } from '../../src/tensor/create.js';
 import type { DType } from '../../src/tensor/dtype.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
+import { BACKENDS, useBackend } from '../support/backends.js';
 import { dot, expectClose, runs } from '../support/check.js';
 
 interface Case {
@@ -158,7 +159,9 @@ function shapes(c: Case): { x: number[]; w: number[]; y: number[] } {
   };
 }
 
-describe('conv2d', () => {
+describe.each(BACKENDS)('conv2d (%s backend)', (backend) => {
+  useBackend(backend);
+
   it('matches the direct loop (batch, groups, stride, padding, dilation, both dtypes)', () => {
     fc.assert(
       fc.property(caseArb, dtypeArb, dtypeArb, seedArb, (c, dx, dw, seed) => {
@@ -233,8 +236,9 @@ describe('conv2d', () => {
     expectMatch(conv2d(x, w, c2.opts), [2, 6, 2, 3], refConv(x, w, c2), 'float64');
   });
 
-  it('splits large images into bands of output rows (groups, stride, dilation, padding)', () => {
-    // Kg·OW = 288·41 doubles per output row: more than one band of the 2^18-double column buffer.
+  it('crosses band and K-block boundaries (groups, stride, dilation, padding)', () => {
+    // Kg·OW = 288·41 doubles per output row: more than one band of the JS kernel's 2^18-double
+    // column buffer; Kg = 288 and OH·OW = 1271 positions: several K blocks of the contract.
     const c: Case = { N: 2, groups: 2, Cg: 32, Og: 2, KH: 3, KW: 3, sh: 2, sw: 1, ph: 1, pw: 1, dh: 1, dw: 2, H: 61, W: 43, OH: 31, OW: 41, opts: { groups: 2, stride: [2, 1], padding: 1, dilation: [1, 2] } };
     const s = shapes(c);
     const x = randn(s.x, { rng: 21 });

@@ -4,6 +4,7 @@ import { randn, scalar, tensor } from '../../src/tensor/create.js';
 import type { DType } from '../../src/tensor/dtype.js';
 import { matmul } from '../../src/tensor/matmul.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
+import { BACKENDS, useBackend } from '../support/backends.js';
 import { expectClose, runs } from '../support/check.js';
 
 /** Element (i, j) of the last two dims of `t` at batch multi-index `bi` (broadcast), as stored. */
@@ -84,7 +85,9 @@ const batchPairArb = fc
     }),
   );
 
-describe('matmul', () => {
+describe.each(BACKENDS)('matmul (%s backend)', (backend) => {
+  useBackend(backend);
+
   it('matches numpy.matmul semantics (batches broadcast, transposes, dtypes)', () => {
     const arb = fc.record({
       batches: batchPairArb,

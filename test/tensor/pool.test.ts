@@ -12,6 +12,7 @@ import {
   type Pool2dOptions,
 } from '../../src/tensor/pool.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
+import { BACKENDS, useBackend } from '../support/backends.js';
 import { absSum, dot, expectClose, runs } from '../support/check.js';
 
 interface PoolCase {
@@ -157,7 +158,9 @@ function tiesTensor(shape: number[], seed: number, dtype: DType): Tensor {
 const dtypeArb = fc.constantFrom<DType>('float64', 'float32');
 const seedArb = fc.integer({ min: 0, max: 1 << 30 });
 
-describe('maxPool2d', () => {
+describe.each(BACKENDS)('maxPool2d (%s backend)', (backend) => {
+  useBackend(backend);
+
   it('matches the direct loop: first maximum wins ties, indices are flat into x, padding never wins', () => {
     fc.assert(
       fc.property(poolCaseArb(true), dtypeArb, seedArb, fc.boolean(), (c, dtype, seed, ties) => {

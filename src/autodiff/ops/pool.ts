@@ -36,13 +36,16 @@ export function adaptiveAvgPool2dAdjoint(g: Tensor, inputShape: readonly number[
   return record('adaptiveAvgPool2dAdjoint', KP.adaptiveAvgPool2dAdjoint(g, inputShape), [g], (h) => [adaptiveAvgPool2d(h, outSize)]);
 }
 
-/** Bilinear resize, align_corners = false (half-pixel centres, clamped edges). Linear; VJP is its adjoint. */
-export function resizeBilinear(x: Tensor, size: readonly [number, number]): Tensor {
-  return record('resizeBilinear', KR.resizeBilinear(x, size), [x], (g) => [resizeBilinearAdjoint(g, x.shape)]);
+/**
+ * Bilinear resize y = R x, align_corners = false (half-pixel centres, clamped edges) or true
+ * (corners aligned, src = dst·(in − 1)/(out − 1)). Linear: the VJP is Rᵀg, its adjoint.
+ */
+export function resizeBilinear(x: Tensor, size: readonly [number, number], alignCorners = false): Tensor {
+  return record('resizeBilinear', KR.resizeBilinear(x, size, alignCorners), [x], (g) => [resizeBilinearAdjoint(g, x.shape, alignCorners)]);
 }
 
-/** The transpose of resizeBilinear to g's size, for inputs of `inputShape`; its VJP is resizeBilinear. */
-export function resizeBilinearAdjoint(g: Tensor, inputShape: readonly number[]): Tensor {
+/** Rᵀg, the transpose of resizeBilinear to g's size, for inputs of `inputShape`; its VJP is resizeBilinear (R h). */
+export function resizeBilinearAdjoint(g: Tensor, inputShape: readonly number[], alignCorners = false): Tensor {
   const size: [number, number] = [g.shape[2]!, g.shape[3]!];
-  return record('resizeBilinearAdjoint', KR.resizeBilinearAdjoint(g, inputShape), [g], (h) => [resizeBilinear(h, size)]);
+  return record('resizeBilinearAdjoint', KR.resizeBilinearAdjoint(g, inputShape, alignCorners), [g], (h) => [resizeBilinear(h, size, alignCorners)]);
 }

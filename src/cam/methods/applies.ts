@@ -1,4 +1,5 @@
 import { AttentionProbabilities } from '../../nn/attention.js';
+import { isGraphModel } from '../../nn/graph-model.js';
 import { AdaptiveAvgPool2d, GlobalAvgPool } from '../../nn/layers.js';
 import type { Module } from '../../nn/module.js';
 import type { AppliesTo, MethodInfo } from './descriptor.js';
@@ -19,6 +20,8 @@ function has(model: Module, appliesTo: AppliesTo): boolean {
     case 'transformer':
       return modules.some((m) => m instanceof AttentionProbabilities);
     case 'gap-linear':
+      // An imported graph tells at run time, in its own one-line error, what follows the layer.
+      if (isGraphModel(model)) return true;
       return modules.some((m) => m instanceof GlobalAvgPool || (m instanceof AdaptiveAvgPool2d && [m.options].flat().every((v) => v === 1)));
   }
 }

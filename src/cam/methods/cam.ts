@@ -1,7 +1,8 @@
 import { cam } from '../gradcam.js';
-import { CAM_OPTIONS, defineMethod } from './descriptor.js';
+import { combined } from '../combine.js';
+import { CAM_OPTIONS, COMBINE_OPTIONS, defineMethod, MAP_OPTIONS } from './descriptor.js';
 
-/** CAM: w_k = W_fc[c, k], for networks ending in global average pooling + one linear layer. */
+/** CAM: w_k = W_fc[c, k], map = Σ_k w_k A_k (no ReLU unless `relu`), for networks ending in global average pooling + one linear layer. */
 export const camMethod = defineMethod({
   name: 'cam',
   label: 'CAM',
@@ -9,6 +10,6 @@ export const camMethod = defineMethod({
   stochastic: false,
   result: 'cam',
   appliesTo: 'gap-linear',
-  options: CAM_OPTIONS,
-  run: cam,
+  options: { ...CAM_OPTIONS, ...MAP_OPTIONS, ...COMBINE_OPTIONS, relu: true },
+  run: combined(cam),
 });

@@ -40,6 +40,11 @@ export interface MethodInfo {
   readonly presets: readonly string[];
   /** The models it applies to: surfaces offer it only for those, and running it on another model is a one-line error. */
   readonly appliesTo: AppliesTo;
+  /**
+   * This method is another registered method run with these options when they are not given
+   * (gradcam++-exact is gradcam++ with `exact: {}`): surfaces compute such a pair once.
+   */
+  readonly variantOf?: { readonly method: string; readonly defaults: Readonly<Record<string, unknown>> };
 }
 
 /** A method: its description plus how it runs, with its own options type `O` and result type `R`. */
@@ -67,8 +72,12 @@ export function defineMethod<const N extends string, O extends object, R extends
   return { ...rest, accepts: Object.keys(options), presets, appliesTo };
 }
 
-/** The options every CAM method built on a layer and a target reads (`CamOptions`). */
+/** The options every CAM method built on a layer and a target reads (`CamTargetOptions`, `TraceOption`). */
 export const CAM_OPTIONS = { layer: true, target: true, trace: true } as const;
+/** How the per-channel terms become the map (`MapOptions`): every CAM method but EigenCAM. */
+export const MAP_OPTIONS = { eigenSmooth: true } as const;
+/** Several layers and test-time augmentation (`CombineOptions`; `layer` is in CAM_OPTIONS): every CAM method through `combined`. */
+export const COMBINE_OPTIONS = { augSmooth: true } as const;
 /** The noise options of the smoothed methods (`NoiseOptions`). */
 export const NOISE_OPTIONS = { samples: true, noise: true, noiseScale: true, seed: true } as const;
 /** The options every rollout reads (`RolloutMethodOptions`): the class, the trace, the patch grid. */

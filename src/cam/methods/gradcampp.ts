@@ -3,7 +3,8 @@ import { presetNames, presetOption, type NamedPreset } from '../presets.js';
 import type { Module } from '../../nn/module.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { CamResult } from '../result.js';
-import { ALPHA_OPTIONS, CAM_OPTIONS, defineMethod, type Paper } from './descriptor.js';
+import { combined } from '../combine.js';
+import { ALPHA_OPTIONS, CAM_OPTIONS, COMBINE_OPTIONS, defineMethod, MAP_OPTIONS, type Paper } from './descriptor.js';
 
 export const GRAD_CAM_PP_PAPER: Paper = {
   cite: 'Chattopadhay et al. 2018',
@@ -24,7 +25,7 @@ export const gradCamPlusPlusMethod = defineMethod({
   paper: GRAD_CAM_PP_PAPER,
   stochastic: false,
   result: 'cam',
-  options: { ...CAM_OPTIONS, ...ALPHA_OPTIONS, preset: true, exact: true },
+  options: { ...CAM_OPTIONS, ...MAP_OPTIONS, ...COMBINE_OPTIONS, ...ALPHA_OPTIONS, preset: true, exact: true },
   presets: presetNames(GRAD_CAM_PP_PRESETS),
-  run: runGradCamPlusPlus,
+  run: combined(runGradCamPlusPlus),
 });

@@ -2,7 +2,8 @@ import type { Module } from '../../nn/module.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { presetNames, presetOption, type NamedPreset } from '../presets.js';
 import { smoothGradCamPlusPlus, SMOOTH_GRAD_CAM_PP_PRESETS, type SmoothGradCamPlusPlusOptions } from '../smooth.js';
-import { CAM_OPTIONS, defineMethod, NOISE_OPTIONS } from './descriptor.js';
+import { combined } from '../combine.js';
+import { CAM_OPTIONS, COMBINE_OPTIONS, defineMethod, MAP_OPTIONS, NOISE_OPTIONS } from './descriptor.js';
 
 /** Smooth Grad-CAM++: α = D2 / (2·D2 + ΣA_k·D3) from the moments D1, D2, D3 of g over noisy inputs. */
 export const smoothGradCamPlusPlusMethod = defineMethod({
@@ -16,12 +17,12 @@ export const smoothGradCamPlusPlusMethod = defineMethod({
   stochastic: true,
   result: 'cam',
   options: {
-    ...CAM_OPTIONS, ...NOISE_OPTIONS, eps: true, denominator: true, numerator: true, weightGradient: true, mapActivation: true,
+    ...CAM_OPTIONS, ...MAP_OPTIONS, ...COMBINE_OPTIONS, ...NOISE_OPTIONS, noiseTensors: true, eps: true, denominator: true, numerator: true, weightGradient: true, mapActivation: true,
     preset: true, channels: true, positions: true, exact: true,
   },
   presets: presetNames(SMOOTH_GRAD_CAM_PP_PRESETS),
-  run: (model: Module, input: Tensor, opts: NamedPreset<SmoothGradCamPlusPlusOptions> = {}) => {
+  run: combined((model: Module, input: Tensor, opts: NamedPreset<SmoothGradCamPlusPlusOptions> = {}) => {
     const { preset, ...rest } = opts;
     return smoothGradCamPlusPlus(model, input, { ...rest, ...presetOption('smooth gradcam++', SMOOTH_GRAD_CAM_PP_PRESETS, preset) });
-  },
+  }),
 });

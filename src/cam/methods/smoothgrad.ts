@@ -8,6 +8,6 @@ export const smoothGradMethod = defineMethod({
   paper: { cite: 'Smilkov et al. 2017', title: 'SmoothGrad: removing noise by adding noise', venue: 'ICML Workshop 2017' },
   stochastic: true,
   result: 'saliency',
-  options: { ...NOISE_OPTIONS, target: true, variant: true, abs: true },
+  options: { ...NOISE_OPTIONS, noiseTensors: true, target: true, variant: true, abs: true },
   run: smoothGrad,
 });

@@ -32,7 +32,13 @@ export interface RolloutTrace {
   derivatives: string;
 }
 
-/** A CamResult whose map is a rollout's class-token row: `map` = ReLU(R[cls, patches]) on the patch grid [N, h, w]. */
+/** The `layer` of a rollout's result: it reads the attention of every block (named in `layers`), not one layer. */
+export const ROLLOUT_LAYER = 'attention';
+
+/**
+ * A CamResult whose map is a rollout's class-token row: `map` = ReLU(R[cls, patches]) on the patch
+ * grid [N, h, w]; `layer` is {@link ROLLOUT_LAYER}.
+ */
 export interface RolloutResult extends CamResult {
   /** R [N, S, S]. */
   rollout: Tensor;
@@ -62,7 +68,7 @@ function finishRollout(method: string, model: Module, input: Tensor, r: Rollout,
   const { scores, probabilities } = scoresOf(output, targets);
   const layers = attentionLayers(model);
   const result: RolloutResult = {
-    method, layer: layers.join(', '), layers, classes: targets.map((t) => t.classIndex), scores, probabilities,
+    method, layer: ROLLOUT_LAYER, layers, classes: targets.map((t) => t.classIndex), scores, probabilities,
     map, upsampled: maps, weights: null, flat, rollout: r.rollout,
   };
   if (opts.trace) result.rolloutTrace = trace;

@@ -262,7 +262,7 @@ export const NN_OPS: Record<string, OnnxOp> = {
   },
 };
 
-function reduceAxes(ins: readonly (ShapeArg | RunArg)[], a: Attrs, nd: number): number[] {
+export function reduceAxes(ins: readonly (ShapeArg | RunArg)[], a: Attrs, nd: number): number[] {
   let axes: number[] | null;
   if (a.opset >= 18) {
     const v = inputValue(ins, 1, a, 'axes');

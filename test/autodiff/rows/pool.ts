@@ -229,6 +229,28 @@ export const RESIZE_ROWS: GradTable = {
         runs(6),
       );
     }),
+
+    row('align_corners = true: both directions (random projections), tiny inputs with full Jacobians', { resizeBilinear, resizeBilinearAdjoint }, ({ resizeBilinear, resizeBilinearAdjoint }) => {
+      fc.assert(
+        fc.property(resizeCaseArb.chain(([s, oh, ow]) => fc.tuple(fc.constant(s), tensorArb(s), tensorArb([s[0]!, s[1]!, oh, ow]))), ([s, x, g]) => {
+          checkAllOrders((t) => resizeBilinear(t, [g.shape[2]!, g.shape[3]!], true), [x], { mode: 'random' });
+          checkAllOrders((t) => resizeBilinearAdjoint(t, s, true), [g], { mode: 'random' });
+        }),
+        runs(40),
+      );
+      const tiny = fc.constantFrom<[Shape, [number, number]]>([[1, 1, 2, 3], [3, 5]], [[1, 1, 3, 4], [2, 1]], [[1, 1, 2, 2], [4, 3]]);
+      fc.assert(
+        fc.property(tiny.chain(([s, o]) => fc.tuple(fc.constant(s), fc.constant(o), tensorArb(s), tensorArb([s[0]!, s[1]!, ...o]))), ([s, o, x, g]) => {
+          checkAllOrders((t) => resizeBilinear(t, o, true), [x], { mode: 'full' });
+          checkAllOrders((t) => resizeBilinearAdjoint(t, s, true), [g], { mode: 'full' });
+          checkAllOrders((t) => {
+            const y = resizeBilinear(t, o, true);
+            return mul(y, tanh(y));
+          }, [x], { mode: 'full' });
+        }),
+        runs(6),
+      );
+    }),
   ],
 };
 

@@ -1,0 +1,26 @@
+import type { Module } from './module.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+/**
+ * What CAM methods ask of a model whose layers are nodes of a graph rather than a tree of
+ * modules (an imported ONNX graph), where the head after a layer cannot be read off a Sequential.
+ */
+export interface GraphModel {
+  /**
+   * The name of the module a CAM at `layer` hooks: `layer` itself, or its feature-map view when
+   * the layer outputs a token sequence with a patch grid (a ViT block's ln_1 → [N, D, h, w]).
+   */
+  camLayer(layer: string): string;
+  /**
+   * W [classes, K] of the one linear layer that follows global average pooling of `layer`'s
+   * output (y = W·GAP(A) + b): the head CAM needs. When anything else follows, what does
+   * (`{ follows: 'Relu → GlobalAveragePool → …' }`).
+   */
+  gapLinearWeight(layer: string): Tensor | { follows: string };
+}
+
+/** Whether a model answers {@link GraphModel}'s questions itself. */
+export function isGraphModel(m: Module): m is Module & GraphModel {
+  const g = m as Partial<GraphModel>;
+  return typeof g.camLayer === 'function' && typeof g.gapLinearWeight === 'function';
+}
