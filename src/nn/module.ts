@@ -182,6 +182,11 @@ export abstract class Module {
     return found[1];
   }
 
+  /** Whether forward hooks are registered on this module (not its children). */
+  get hooked(): boolean {
+    return this.hooks.length > 0;
+  }
+
   /** Adds a forward hook to this module. */
   registerForwardHook(hook: ForwardHook): HookHandle {
     const entry = { hook };

@@ -70,6 +70,17 @@ export class EncoderBlock extends Module {
     const x = add(this.dropout.call(this.selfAttention.call(this.ln1.call(input))), input);
     return add(x, this.mlp.call(this.ln2.call(x)));
   }
+
+  /**
+   * The block's output for the first token alone, [N, 1, D]: the same operations with only the
+   * class token querying (every token is still a key and a value) and only its row going through
+   * the MLP. Bypasses the hooks of self_attention (the caller makes sure there are none).
+   */
+  classToken(input: Tensor): Tensor {
+    if (input.ndim !== 3) fail('EncoderBlock', `expects tokens [N,T,D], got ${shapeStr(input.shape)}`);
+    const x = add(this.dropout.call(this.selfAttention.attend(this.ln1.call(input), 1)), slice(input, [null, [0, 1], null]));
+    return add(x, this.mlp.call(this.ln2.call(x)));
+  }
 }
 
 /**
@@ -99,11 +110,37 @@ export class TransformerEncoder extends Module {
   }
 
   forward(input: Tensor): Tensor {
+    return this.ln.call(this.layers.call(this.embed(input)));
+  }
+
+  /** The tokens plus the position embedding, after dropout. */
+  private embed(input: Tensor): Tensor {
     const pos = this.param('pos_embedding');
     if (input.ndim !== 3 || input.shape[1] !== this.seqLength || input.shape[2] !== pos.shape[2]) {
       fail('TransformerEncoder', `expects tokens [N,${this.seqLength},${pos.shape[2]}], got ${shapeStr(input.shape)}`);
     }
-    return this.ln.call(this.layers.call(this.dropout.call(add(input, pos))));
+    return this.dropout.call(add(input, pos));
+  }
+
+  /**
+   * The encoder's output for the class token alone, [N, 1, D]: every block but the last as in
+   * forward, the last one for the first token only ({@link EncoderBlock.classToken}), then `ln`.
+   * Bypasses the hooks of `layers` and inside the last block (the caller makes sure there are none).
+   */
+  classToken(input: Tensor): Tensor {
+    const blocks = this.layers.namedChildren().map(([, b]) => b as EncoderBlock);
+    let x = this.embed(input);
+    for (const b of blocks.slice(0, -1)) x = b.call(x);
+    return this.ln.call(blocks[blocks.length - 1]!.classToken(x));
+  }
+
+  /**
+   * Whether {@link classToken} gives what forward's class token would: nothing watches the
+   * output, `layers`, the last block or anything inside it (hooks, token views).
+   */
+  get classTokenOnly(): boolean {
+    const last = this.layers.namedChildren().at(-1)![1];
+    return !this.hooked && !this.layers.hooked && !this.ln.hooked && !last.namedModules().some(([, m]) => m.hooked);
   }
 }
 
@@ -242,9 +279,10 @@ export class VisionTransformer extends Module {
       fail('VisionTransformer', `expects images [N,${c},${s},${s}], got ${shapeStr(x.shape)}`);
     }
     const tokens = prependClassToken(patchesToTokens(this.convProj.call(x)), this.param('class_token'));
-    const z = this.encoder.call(tokens);
-    const cls = reshape(slice(z, [null, [0, 1], null]), [z.shape[0]!, this.config.hiddenDim]);
-    return this.heads.call(cls);
+    // The head reads the class token only, and after the last attention each token is processed
+    // on its own: unless something watches, the last block runs for the class token alone.
+    const z = this.encoder.classTokenOnly ? this.encoder.classToken(tokens) : slice(this.encoder.call(tokens), [null, [0, 1], null]);
+    return this.heads.call(reshape(z, [z.shape[0]!, this.config.hiddenDim]));
   }
 
   override describe(): string {
