@@ -1,3 +1,5 @@
+import { isGraphModel } from '../nn/graph-model.js';
+import type { Module } from '../nn/module.js';
 import { concat } from '../tensor/movement.js';
 import { fail } from '../tensor/errors.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -18,16 +20,26 @@ export interface NoiseBatchOptions {
 /**
  * The noisy inputs at(0), …, at(samples − 1) in batches of at most `batchSize` samples, drawn in
  * order (the seeded noise is the same as one at a time): visit(x, count) with x the `count`
- * samples concatenated along the batch axis, [count·N, C, H, W], sample after sample.
+ * samples concatenated along the batch axis, [count·N, C, H, W], sample after sample. At most
+ * `maxBatch` samples go in one pass whatever `batchSize` asks.
  */
-export function forEachNoiseBatch(op: string, samples: number, at: (m: number) => Tensor, opts: NoiseBatchOptions, visit: (x: Tensor, count: number) => void): void {
-  const batch = opts.batchSize ?? DEFAULT_NOISE_BATCH;
-  if (!Number.isInteger(batch) || batch < 1) fail(op, `batchSize must be a positive integer, got ${batch}`);
+export function forEachNoiseBatch(op: string, samples: number, at: (m: number) => Tensor, opts: NoiseBatchOptions, visit: (x: Tensor, count: number) => void, maxBatch = Infinity): void {
+  const asked = opts.batchSize ?? DEFAULT_NOISE_BATCH;
+  if (!Number.isInteger(asked) || asked < 1) fail(op, `batchSize must be a positive integer, got ${asked}`);
+  const batch = Math.min(asked, maxBatch);
   for (let m0 = 0; m0 < samples; m0 += batch) {
     const count = Math.min(batch, samples - m0);
     const xs = Array.from({ length: count }, (_, j) => at(m0 + j));
     visit(count === 1 ? xs[0]! : concat(xs, 0), count);
   }
+}
+
+/**
+ * Samples per pass when a layer is hooked: 1 for a graph that runs a fixed number of images at a
+ * time (its layer would run once per chunk), else no limit.
+ */
+export function hookedBatchLimit(model: Module): number {
+  return isGraphModel(model) && (model.batchFixed ?? null) !== null ? 1 : Infinity;
 }
 
 /** The per-sample parts of a batch tensor [count·N, …] as `count` tensors [N, …] sharing its storage (tensors are never written). */

@@ -10,7 +10,7 @@ import { gradCamPlusPlusAlpha, gradCamPlusPlusWeights, weightedActivations, type
 import type { CamOptions } from './gradcam.js';
 import { exactDerivatives, layerGradients, prepare, scoresOf, type ExactOptions } from './gradients.js';
 import { noisyInputs, type GivenNoiseOptions, type NoiseOptions } from './noise.js';
-import { forEachNoiseBatch, perSample, repeatTargets, type NoiseBatchOptions } from './noise-batches.js';
+import { forEachNoiseBatch, hookedBatchLimit, perSample, repeatTargets, type NoiseBatchOptions } from './noise-batches.js';
 import { minMaxNormalize } from './postprocess.js';
 import { withPreset, type PresetTable } from './presets.js';
 import { finish, type CamResult } from './result.js';
@@ -143,7 +143,7 @@ export function smoothGradCamPlusPlus(model: Module, input: Tensor, opts: Smooth
     }
     lastG = g1[count - 1]!;
     lastA = perSample(cm.split.activation, count)[count - 1]!;
-  });
+  }, hookedBatchLimit(model));
   d1 = K.div(d1, samples);
   d2 = K.div(d2, samples);
   d3 = K.div(d3, samples);

@@ -17,6 +17,11 @@ export interface GraphModel {
    * (`{ follows: 'Relu → GlobalAveragePool → …' }`).
    */
   gapLinearWeight(layer: string): Tensor | { follows: string };
+  /**
+   * Why the graph runs a fixed number of images at a time (in chunks, so a hooked layer runs
+   * once per chunk), or null when batches of any size run at once.
+   */
+  readonly batchFixed?: string | null;
 }
 
 /** Whether a model answers {@link GraphModel}'s questions itself. */

@@ -1,3 +1,4 @@
+import { channelAffine } from '../autodiff/ops/affine.js';
 import { add, mul, sub, div } from '../autodiff/ops/elementwise.js';
 import { conv2d, type Conv2dOptions } from '../autodiff/ops/conv.js';
 import { resolvePair } from '../tensor/conv.js';
@@ -243,8 +244,8 @@ export class BatchNorm2d extends Module {
     if (!this.training) {
       const rm = reshape(this.buffer('running_mean'), c);
       const rv = reshape(this.buffer('running_var'), c);
-      // y = (x − μ)·γ/√(σ² + eps) + β
-      return add(mul(sub(x, rm), div(gamma, sqrt(add(rv, this.eps)))), beta);
+      // y = (x − μ)·γ/√(σ² + eps) + β, one pass over x
+      return channelAffine(x, rm, div(gamma, sqrt(add(rv, this.eps))), beta);
     }
     const n = x.size / this.numFeatures;
     // As PyTorch: batch statistics of a single value per channel are meaningless.

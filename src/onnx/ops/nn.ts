@@ -1,3 +1,4 @@
+import { channelAffine } from '../../autodiff/ops/affine.js';
 import { conv2d } from '../../autodiff/ops/conv.js';
 import * as E from '../../autodiff/ops/elementwise.js';
 import { matmul } from '../../autodiff/ops/linalg.js';
@@ -175,7 +176,7 @@ export const NN_OPS: Record<string, OnnxOp> = {
       const x = ctx.tensor(ins[0]!, 'X');
       const [scale, bias, mu, variance] = [1, 2, 3, 4].map((i) => channel(ctx.tensor(ins[i]!, `input ${i}`), x.ndim));
       const inv = E.div(scale!, sqrt(E.add(variance!, a.float('epsilon', 1e-5))));
-      return [E.add(E.mul(E.sub(x, mu!), inv), bias!)];
+      return [channelAffine(x, mu!, inv, bias!)];
     },
   },
   /**

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { expect } from 'vitest';
+import { channelAffine } from '../../../src/autodiff/ops/affine.js';
 import { add, div, maximum, minimum, mul, pow, sub, where } from '../../../src/autodiff/ops/elementwise.js';
 import { exp } from '../../../src/autodiff/ops/unary.js';
 import { randn, tensor } from '../../../src/tensor/create.js';
@@ -106,6 +107,23 @@ export const ELEMENTWISE_ROWS: GradTable = {
           checkAllOrders((x) => where(cond, x, 0.5), [a]);
         }),
         runs(40),
+      );
+    }),
+
+    row('channelAffine (x − m)·s + b per channel: every input, and inside a product (non-trivial Hessians)', { channelAffine }, ({ channelAffine }) => {
+      const arb = fc
+        .tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 0, max: 1 }))
+        .chain(([n, c, h, extra]) => {
+          const xs = extra === 1 ? [n, c, h, 2] : [n, c, h];
+          const ps = xs.map((d, i) => (i === 1 ? d : 1));
+          return fc.tuple(tensorArb(xs), tensorArb(ps), tensorArb(ps), tensorArb(ps));
+        });
+      fc.assert(
+        fc.property(arb, ([x, m, s, b]) => {
+          checkAllOrders(channelAffine, [x, m, s, b]);
+          checkAllOrders((t, u) => mul(channelAffine(t, u, u, b), t), [x, s]);
+        }),
+        runs(25),
       );
     }),
 
