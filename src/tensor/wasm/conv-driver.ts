@@ -1,5 +1,6 @@
 import type { Kernels } from '../backend.js';
 import { kBlockSize, KC } from '../contract.js';
+import { applyEpilogue, epilogueFlags, type ConvEpilogue } from '../conv-epilogue.js';
 import { conv2dInputGradJs, conv2dJs, conv2dWeightGradJs } from '../conv-js.js';
 import type { Conv2dGeometry } from '../conv.js';
 import type { FloatArray } from '../dtype.js';
@@ -93,9 +94,9 @@ function depthwise(kind: 'fwd' | 'dx' | 'dw', g: Conv2dGeometry, a: FloatArray, 
  * the weights (or dW) [O, Cg·KH·KW], the threads' GEMM scratch, and a chunk of images of x and of
  * out (or g). null when they do not fit the kernels' memory.
  */
-function imageGemmLayout(g: Conv2dGeometry, dt: WasmDType): {
+function imageGemmLayout(g: Conv2dGeometry, dt: WasmDType, ep: ConvEpilogue | null = null): {
   r: WasmRuntime; es: number; OHW: number; Kg: number; threads: number; sc: ReturnType<typeof gemmScratch>;
-  chunk: number; pg: number; pw: number; scratch: number; px: number; py: number;
+  chunk: number; pg: number; pw: number; scratch: number; px: number; py: number; pe: number; pres: number;
 } | null {
   const es = LANES[dt].es;
   const r = rt();
@@ -104,29 +105,67 @@ function imageGemmLayout(g: Conv2dGeometry, dt: WasmDType): {
   const Kg = Cg * g.KH * g.KW;
   const threads = threadsFor(N * O * OHW * Kg);
   const sc = gemmScratch(dt);
-  const chunk = imagesPerChunk(N, (C * H * W + O * OHW) * es, GEOMETRY_BYTES + O * Kg * es + sc.size * threads);
+  // An epilogue's per-channel parameters (4 × O) and a chunk's residual (like the output).
+  const params = ep === null ? 0 : 4 * O * es;
+  const residual = ep?.residual ? O * OHW * es : 0;
+  const chunk = imagesPerChunk(N, (C * H * W + O * OHW) * es + residual, GEOMETRY_BYTES + O * Kg * es + sc.size * threads + params);
   const arena = new Arena();
   const pg = arena.alloc(GEOMETRY_BYTES);
   const pw = arena.alloc(O * Kg * es);
   const scratch = arena.alloc(sc.size * threads);
   const px = arena.alloc(chunk * C * H * W * es);
   const py = arena.alloc(chunk * O * OHW * es);
+  const pe = arena.alloc(params);
+  const pres = arena.alloc(chunk * residual);
   if (!r.fits(arena.size)) return null;
   r.ensure(arena.size);
   writeGeometry(r, pg, g);
-  return { r, es, OHW, Kg, threads, sc, chunk, pg, pw, scratch, px, py };
+  return { r, es, OHW, Kg, threads, sc, chunk, pg, pw, scratch, px, py, pe, pres };
+}
+
+/** Writes an epilogue's per-channel parameters at pe: bias, mean, scale, shift (O values each; absent ones left as they are). */
+function putEpilogueParams(r: WasmRuntime, dt: WasmDType, pe: number, ep: ConvEpilogue, O: number): void {
+  const es = LANES[dt].es;
+  const parts = [ep.bias, ep.affine?.mean, ep.affine?.scale, ep.affine?.shift];
+  parts.forEach((a, k) => {
+    if (a !== undefined) put(r, dt, pe + k * O * es, a);
+  });
+}
+
+/**
+ * Runs the epilogue on a chunk's output (images n0 … n0 + nc − 1, at po) in the kernels' memory:
+ * the residual of those images is copied in first; jobs split the planes between threads.
+ */
+function runEpilogue(r: WasmRuntime, dt: WasmDType, ep: ConvEpilogue, po: number, pe: number, pres: number, n0: number, nc: number, O: number, plane: number, threads: number): void {
+  const es = LANES[dt].es;
+  if (ep.residual) put(r, dt, pres, ep.residual, n0 * O * plane, nc * O * plane);
+  const fn = `epi_${dt}_${epilogueFlags(ep)}`;
+  const args = (p0: number, p1: number): number[] => [po, p0, p1, O, plane, pe, pe + O * es, pe + 2 * O * es, pe + 3 * O * es, pres];
+  const jobs: Job[] = split(nc * O, threadsFor(nc * O * plane) > 1 ? threads : 1, 1).map(([p0, p1]) => ({ fn, args: args(p0, p1) }));
+  runJobs(r, jobs, threads, 0, 0);
 }
 
 /** conv2d and its two gradients on the wasm kernels (depthwise ones on their own kernels). */
 export const convKernels: Pick<Kernels, 'conv2d' | 'conv2dInputGrad' | 'conv2dWeightGrad'> = {
-  conv2d(g, x, w, out) {
-    if (isDepthwise(g)) return depthwise('fwd', g, x, w, out);
+  conv2d(g, x, w, out, ep = null) {
+    const epi = ep !== null && epilogueFlags(ep) !== 0 ? ep : null;
+    const OHW = g.OH * g.OW;
+    if (isDepthwise(g)) {
+      depthwise('fwd', g, x, w, out);
+      if (epi !== null) applyEpilogue(out, epi, g.O, OHW);
+      return;
+    }
     const dt: WasmDType = out instanceof Float64Array ? 'f64' : 'f32';
-    const L = imageGemmLayout(g, dt);
-    if (L === null) return conv2dJs(g, x, w, out);
-    const { r, es, OHW, Kg, threads, sc, chunk, pg, pw, scratch, px, py: po } = L;
+    const L = imageGemmLayout(g, dt, epi);
+    if (L === null) {
+      conv2dJs(g, x, w, out);
+      if (epi !== null) applyEpilogue(out, epi, g.O, OHW);
+      return;
+    }
+    const { r, es, Kg, threads, sc, chunk, pg, pw, scratch, px, py: po, pe, pres } = L;
     const { N, C, H, W, O, Cg, Og, groups } = g;
     put(r, dt, pw, w);
+    if (epi !== null) putEpilogueParams(r, dt, pe, epi, O);
     const kc = kBlockSize(Kg);
     const NR = nrOf(dt);
     // Enough jobs to keep every thread busy, and small enough that a thread the OS deschedules
@@ -149,6 +188,7 @@ export const convKernels: Pick<Kernels, 'conv2d' | 'conv2dInputGrad' | 'conv2dWe
         }
       }
       runJobs(r, jobs, threads, scratch, sc.size);
+      if (epi !== null) runEpilogue(r, dt, epi, po, pe, pres, n0, nc, O, OHW, threads);
       get(r, dt, po, out, n0 * O * OHW, nc * O * OHW);
     }
   },
