@@ -168,10 +168,11 @@ export const convKernels: Pick<Kernels, 'conv2d' | 'conv2dInputGrad' | 'conv2dWe
     if (epi !== null) putEpilogueParams(r, dt, pe, epi, O);
     const kc = kBlockSize(Kg);
     const NR = nrOf(dt);
-    // Enough jobs to keep every thread busy, and small enough that a thread the OS deschedules
-    // (a shared machine) leaves little for the others to wait on: split each image's positions
-    // into parts when images are few (each part packs all of W: cheap next to its GEMM).
-    const perImage = threads > 1 ? Math.ceil((4 * threads) / (N * groups)) : 1;
+    // One job per thread when images are few: each part of an image packs again the operand it
+    // shares with the other parts (all of W when split by positions, all of the image's im2col
+    // when split by output channels), so more parts cost more packing than they gain in balance
+    // (ResNet-18 on 2 threads: 4 parts per thread packed 3.5x the 1-thread total).
+    const perImage = threads > 1 ? Math.ceil(threads / (N * groups)) : 1;
     for (let n0 = 0; n0 < N; n0 += chunk) {
       const nc = Math.min(chunk, N - n0);
       put(r, dt, px, x, n0 * C * H * W, nc * C * H * W);
@@ -181,7 +182,10 @@ export const convKernels: Pick<Kernels, 'conv2d' | 'conv2dInputGrad' | 'conv2dWe
           const xp = px + ((n * C + grp * Cg) * H * W) * es;
           const op = po + ((n * O + grp * Og) * OHW) * es;
           const wp = pw + grp * Og * Kg * es;
-          const parts = OHW >= perImage * 4 * NR ? split(OHW, perImage, NR).map(([a, b]) => [0, Og, a, b]) : split(Og, perImage, TILES[dt].MR).map(([a, b]) => [a, b, 0, OHW]);
+          // Split the side whose other operand is cheaper to pack again: positions when W's
+          // rows (Og) are fewer than the positions, output channels otherwise.
+          const byPositions = OHW >= perImage * NR && Og <= OHW;
+          const parts = byPositions ? split(OHW, perImage, NR).map(([a, b]) => [0, Og, a, b]) : split(Og, perImage, TILES[dt].MR).map(([a, b]) => [a, b, 0, OHW]);
           for (const [o0, o1, p0, p1] of parts) {
             jobs.push({ fn: `conv_fwd_${dt}`, args: [pg, xp, wp, op, o0!, o1!, p0!, p1!, kc, sc.a, sc.b, sc.t, sc.tab] });
           }
@@ -224,7 +228,8 @@ export const convKernels: Pick<Kernels, 'conv2d' | 'conv2dInputGrad' | 'conv2dWe
     writeGeometry(r, pg, g);
     put(r, dt, pw, w);
     const kc = kBlockSize(Og);
-    const perImage = threads > 1 ? Math.ceil((2 * threads) / (N * groups)) : 1;
+    // As in conv2d: one job per thread (each packs all of the image's g).
+    const perImage = threads > 1 ? Math.ceil(threads / (N * groups)) : 1;
     for (let n0 = 0; n0 < N; n0 += chunk) {
       const nc = Math.min(chunk, N - n0);
       put(r, dt, pgy, gy, n0 * O * OHW, nc * O * OHW);
