@@ -5,7 +5,7 @@ import { resolvePair } from '../tensor/conv.js';
 import { matmul } from '../autodiff/ops/linalg.js';
 import { flatten, reshape } from '../autodiff/ops/movement.js';
 import { mean, softmax } from '../autodiff/ops/reduce.js';
-import { gelu, relu, sigmoid, sqrt, tanh } from '../autodiff/ops/unary.js';
+import { gelu, relu, sigmoid, sqrt, square, tanh } from '../autodiff/ops/unary.js';
 import { noGrad } from '../autodiff/mode.js';
 import { full, ones, zeros } from '../tensor/create.js';
 import type { DType } from '../tensor/dtype.js';
@@ -259,9 +259,9 @@ export class BatchNorm2d extends Module {
     // As PyTorch: batch statistics of a single value per channel are meaningless.
     if (n < 2) fail('BatchNorm2d', `expected more than 1 value per channel when training, got input ${shapeStr(x.shape)} (use eval mode)`);
     const mu = mean(x, [0, 2, 3], { keepdims: true });
-    const centered = sub(x, mu);
-    const v = mean(mul(centered, centered), [0, 2, 3], { keepdims: true });
-    const y = add(mul(centered, div(gamma, sqrt(add(v, this.eps)))), beta);
+    const v = mean(square(sub(x, mu)), [0, 2, 3], { keepdims: true });
+    // (x − μ)·γ/√(σ² + eps) + β in one pass (its gradients through μ and σ² flow as well).
+    const y = channelAffine(x, mu, div(gamma, sqrt(add(v, this.eps))), beta);
     noGrad(() => {
       const m = this.momentum;
       const rm = this.buffer('running_mean');

@@ -6,6 +6,8 @@ import { add, gt, mul, sub } from '../../src/tensor/elementwise.js';
 import type { DType } from '../../src/tensor/dtype.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 import { reluBackward } from '../../src/tensor/unary.js';
+import { permute, reshape } from '../../src/tensor/movement.js';
+import { sum } from '../../src/tensor/reduce.js';
 import { BACKENDS, useBackend } from '../support/backends.js';
 import { errorOf, runs } from '../support/check.js';
 
@@ -43,6 +45,19 @@ describe.each(BACKENDS)('one-pass ops equal their element-wise chains bit for bi
       expect(bits(channelAffine(x, m, s, b))).toEqual(bits(add(mul(sub(x, m), s), b)));
       const g = randn([2, 3, 40, 41], { rng: 5, dtype });
       expect(bits(reluBackward(g, x))).toEqual(bits(mul(g, gt(x, 0))));
+    }
+  });
+
+  it('a sum around a kept block of axes (per-channel sums) = the sum of the permuted copy', () => {
+    for (const dtype of ['float32', 'float64'] as const) {
+      for (const [shape, axes] of [[[3, 4, 5, 6], [0, 2, 3]], [[2, 3, 4, 5, 2], [0, 1, 4]], [[2, 300, 7], [0, 2]]] as const) {
+        const x = randn([...shape], { rng: 9, dtype });
+        const kept = shape.map((_, i) => i).filter((i) => !(axes as readonly number[]).includes(i));
+        const moved = permute(x, [...kept, ...axes]);
+        const flat = reshape(moved, [kept.reduce((p, i) => p * shape[i]!, 1), -1]);
+        expect(bits(sum(x, [...axes]))).toEqual(bits(sum(flat, 1)));
+        expect(sum(x, [...axes], { keepdims: true }).shape).toEqual(shape.map((d, i) => (kept.includes(i) ? d : 1)));
+      }
     }
   });
 
