@@ -22,6 +22,12 @@ export interface GraphModel {
    * once per chunk), or null when batches of any size run at once.
    */
   readonly batchFixed?: string | null;
+  /**
+   * The part of the graph after `layer`'s output as a function of that output, reusing the values
+   * of the forward pass that just cut the graph there (null: re-run the whole graph with the
+   * output replaced).
+   */
+  headAfter?(layer: string): ((h: Tensor) => Tensor) | null;
 }
 
 /** Whether a model answers {@link GraphModel}'s questions itself. */

@@ -54,6 +54,10 @@ export class OnnxModel extends Module implements GraphModel {
   /** Outputs computed from a global pooling (after the feature maps): reachable by get(), not listed by namedModules(). */
   private readonly pooled = new Set<string>();
   private readonly ctx: RunContext;
+  /** Whether a hook watched an output during the run in progress. */
+  private hooked = false;
+  /** The values of the last run a hook watched (a CAM's cut), for {@link headAfter}. */
+  private lastHooked: { plan: Plan; env: Map<string, Tensor> } | null = null;
 
   constructor(
     private readonly graph: OnnxGraph,
@@ -96,7 +100,28 @@ export class OnnxModel extends Module implements GraphModel {
     const plan = this.planFor(x.shape);
     const input = cast(x, this.dtype);
     if (plan.batchFixed !== null && x.shape[0] !== plan.n0) return this.chunks(input, plan.n0, (c) => this.runFrom(plan, new Map([[this.inputName, c]]), 0));
-    return this.runFrom(plan, new Map([[this.inputName, input]]), 0);
+    this.hooked = false;
+    const env = new Map([[this.inputName, input]]);
+    const outs = this.runFrom(plan, env, 0);
+    // Keep the values of a run that a hook watched: a CAM's head then starts after its layer.
+    this.lastHooked = this.hooked && plan.batchFixed === null ? { plan, env } : null;
+    return outs;
+  }
+
+  /**
+   * The rest of the graph after `layer`'s output (a tensor name or module path) as a function of
+   * that output, on the values the last hooked run computed (the run that cut the graph there):
+   * only the steps after the one that produced it run, with every earlier value reused. null when
+   * no such run is at hand (or the graph runs in fixed batches, or `layer` is a token map view).
+   */
+  headAfter(layer: string): ((h: Tensor) => Tensor) | null {
+    const last = this.lastHooked;
+    // A token layer is cut at its map view, whose values are not the graph's: re-run it whole.
+    const name = this.camLayer(layer).endsWith(GRID_SUFFIX) ? null : this.resolve(layer);
+    if (last === null || name === null || !last.env.has(name)) return null;
+    const s = last.plan.steps.findIndex((step) => step.outputs.includes(name));
+    if (s < 0) return null;
+    return (h) => this.runFrom(last.plan, new Map([...last.env, [name, h]]), s + 1)[0]!;
   }
 
   /** The program for an input of this shape (planned once per [C, H, W]). */
@@ -197,6 +222,7 @@ export class OnnxModel extends Module implements GraphModel {
       tap = new OnnxTap(name, opType, '');
       this.taps.set(name, tap);
     }
+    if (tap.hasForwardHooks()) this.hooked = true;
     let out = tap.call(t);
     const grid = this.grids.get(name);
     if (grid !== undefined && grid.live) out = grid.tokens(grid.call(out), out);
