@@ -14,6 +14,9 @@ import { modulePath, nearestNames } from './names.js';
 import { OnnxTap, TokenGrid } from './taps.js';
 import type { HostValue } from './values.js';
 import { onnxFail } from './errors.js';
+import { planFusions, type ConvFusion } from './fusion.js';
+import { convInference } from './ops/nn.js';
+import { isGradEnabled } from '../autodiff/mode.js';
 
 /** Suffix that selects a token layer's feature-map view: `encoder.layers.encoder_layer_11.ln_1:grid`. */
 export const GRID_SUFFIX = ':grid';
@@ -54,6 +57,8 @@ export class OnnxModel extends Module implements GraphModel {
   /** Outputs computed from a global pooling (after the feature maps): reachable by get(), not listed by namedModules(). */
   private readonly pooled = new Set<string>();
   private readonly ctx: RunContext;
+  /** The fusable convolutions of each plan (fusion.ts), found on first use. */
+  private readonly fusions = new WeakMap<Plan, Map<number, ConvFusion>>();
   /** Whether a hook watched an output during the run in progress. */
   private hooked = false;
   /** The values of the last run a hook watched (a CAM's cut), for {@link headAfter}. */
@@ -150,6 +155,14 @@ export class OnnxModel extends Module implements GraphModel {
       const step = plan.steps[s]!;
       const { op, attrs } = step.graphNode;
       const args = step.inputs.map((r) => this.arg(r, env, plan));
+      const fused = this.fusedConv(plan, s, args, env);
+      if (fused !== null) {
+        const last = plan.steps[fused.last]!;
+        this.checkShape(plan, fused.name, fused.out, last.graphNode.attrs.label);
+        env.set(fused.name, this.record(fused.name, fused.out, last.graphNode.node.opType));
+        s = fused.last;
+        continue;
+      }
       let outs: Tensor[];
       try {
         outs = op.run!(args, attrs, this.ctx);
@@ -170,6 +183,21 @@ export class OnnxModel extends Module implements GraphModel {
       }
     }
     return plan.outputs.map((r) => (r.kind === 'tensor' ? env.get(r.name)! : this.tensorOf(this.arg(r, env, plan), 'graph output')));
+  }
+
+  /**
+   * Inference without a graph: a Conv and the Relu, Add or Add → Relu after it (fusion.ts) as one
+   * kernel call, when no hook or token view watches the outputs it skips; null otherwise.
+   */
+  private fusedConv(plan: Plan, s: number, args: RunArg[], env: Map<string, Tensor>): { out: Tensor; name: string; last: number } | null {
+    if (isGradEnabled()) return null;
+    let fusions = this.fusions.get(plan);
+    if (fusions === undefined) this.fusions.set(plan, (fusions = planFusions(plan)));
+    const f = fusions.get(s);
+    if (f === undefined || f.hidden.some((n) => this.taps.get(n)?.hasForwardHooks() || this.grids.get(n)?.live)) return null;
+    const residual = f.residual === null ? null : this.tensorOf(this.arg(f.residual, env, plan), 'Add input');
+    const out = convInference(args, plan.steps[s]!.graphNode.attrs, this.ctx, { residual, relu: f.relu });
+    return out === null ? null : { out, name: f.out, last: f.last };
   }
 
   /** Runs `f` on chunks of `size` images along axis 0 and concatenates each output along axis 0. */
