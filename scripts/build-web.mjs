@@ -14,8 +14,8 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const WEB_MODELS = ['shapes-cnn', 'mnist-cnn'];
 
 const TRAIN_HINT = {
-  'shapes-cnn': 'npx camlab train --data shapes',
-  'mnist-cnn': 'npx camlab train --data mnist',
+  'shapes-cnn': 'npx camlab train --data shapes --out models/shapes-cnn',
+  'mnist-cnn': 'npx camlab train --data mnist --out models/mnist-cnn',
 };
 
 /** Builds the page; returns the output folder and the manifest it wrote. */

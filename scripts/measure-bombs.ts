@@ -7,6 +7,8 @@
  *   npx tsx scripts/measure-bombs.ts           # camlab's decodeImage on every case
  *   npx tsx scripts/measure-bombs.ts --pngjs   # also pngjs's PNG.sync.read on the 12000x12000 header
  *                                              # (the old path: ~4 GB, several seconds)
+ *   npx tsx scripts/measure-bombs.ts --cli     # also `camlab explain FILE` (the CLI's whole path:
+ *                                              # options, model, reading, refusal), in the same way
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,15 +39,24 @@ const mb = (kb: number): string => (kb / 1024).toFixed(0);
 if (process.argv[2] === '--child') {
   // One measurement: [decoder, file]. maxRSS is in kilobytes.
   const [decoder, file] = process.argv.slice(3) as [string, string];
+  const cli = decoder === 'cli' ? (await import('../src/cli/run.js')).run : null;
   const before = process.resourceUsage().maxRSS;
   const t = performance.now();
   let result: string;
-  try {
-    const bytes = new Uint8Array(readFileSync(file));
-    const img = decoder === 'pngjs' ? PNG.sync.read(Buffer.from(bytes)) : decodeImage(bytes, { name: 'file' });
-    result = `decoded ${img.width}x${img.height}`;
-  } catch (e) {
-    result = (e as Error).message;
+  if (cli !== null) {
+    let err = '';
+    const out = mkdtempSync(join(tmpdir(), 'camlab-bombs-out-'));
+    const code = cli(['explain', file, '--method', 'gradcam', '--out', out], { stdout: { write: () => true }, stderr: { write: (s: string) => (err += s) }, progress: false });
+    rmSync(out, { recursive: true, force: true });
+    result = `exit ${String(code)}: ${err.trim()}`;
+  } else {
+    try {
+      const bytes = new Uint8Array(readFileSync(file));
+      const img = decoder === 'pngjs' ? PNG.sync.read(Buffer.from(bytes)) : decodeImage(bytes, { name: 'file' });
+      result = `decoded ${img.width}x${img.height}`;
+    } catch (e) {
+      result = (e as Error).message;
+    }
   }
   const ms = performance.now() - t;
   console.log(JSON.stringify({ before, after: process.resourceUsage().maxRSS, ms, result }));
@@ -54,6 +65,7 @@ if (process.argv[2] === '--child') {
   const self = fileURLToPath(import.meta.url);
   const runs: Array<[string, string]> = Object.keys(CASES).map((c) => ['camlab', c]);
   if (process.argv.includes('--pngjs')) runs.push(['pngjs', 'png 12000x12000 header']);
+  if (process.argv.includes('--cli')) runs.push(...Object.keys(CASES).map((c): [string, string] => ['cli', c]));
   console.log('decoder | case | file bytes | time (ms) | peak RSS before → after (MB) | result');
   try {
     for (const [decoder, name] of runs) {

@@ -9,8 +9,13 @@
  * running, done, error) and the last run on `window.camlab` (maps as plain number arrays).
  */
 import type { ChannelRow, Described, FromWorker, Hello, Manifest, ManifestModel, MethodOutput, PageState, Prepared, Rgba, RunOptions, WebMethod, WebMethodInfo } from './protocol.js';
+import { heatmap } from '../src/cam/render.js';
+import { Tensor } from '../src/tensor/tensor.js';
 import { centreDigit } from './digit.js';
+import { fitAspect, FIT_MODES, type FitMode } from './fit.js';
 import { modelRef, openedModels, openOnnxFiles } from './models.js';
+import { putImage, ResultsView, type DrawStyle } from './results-view.js';
+import { channelTerms, scaled } from './term-maps.js';
 
 interface Picture {
   image: Rgba;
@@ -31,7 +36,15 @@ const $ = <T extends HTMLElement>(id: string): T => {
   return el as T;
 };
 
-const state: PageState = { manifest: null, methods: [], picture: null, run: null, layers: null, error: null };
+/** The result tiles (set up at start). */
+const views: { results: ResultsView | null } = { results: null };
+const state: PageState = {
+  manifest: null, methods: [], picture: null, run: null, layers: null, error: null,
+  drawn: { colormap: 'jet', alpha: 0.5, redraws: 0 },
+  overlayPixels: (method) => views.results?.overlayPixels(method) ?? null,
+  terms: null,
+  fit: 'crop',
+};
 window.camlab = state;
 
 let picture: Picture | null = null;
@@ -83,14 +96,6 @@ async function decode(blob: Blob, maxSide = 2048): Promise<Rgba> {
   return { width: w, height: h, data: new Uint8ClampedArray(data) };
 }
 
-function putImage(canvas: HTMLCanvasElement, img: Rgba): void {
-  canvas.width = img.width;
-  canvas.height = img.height;
-  const ctx = canvas.getContext('2d');
-  if (ctx === null) return;
-  ctx.putImageData(new ImageData(img.data, img.width, img.height), 0, 0);
-}
-
 function setPicture(p: Picture): void {
   picture = p;
   state.picture = { caption: p.caption, width: p.image.width, height: p.image.height, rgba: () => Array.from(p.image.data) };
@@ -112,13 +117,26 @@ async function loadSample(file: string, name: string, model: string, button: HTM
 // ---------------------------------------------------------------------------------------------
 // Drawing a digit
 
-function setupDrawing(): void {
+/** No picture: the Explain button waits for one. */
+function clearPicture(caption: string): void {
+  picture = null;
+  state.picture = null;
+  const c = $<HTMLCanvasElement>('picture');
+  c.getContext('2d')?.clearRect(0, 0, c.width, c.height);
+  $('picture-caption').textContent = caption;
+  updateRunButton();
+}
+
+/** Sets up the drawing area; returns what opening the tab does: the drawing becomes the picture, or there is none yet. */
+function setupDrawing(): () => void {
   const canvas = $<HTMLCanvasElement>('draw');
   const ctx = canvas.getContext('2d', { willReadFrequently: true });
-  if (ctx === null) return;
+  if (ctx === null) return () => clearPicture('draw a digit');
+  let inked = false;
   const clear = (): void => {
     ctx.fillStyle = '#000';
     ctx.fillRect(0, 0, canvas.width, canvas.height);
+    inked = false;
   };
   clear();
   let drawing = false;
@@ -128,6 +146,7 @@ function setupDrawing(): void {
     return [((e.clientX - r.left) / r.width) * canvas.width, ((e.clientY - r.top) / r.height) * canvas.height];
   };
   const stroke = (p: [number, number]): void => {
+    inked = true;
     ctx.strokeStyle = '#fff';
     ctx.fillStyle = '#fff';
     ctx.lineWidth = 20;
@@ -163,10 +182,7 @@ function setupDrawing(): void {
   canvas.addEventListener('pointercancel', end);
   $('draw-clear').addEventListener('click', () => {
     clear();
-    picture = null;
-    state.picture = null;
-    $('picture-caption').textContent = 'no picture yet';
-    updateRunButton();
+    clearPicture('draw a digit');
   });
   $('draw-center').addEventListener('change', () => useDrawing());
 
@@ -177,6 +193,8 @@ function setupDrawing(): void {
     if (centred === null) return;
     setPicture({ image: centred, caption: 'your drawing', model: 'mnist-cnn' });
   }
+  // The tab opens on the drawing, never on the picture chosen before (a sample, an upload).
+  return () => (inked ? useDrawing() : clearPicture('draw a digit'));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -218,9 +236,13 @@ function modelChanged(): void {
   updateRunButton();
 }
 
-/** Asks the worker for the model's possible target layers (filled in when it answers). */
-function describeModel(m: ManifestModel | undefined): void {
+/** The layer to select again once the worker lists the layers (kept across a cancel, dropped on a model change). */
+let keptLayer = '';
+
+/** Asks the worker for the model's possible target layers (filled in when it answers); `keep` keeps the chosen layer. */
+function describeModel(m: ManifestModel | undefined, keep = false): void {
   const sel = $<HTMLSelectElement>('layer');
+  keptLayer = keep ? sel.value : '';
   sel.replaceChildren(new Option('default', ''));
   state.layers = null;
   const ref = modelRef(m);
@@ -233,7 +255,7 @@ function showLayers({ model, layers, defaultLayer, classes, input, recipe }: Des
   const m = currentModel();
   if (m?.name !== model) return;
   const sel = $<HTMLSelectElement>('layer');
-  const previous = sel.value;
+  const previous = keptLayer || sel.value;
   const shown = layers.find((l) => l.name === defaultLayer)?.alias ?? defaultLayer;
   sel.replaceChildren(new Option(`default (${shown})`, ''));
   for (const l of layers) {
@@ -301,10 +323,11 @@ function startRun(): void {
   worker ??= newWorker();
   runId++;
   showError(null);
-  state.run = { model: m.name, top: null, outputs: [], failures: [], totalMs: null };
-  $('results').replaceChildren();
-  $('trace').replaceChildren();
-  $('top-classes').replaceChildren();
+  state.run = { model: m.name, top: null, outputs: [], failures: [], notes: [], totalMs: null };
+  for (const id of ['results', 'trace', 'terms', 'top-classes', 'notes']) $(id).replaceChildren();
+  state.terms = null;
+  traced = null;
+  $<HTMLButtonElement>('download-all').disabled = true;
   setState('running');
   updateRunButton();
   $<HTMLButtonElement>('cancel').disabled = false;
@@ -314,7 +337,10 @@ function startRun(): void {
   timer = window.setInterval(() => {
     $('elapsed').textContent = `${((performance.now() - t0) / 1000).toFixed(1)} s`;
   }, 100);
-  const image: Rgba = { width: picture.image.width, height: picture.image.height, data: new Uint8ClampedArray(picture.image.data) };
+  // A picture of another aspect than the model's input: centre crop (default) or letterbox first.
+  // (An ONNX model resizes and crops as its sidecar says.)
+  const fitted = m.format === 'onnx' || m.input === undefined ? picture.image : fitAspect(picture.image, m.input.width / m.input.height, state.fit);
+  const image: Rgba = { width: fitted.width, height: fitted.height, data: new Uint8ClampedArray(fitted.data) };
   worker.postMessage({
     type: 'run', id: runId, methods, image, options: options(), model: ref,
   }, [image.data.buffer]);
@@ -333,7 +359,7 @@ function cancelRun(): void {
   runId++;
   $('progress-label').textContent = 'cancelled';
   finishRun('ready');
-  describeModel(currentModel());
+  describeModel(currentModel(), true); // the new worker lists the layers again; the chosen one stays
 }
 
 function onWorkerMessage(msg: FromWorker): void {
@@ -364,8 +390,17 @@ function onWorkerMessage(msg: FromWorker): void {
         method: msg.output.method, reported: msg.output.reported, classIndex: msg.output.classIndex, flat: msg.output.flat,
         width: msg.output.width, height: msg.output.height, map: Array.from(msg.output.map),
         ...(msg.output.channels !== undefined ? { channels: msg.output.channels } : {}),
+        ...(msg.output.sameAs !== undefined ? { sameAs: msg.output.sameAs } : {}),
       });
       showOutput(msg.output);
+      break;
+    case 'notes':
+      state.run.notes = msg.lines;
+      $('notes').replaceChildren(...msg.lines.map((l) => {
+        const p = document.createElement('p');
+        p.textContent = `Same map: ${l}.`;
+        return p;
+      }));
       break;
     case 'method-error': {
       state.run.failures.push({ method: msg.method, message: msg.message });
@@ -410,19 +445,8 @@ function fmtOrDash(v: number | null | undefined): string {
   return v === null || v === undefined ? '-' : fmt(v);
 }
 
-function tile(title: string, img: Rgba, meta: string, cls = ''): HTMLElement {
-  const div = document.createElement('div');
-  div.className = `result ${cls}`;
-  const h = document.createElement('h3');
-  h.textContent = title;
-  const c = document.createElement('canvas');
-  putImage(c, img);
-  const p = document.createElement('div');
-  p.className = 'meta';
-  p.textContent = meta;
-  div.append(h, c, p);
-  return div;
-}
+/** The Grad-CAM++-family output the channel table shows (its rows open the term explorer). */
+let traced: { label: string; output: MethodOutput } | null = null;
 
 function showPrepared(msg: Prepared): void {
   classNames = msg.classes;
@@ -445,28 +469,36 @@ function showPrepared(msg: Prepared): void {
   engine.className = 'engine';
   engine.textContent = msg.engine;
   top.replaceChildren(wrap, engine);
-  $('results').append(tile('model input', msg.input, `${msg.input.width}×${msg.input.height}`, 'input'));
+  views.results!.start(msg.input, picture?.caption ?? 'picture');
+  const div = document.createElement('div');
+  div.className = 'result input';
+  const h = document.createElement('h3');
+  h.textContent = 'model input';
+  const c = document.createElement('canvas');
+  putImage(c, msg.input);
+  const meta = document.createElement('div');
+  meta.className = 'meta';
+  meta.textContent = `${msg.input.width}×${msg.input.height}`;
+  div.append(h, c, meta);
+  $('results').append(div);
 }
 
 function showOutput(o: MethodOutput): void {
   const base = labelOf(o.method);
   const label = o.derivatives?.startsWith('exact') === true && !/exact/i.test(base) ? `${base} (exact)` : base;
   const cls = classNames[o.classIndex] ?? String(o.classIndex);
-  const meta = `class ${o.classIndex} (${cls}) · ${o.ms.toFixed(0)} ms${o.flat ? ' · flat map' : ''}`;
-  const t = tile(label, { width: o.width, height: o.height, data: o.overlay }, meta);
-  t.dataset.method = o.method;
-  t.title = o.derivatives ?? o.reported;
-  const heat = document.createElement('canvas');
-  putImage(heat, { width: o.width, height: o.height, data: o.heatmap });
-  heat.style.width = '64px';
-  heat.style.height = '64px';
-  t.append(heat);
-  $('results').append(t);
+  const how = o.sameAs !== undefined ? `the same computation as ${labelOf(o.sameAs)} (computed once)` : `${o.ms.toFixed(0)} ms`;
+  views.results!.add({
+    method: o.method, title: label, meta: `class ${o.classIndex} (${cls}) · ${how}${o.flat ? ' · flat map' : ''}`,
+    map: o.map, width: o.width, height: o.height, className: cls, layer: o.layer ?? 'input', tooltip: o.derivatives ?? o.reported, tags: o.tags,
+  });
+  $<HTMLButtonElement>('download-all').disabled = false;
   // The table shows the first Grad-CAM++-family output (the one with α terms).
-  if (o.channels?.some((c) => c.alpha !== null) === true && $('trace').childElementCount === 0) showTrace(label, o);
+  if (o.channels?.some((c) => c.alpha !== null) === true && traced === null) showTrace(label, o);
 }
 
 function showTrace(label: string, o: MethodOutput): void {
+  traced = { label, output: o };
   const rows: ChannelRow[] = [...(o.channels ?? [])].sort((a, b) => (b.weight ?? -Infinity) - (a.weight ?? -Infinity));
   const maxW = Math.max(...rows.map((r) => Math.abs(r.weight ?? 0)), 1e-300);
   const box = document.createElement('div');
@@ -474,7 +506,7 @@ function showTrace(label: string, o: MethodOutput): void {
   h.textContent = `${label}: per-channel terms at layer ${o.layer ?? '?'} (${o.derivatives ?? ''}), sorted by weight`;
   const note = document.createElement('p');
   note.className = 'hint';
-  note.textContent = 'α_k,ij = g² / (2g² + ΣA_k·g³) (α := 0 where the denominator is 0); w_k = Σ_ij α_k,ij·ReLU(g_k,ij); map = ReLU(Σ_k w_k A_k).';
+  note.textContent = 'α_k,ij = g² / (2g² + ΣA_k·g³) (α := 0 where the denominator is 0); w_k = Σ_ij α_k,ij·ReLU(g_k,ij); map = ReLU(Σ_k w_k A_k). Click a channel to see its terms.';
   const scroll = document.createElement('div');
   scroll.className = 'trace-scroll';
   const table = document.createElement('table');
@@ -488,22 +520,57 @@ function showTrace(label: string, o: MethodOutput): void {
   const body = table.createTBody();
   for (const r of rows) {
     const tr = body.insertRow();
+    tr.dataset.channel = String(r.channel);
+    tr.tabIndex = 0;
+    tr.title = `show the terms of channel ${r.channel}`;
     for (const v of [String(r.channel), fmt(r.sumA), fmtOrDash(r.alpha?.mean), fmtOrDash(r.alpha?.max), fmt(r.reluGradSum), fmtOrDash(r.weight)]) tr.insertCell().textContent = v;
     const bar = tr.insertCell();
     bar.className = 'bar';
     const span = document.createElement('span');
     span.style.width = `${Math.round((100 * Math.abs(r.weight ?? 0)) / maxW)}%`;
     bar.append(span);
+    const open = (): void => showTerms(r.channel);
+    tr.addEventListener('click', open);
+    tr.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' || e.key === ' ') open();
+    });
   }
   scroll.append(table);
   box.append(h, note, scroll);
   $('trace').replaceChildren(box);
 }
 
+/** The term explorer: channel k's A_k, derivative terms, α and ReLU(g)·α side by side, each scaled to its own range. */
+function showTerms(k: number): void {
+  const terms = traced?.output.terms;
+  if (traced === null || terms === undefined) return;
+  const { label, output } = traced;
+  const t = channelTerms(terms, k, output.derivatives ?? '');
+  for (const tr of document.querySelectorAll<HTMLElement>('#trace-table tbody tr')) tr.classList.toggle('selected', tr.dataset.channel === String(k));
+  const box = document.createElement('div');
+  const h = document.createElement('h3');
+  h.textContent = `${label}, channel ${k} at layer ${output.layer ?? '?'}: Σ_ij ${t.labels[5]!} = w_${k} = ${fmt(t.weight)}`;
+  const row = document.createElement('div');
+  row.className = 'terms';
+  t.maps.forEach((m, i) => {
+    const fig = document.createElement('figure');
+    const c = document.createElement('canvas');
+    const { values, min, max } = scaled(m);
+    putImage(c, heatmap(new Tensor(values, [t.height, t.width]), state.drawn.colormap));
+    const cap = document.createElement('figcaption');
+    cap.textContent = `${t.labels[i]!}: ${fmt(min)} … ${fmt(max)}`;
+    fig.append(c, cap);
+    row.append(fig);
+  });
+  box.append(h, row);
+  $('terms').replaceChildren(box);
+  state.terms = { method: output.method, channel: k, labels: t.labels, maps: t.maps.map((m) => Array.from(m)) };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Start-up
 
-function setupTabs(): void {
+function setupTabs(openDrawing: () => void): void {
   const buttons = [...document.querySelectorAll<HTMLButtonElement>('.tabs button')];
   for (const b of buttons) {
     b.addEventListener('click', () => {
@@ -511,7 +578,10 @@ function setupTabs(): void {
         o.setAttribute('aria-selected', String(o === b));
         $(`tab-${o.dataset.tab ?? ''}`).hidden = o !== b;
       }
-      if (b.dataset.tab === 'draw') selectModel('mnist-cnn');
+      if (b.dataset.tab === 'draw') {
+        selectModel('mnist-cnn');
+        openDrawing();
+      }
     });
   }
 }
@@ -543,9 +613,28 @@ function setupMethods(h: Hello): void {
   }
 }
 
+/** Colour map and opacity redraw the tiles from the kept maps; the fit of non-square pictures; download all. */
+function setupStyle(): void {
+  const style = (): DrawStyle => ({ colormap: $<HTMLSelectElement>('colormap').value as DrawStyle['colormap'], alpha: options().alpha });
+  views.results = new ResultsView($('results'), $<HTMLCanvasElement>('legend'), style());
+  const restyle = (): void => {
+    const s = style();
+    views.results!.restyle(s);
+    state.drawn = { ...s, redraws: views.results!.redraws };
+    const open = state.terms;
+    if (open !== null) showTerms(open.channel);
+  };
+  $('colormap').addEventListener('change', restyle);
+  $('alpha').addEventListener('input', restyle);
+  const fit = $<HTMLSelectElement>('fit');
+  fit.addEventListener('change', () => {
+    state.fit = (FIT_MODES as readonly string[]).includes(fit.value) ? (fit.value as FitMode) : 'crop';
+  });
+  $('download-all').addEventListener('click', () => views.results!.downloadAll());
+}
+
 async function start(): Promise<void> {
-  setupTabs();
-  setupDrawing();
+  setupTabs(setupDrawing());
   worker ??= newWorker();
   setupMethods(await firstHello);
   const res = await fetch('manifest.json');
@@ -556,7 +645,7 @@ async function start(): Promise<void> {
   for (const m of manifest.models) sel.add(new Option(m.available ? m.name : `${m.name} (missing)`, m.name));
   sel.addEventListener('change', modelChanged);
   if (!manifest.models.some((m) => m.name === 'mnist-cnn' && m.available)) {
-    $('draw-hint').textContent = 'The digit model mnist-cnn is missing from this build (train it with `npx camlab train --data mnist`, then rebuild): drawing works, explaining needs the model.';
+    $('draw-hint').textContent = 'The digit model mnist-cnn is missing from this build (train it with `npx camlab train --data mnist --out models/mnist-cnn`, then rebuild): drawing works, explaining needs the model.';
   }
   const samples = $('samples');
   for (const img of manifest.images) {
@@ -578,6 +667,7 @@ async function start(): Promise<void> {
     if (f === undefined) return;
     decode(f).then((image) => setPicture({ image, caption: f.name }), (e: unknown) => showError(`cannot read ${f.name}: ${String(e)}`));
   });
+  setupStyle();
   $('onnx-file').addEventListener('change', () => {
     const m = openOnnxFiles([...($<HTMLInputElement>('onnx-file').files ?? [])]);
     if (typeof m === 'string') {

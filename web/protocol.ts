@@ -6,6 +6,7 @@
 
 import type { RankedClass } from '../src/cam/classify.js';
 import type { ChannelSummary } from '../src/cam/result.js';
+import type { FitMode } from './fit.js';
 
 /** A method name as in camlab's `explain` (the worker lists the registry's in its hello). */
 export type WebMethod = string;
@@ -131,6 +132,21 @@ export interface DescribeError {
 /** Per-channel terms of a CAM trace (camlab's `channelSummary`). */
 export type ChannelRow = ChannelSummary;
 
+/**
+ * The Grad-CAM++ terms of image 0 for the term explorer, each [K, h, w] row-major: A, the first
+ * three derivatives (g, g², g³; the exact ∂Y/∂A, ∂²Y/∂A², ∂³Y/∂A³; or the noise means D1, D2, D3) and α.
+ */
+export interface TermMaps {
+  channels: number;
+  height: number;
+  width: number;
+  A: Float64Array<ArrayBuffer>;
+  d1: Float64Array<ArrayBuffer>;
+  d2: Float64Array<ArrayBuffer>;
+  d3: Float64Array<ArrayBuffer>;
+  alpha: Float64Array<ArrayBuffer>;
+}
+
 export interface MethodOutput {
   method: WebMethod;
   /** Method label as the library reports it (e.g. 'gradcam++ (exact)'). */
@@ -140,14 +156,18 @@ export interface MethodOutput {
   flat: boolean;
   width: number;
   height: number;
-  /** The upsampled, normalized map (row-major H×W float64). */
+  /** The upsampled, normalized map (row-major H×W float64); the page draws overlays from it. */
   map: Float64Array<ArrayBuffer>;
-  overlay: Uint8ClampedArray<ArrayBuffer>;
-  heatmap: Uint8ClampedArray<ArrayBuffer>;
+  /** Tags of the settings that shaped the map, for file names (`exact-softmax`, `n25-noise0.15-seed0`). */
+  tags: string[];
   /** Per-channel terms of the trace (every CAM method; α only in the Grad-CAM++ family). */
   channels?: ChannelRow[];
   derivatives?: string;
   layer?: string;
+  /** The Grad-CAM++ family's term maps (for the term explorer). */
+  terms?: TermMaps;
+  /** The earlier method of this run whose computation this is (exact mode + gradcam++-exact): computed once. */
+  sameAs?: WebMethod;
 }
 
 /** A ranked class, as camlab's `topClasses` returns it. */
@@ -189,6 +209,13 @@ export interface MethodFailed {
   message: string;
 }
 
+/** After the methods: one line per group of methods that gave the same map, with the reason. */
+export interface Notes {
+  type: 'notes';
+  id: number;
+  lines: string[];
+}
+
 export interface RunDone {
   type: 'done';
   id: number;
@@ -201,7 +228,7 @@ export interface RunError {
   message: string;
 }
 
-export type FromWorker = Hello | Progress | Prepared | MethodDone | MethodFailed | RunDone | RunError | Described | DescribeError;
+export type FromWorker = Hello | Progress | Prepared | MethodDone | MethodFailed | Notes | RunDone | RunError | Described | DescribeError;
 
 /** What the page exposes on `window.camlab` for automated checks (see web/main.ts). */
 export interface PageState {
@@ -212,10 +239,20 @@ export interface PageState {
   run: {
     model: string;
     top: Prepared['top'] | null;
-    outputs: Array<{ method: WebMethod; reported: string; classIndex: number; flat: boolean; width: number; height: number; map: number[]; channels?: ChannelRow[] }>;
+    outputs: Array<{ method: WebMethod; reported: string; classIndex: number; flat: boolean; width: number; height: number; map: number[]; channels?: ChannelRow[]; sameAs?: WebMethod }>;
     failures: Array<{ method: WebMethod; message: string }>;
+    /** Why methods gave the same map (one line per group). */
+    notes: string[];
     totalMs: number | null;
   } | null;
+  /** How the overlays are drawn now, and how often they were redrawn from the kept maps (no new run). */
+  drawn: { colormap: RunOptions['colormap']; alpha: number; redraws: number };
+  /** The RGBA pixels of a method's overlay tile as drawn. */
+  overlayPixels: (method: WebMethod) => number[] | null;
+  /** The term explorer's channel and maps (plain arrays, [h·w] each), when one is open. */
+  terms: { method: WebMethod; channel: number; labels: string[]; maps: number[][] } | null;
+  /** How non-square pictures are fitted to the model's input. */
+  fit: FitMode;
   /** Target layers of the selected model (after the worker described it). */
   layers: { model: string; names: string[]; defaultLayer: string } | null;
   error: string | null;

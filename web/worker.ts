@@ -6,11 +6,11 @@
  * stays responsive and shows progress. Pure camlab: the same code as in Node, Deno and Bun.
  */
 import {
-  backendInfo, channelSummary, defaultLayer, explain, heatmap, inputToImage, OnnxModel, overlay, probeLayers, topClasses, zeros,
-  type MethodResult, type RgbaImage,
+  backendInfo, computationKey, defaultLayer, exactOutputOf, explain, inputToImage, OnnxModel, probeLayers, sameMaps, topClasses, withProgress, zeros,
+  type ExplainedMap, type MethodResult, type RgbaImage,
 } from '../src/index.js';
 import type { DescribeRequest, FromWorker, LayerChoice, MethodOutput, Rgba, RunRequest, ToWorker } from './protocol.js';
-import { hello, runOptions } from './worker-methods.js';
+import { hello, methodOutput, runOptions } from './worker-methods.js';
 import { getModel } from './worker-models.js';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
@@ -33,6 +33,9 @@ function toRgba(img: RgbaImage): Rgba {
 }
 
 
+/** Progress messages inside a method at most this often (ms). */
+const PROGRESS_EVERY_MS = 100;
+
 async function run(req: RunRequest): Promise<void> {
   const t0 = performance.now();
   const total = req.methods.length + 1;
@@ -42,35 +45,41 @@ async function run(req: RunRequest): Promise<void> {
   const shown = inputToImage(x, model.input);
   const input = toRgba(shown);
   post({ type: 'prepared', id: req.id, model: req.model.name, input, top: topClasses(model.module, x, model.classes), classes: [...model.classes], engine: engine() }, [input.data.buffer]);
+  const opts = runOptions(req.options);
+  // Each computation once: with exact mode on, gradcam++-exact is gradcam++'s computation.
+  const byKey = new Map<string, MethodOutput>();
+  const fresh: ExplainedMap[] = [];
   for (const [i, method] of req.methods.entries()) {
-    post({ type: 'progress', id: req.id, done: i + 1, total, label: `computing ${method}` + (method.startsWith('smooth') ? ` (${req.options.samples} noisy samples)` : '') });
+    const label = `computing ${method}` + (method.startsWith('smooth') ? ` (${req.options.samples} noisy samples)` : '');
+    post({ type: 'progress', id: req.id, done: i + 1, total, label });
+    const key = computationKey(method, opts);
+    const earlier = byKey.get(key);
+    if (earlier !== undefined) {
+      post({ type: 'method', id: req.id, output: { ...earlier, method, ms: 0, sameAs: earlier.method } });
+      continue;
+    }
     const m0 = performance.now();
+    let last = m0;
     let r: MethodResult;
     try {
-      r = explain(method, model.module, x, runOptions(req.options));
+      r = withProgress((p) => {
+        const now = performance.now();
+        if (now - last < PROGRESS_EVERY_MS) return;
+        last = now;
+        post({ type: 'progress', id: req.id, done: i + 1 + p.fraction, total, label: `${label}: ${p.task} ${(100 * p.fraction).toFixed(0)}%` });
+      }, () => explain(method, model.module, x, opts));
     } catch (e) {
       post({ type: 'method-error', id: req.id, method, message: e instanceof Error ? e.message : String(e) });
       continue;
     }
-    const ms = performance.now() - m0;
-    const [, h, w] = r.upsampled.shape as [number, number, number];
-    const map = new Float64Array(h * w);
-    map.set(r.upsampled.data.subarray(0, h * w));
-    const ov = toRgba(overlay(shown, r.upsampled, { colormap: req.options.colormap, alpha: req.options.alpha }));
-    const hm = toRgba(heatmap(r.upsampled, req.options.colormap));
-    const output: MethodOutput = {
-      method, reported: r.method, ms, classIndex: r.classes[0]!, flat: r.flat[0]!, width: w, height: h,
-      map, overlay: ov.data, heatmap: hm.data,
-    };
-    if ('layer' in r) {
-      output.layer = r.layer;
-      if (r.trace !== undefined) {
-        output.channels = channelSummary(r.trace);
-        output.derivatives = r.trace.derivatives;
-      }
-    }
-    post({ type: 'method', id: req.id, output }, [map.buffer, ov.data.buffer, hm.data.buffer]);
+    const output = methodOutput(method, r, performance.now() - m0, opts);
+    byKey.set(key, output);
+    const exactOutput = exactOutputOf(method, opts);
+    fresh.push({ name: method, result: r, ...(exactOutput === undefined ? {} : { exactOutput }) });
+    post({ type: 'method', id: req.id, output }); // copied, not transferred: a later method may reuse it
   }
+  const cam = fresh.map((f) => f.result).find((r) => 'layer' in r);
+  post({ type: 'notes', id: req.id, lines: sameMaps(model.module, cam !== undefined && 'layer' in cam ? cam.layer : null, fresh).map((g) => g.reason) });
   post({ type: 'progress', id: req.id, done: total, total, label: 'done' });
   post({ type: 'done', id: req.id, totalMs: performance.now() - t0 });
 }

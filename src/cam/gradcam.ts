@@ -1,12 +1,12 @@
 import * as K from '../tensor/index.js';
 import { isGraphModel } from '../nn/graph-model.js';
 import type { Module } from '../nn/module.js';
-import { AdaptiveAvgPool2d, Dropout, Flatten, GlobalAvgPool, Identity, Linear } from '../nn/layers.js';
 import { zeros } from '../tensor/create.js';
 import { fail } from '../tensor/errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { gradCamWeights, hiResCamTerms, layerCamTerms, weightedActivations, xGradCamWeights } from './formulas.js';
 import { layerGradients, prepare, type CamTargetOptions } from './gradients.js';
+import { gapLinearLayer } from './head.js';
 import { modulesAfter } from './split.js';
 import { finish, type CamResult, type MapOptions, type TraceOption } from './result.js';
 import { upsampleMaps, minMaxNormalize } from './postprocess.js';
@@ -115,12 +115,9 @@ function gapLinearWeight(model: Module, layer: string, channels: number): Tensor
     return w;
   }
   const after = modulesAfter(model, layer);
-  const names = after?.map((m) => m.describe()).join(' → ') ?? 'a non-sequential head';
-  const rest = (after ?? []).filter((m) => !(m instanceof Identity || m instanceof Dropout || m instanceof Flatten));
-  const pool = rest[0];
-  const isGap = pool instanceof GlobalAvgPool || (pool instanceof AdaptiveAvgPool2d && [pool.options].flat().every((v) => v === 1));
-  const fc = rest[1];
-  if (!isGap || !(fc instanceof Linear) || rest.length !== 2 || fc.inFeatures !== channels) {
+  const fc = gapLinearLayer(after, channels);
+  if (fc === null) {
+    const names = after?.map((m) => m.describe()).join(' → ') ?? 'a non-sequential head';
     fail('cam', `CAM needs global average pooling then one linear layer after '${layer}'; the model has ${names}. Use gradcam (equal to CAM on such heads) instead`);
   }
   return fc.weight;

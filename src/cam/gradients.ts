@@ -8,10 +8,12 @@ import { exp } from '../autodiff/ops/unary.js';
 import { expand } from '../autodiff/ops/reduce.js';
 import type { Module } from '../nn/module.js';
 import { zeros } from '../tensor/create.js';
+import type { FloatArray } from '../tensor/dtype.js';
 import { fail, shapeStr } from '../tensor/errors.js';
 import { IndexTensor, type Tensor } from '../tensor/tensor.js';
 import { activationLeaf, splitAt, type Split } from './split.js';
 import { resolveTarget, targetOutputs, targetsFor, totalScore, type ResolvedTarget, type Target } from './target.js';
+import { progressLoop } from './progress.js';
 
 export interface CamTargetOptions {
   /** Target layer by state-dict name (default: the last layer with a 4-D output). */
@@ -81,6 +83,7 @@ export function exactDerivatives(ctx: CamContext, opts: ExactOptions = {}): { d1
   const d2 = zeros([n, k, h, w], { dtype: ctx.split.activation.dtype });
   const d3 = zeros([n, k, h, w], { dtype: ctx.split.activation.dtype });
   const per = k * h * w;
+  const loop = progressLoop('exact diagonals', n * Math.ceil(per / batch));
   for (let img = 0; img < n; img++) {
     const split = n === 1 ? ctx.split : splitAt(ctx.model, sliceImage(ctx.input, img), ctx.layer);
     const a = split.activation;
@@ -90,24 +93,36 @@ export function exactDerivatives(ctx: CamContext, opts: ExactOptions = {}): { d1
     const y0 = y(split.head(leaf));
     if (y0.requiresGrad) d1.data.set(grad(y0, leaf, { onUnused: 'zeros' })[0]!.data, img * per);
     for (let start = 0; start < per; start += batch) {
-      const b = Math.min(batch, per - start);
-      const copies = activationLeaf(noGrad(() => expand(a, [b, k, h, w])));
-      const picks = new IndexTensor(Int32Array.from({ length: b }, (_, j) => j * per + start + j), [b]);
-      const total = y(split.head(copies));
-      if (!total.requiresGrad) continue;
-      const [g] = grad(total, copies, { createGraph: true, onUnused: 'zeros' });
-      const s2 = sum(gather(g!, picks));
-      if (!s2.requiresGrad) continue; // ∂Y/∂A does not depend on A: every higher derivative is 0
-      const [hess] = grad(s2, copies, { createGraph: true, onUnused: 'zeros' });
-      const diag2 = gather(hess!, picks);
-      d2.data.set(diag2.data, img * per + start);
-      const s3 = sum(diag2);
-      if (!s3.requiresGrad) continue;
-      const [third] = grad(s3, copies, { onUnused: 'zeros' });
-      d3.data.set(gather(third!, picks).data, img * per + start);
+      diagonalBatch(split, y, start, Math.min(batch, per - start), d2.data.subarray(img * per), d3.data.subarray(img * per));
+      loop.step();
     }
   }
+  loop.end();
   return { d1, d2, d3 };
+}
+
+/**
+ * Diagonal entries start..start+b−1 of ∂²Y/∂A² and ∂³Y/∂A³ for one image, written into d2 and d3
+ * (that image's rows): b copies of A, entry start+j read from copy j.
+ */
+function diagonalBatch(split: Split, y: (out: Tensor) => Tensor, start: number, b: number, d2: FloatArray, d3: FloatArray): void {
+  const a = split.activation;
+  const [, k, h, w] = a.shape as [number, number, number, number];
+  const per = k * h * w;
+  const copies = activationLeaf(noGrad(() => expand(a, [b, k, h, w])));
+  const picks = new IndexTensor(Int32Array.from({ length: b }, (_, j) => j * per + start + j), [b]);
+  const total = y(split.head(copies));
+  if (!total.requiresGrad) return;
+  const [g] = grad(total, copies, { createGraph: true, onUnused: 'zeros' });
+  const s2 = sum(gather(g!, picks));
+  if (!s2.requiresGrad) return; // ∂Y/∂A does not depend on A: every higher derivative is 0
+  const [hess] = grad(s2, copies, { createGraph: true, onUnused: 'zeros' });
+  const diag2 = gather(hess!, picks);
+  d2.set(diag2.data, start);
+  const s3 = sum(diag2);
+  if (!s3.requiresGrad) return;
+  const [third] = grad(s3, copies, { onUnused: 'zeros' });
+  d3.set(gather(third!, picks).data, start);
 }
 
 function sliceImage(x: Tensor, i: number): Tensor {

@@ -22,3 +22,7 @@ export * from './evaluate/index.js';
 export * from './plots.js';
 export * from './classify.js';
 export * from './rollout/index.js';
+export * from './progress.js';
+export * from './head.js';
+export * from './agreement.js';
+export * from './computation.js';

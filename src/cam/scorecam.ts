@@ -9,6 +9,7 @@ import { weightedActivations } from './formulas.js';
 import type { CamOptions } from './gradcam.js';
 import { prepare } from './gradients.js';
 import { minMaxNormalize, upsampleMaps } from './postprocess.js';
+import { progressLoop } from './progress.js';
 import { withPreset, type PresetTable } from './presets.js';
 import { finish, type CamResult } from './result.js';
 import { targetOutputs } from './target.js';
@@ -85,6 +86,7 @@ export function scoreCam(model: Module, input: Tensor, opts: ScoreCamOptions = {
   const [n, k, h, w] = a.shape as [number, number, number, number];
   const [hh, ww] = [input.shape[2]!, input.shape[3]!];
   const weights = zeros([n, k], { dtype: a.dtype });
+  const loop = progressLoop('masked inputs', n * Math.ceil(k / batch));
   const gains = zeros([n, k], { dtype: a.dtype });
   const clean = targetOutputs(ctx.split.output, ctx.targets);
   noGrad(() => {
@@ -97,12 +99,14 @@ export function scoreCam(model: Module, input: Tensor, opts: ScoreCamOptions = {
         const m = K.reshape(K.slice(masks, [[start, start + b], null, null]), [b, 1, hh, ww]);
         const out = infer(model, K.mul(xi, m)); // [b, C, H, W] masked copies
         scores.push(targetOutputs(out, Array.from({ length: b }, () => ctx.targets[img]!)));
+        loop.step();
       }
       const gain = K.sub(K.concat(scores), clean.data[img]!);
       gains.data.set(gain.data, img * k);
       weights.data.set(K.softmax(gain, 0).data, img * k);
     }
   });
+  loop.end();
   const trace = o.trace ? { A: a, d1: zeros(a.shape, { dtype: a.dtype }), weights, channelScores: gains, derivatives: `none (forward scores of masked inputs, ${o.masks ?? 'paper'} masks)` } : null;
   return finish('scorecam', ctx, weightedActivations(a, weights), weights, trace, o);
 }

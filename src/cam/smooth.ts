@@ -12,6 +12,7 @@ import { exactDerivatives, layerGradients, prepare, scoresOf, type ExactOptions 
 import { noisyInputs, type GivenNoiseOptions, type NoiseOptions } from './noise.js';
 import { forEachNoiseBatch, hookedBatchLimit, perSample, repeatTargets, type NoiseBatchOptions } from './noise-batches.js';
 import { minMaxNormalize } from './postprocess.js';
+import { progressLoop } from './progress.js';
 import { withPreset, type PresetTable } from './presets.js';
 import { finish, type CamResult } from './result.js';
 import { fixedTargets, targetsFor, totalScore, type Target } from './target.js';
@@ -51,11 +52,19 @@ export function smoothGrad(model: Module, input: Tensor, opts: SmoothGradOptions
   if (!['mean', 'squares', 'variance'].includes(variant)) fail('smoothgrad', `variant must be 'mean', 'squares' or 'variance', got '${variant}'`);
   if (input.ndim !== 4) fail('smoothgrad', `input must be a batch of images [N,C,H,W], got ${shapeStr(input.shape)}`);
   const { samples, at } = noisyInputs('smoothgrad', input, opts);
+  // The other methods refuse a non-finite input when their map turns NaN; SmoothGrad's input
+  // gradient can stay finite (a NaN pixel behind a ReLU), so it checks the input and the score.
+  const bad = input.data.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) fail('smoothgrad', `the input holds ${input.data[bad]} at index ${bad} of ${shapeStr(input.shape)}; SmoothGrad needs finite pixels`);
   const clean = infer(model, input);
   const resolved = targetsFor(opts.target ?? 'predicted', clean);
+  const { scores, probabilities } = scoresOf(clean, resolved);
+  const nonFinite = scores.findIndex((v) => !Number.isFinite(v));
+  if (nonFinite >= 0) fail('smoothgrad', `the model's score of image ${nonFinite} is ${scores[nonFinite]}; the weights or the input are not finite`);
   const fixed = fixedTargets(resolved);
   let s1 = zeros(input.shape, { dtype: input.dtype });
   let s2 = zeros(input.shape, { dtype: input.dtype });
+  const loop = progressLoop('noisy samples', samples);
   forEachNoiseBatch('smoothgrad', samples, at, opts, (x, count) => {
     const xm = requiresGrad(x);
     const out = withEval(model, () => model.call(xm));
@@ -65,13 +74,14 @@ export function smoothGrad(model: Module, input: Tensor, opts: SmoothGradOptions
     for (const g of perSample(gb, count)) {
       s1 = K.add(s1, g);
       s2 = K.add(s2, K.square(g));
+      loop.step();
     }
   });
+  loop.end();
   const mean = K.div(s1, samples);
   const saliency = variant === 'mean' ? mean : variant === 'squares' ? K.div(s2, samples) : K.sub(K.div(s2, samples), K.square(mean));
   const map = K.sum(K.abs(saliency), 1);
   const { maps, flat } = minMaxNormalize(map, 'SmoothGrad map');
-  const { scores, probabilities } = scoresOf(clean, resolved);
   return { method: `smoothgrad${variant === 'mean' ? '' : `-${variant}`}`, classes: resolved.map((t) => t.classIndex), scores, probabilities, saliency, map, upsampled: maps, flat };
 }
 
@@ -125,6 +135,7 @@ export function smoothGradCamPlusPlus(model: Module, input: Tensor, opts: Smooth
   let d3 = zeros(a.shape, { dtype: a.dtype });
   let lastG = d1;
   let lastA = a;
+  const loop = progressLoop('noisy samples', samples);
   forEachNoiseBatch('smooth gradcam++', samples, at, o, (x, count) => {
     const cm = prepare(model, x, { layer: ctx.layer, target: repeatTargets(fixed, count) });
     // The moments of every sample in the batch at once, then summed sample after sample.
@@ -140,10 +151,12 @@ export function smoothGradCamPlusPlus(model: Module, input: Tensor, opts: Smooth
       d1 = K.add(d1, g1[j]!);
       d2 = K.add(d2, g2[j]!);
       d3 = K.add(d3, g3[j]!);
+      loop.step();
     }
     lastG = g1[count - 1]!;
     lastA = perSample(cm.split.activation, count)[count - 1]!;
   }, hookedBatchLimit(model));
+  loop.end();
   d1 = K.div(d1, samples);
   d2 = K.div(d2, samples);
   d3 = K.div(d3, samples);

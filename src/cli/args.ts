@@ -43,6 +43,8 @@ export function parseArgs(command: string, argv: readonly string[], spec: ArgSpe
     if (eq >= 0) v = a.slice(eq + 1);
     else v = argv[++i];
     if (v === undefined) throw new CamlabError(command, `--${name} needs a value`);
+    // `--out --json` must not make a folder named --json: a value that starts with -- is given as --out=VALUE.
+    if (eq < 0 && v.startsWith('--')) throw new CamlabError(command, `--${name} needs a value, got the option ${v} (write --${name}=${v} if that is the value)`);
     const list = values.get(name) ?? [];
     if (list.length > 0 && !(spec.repeatable ?? []).includes(name)) throw new CamlabError(command, `--${name} given more than once`);
     list.push(v);
@@ -50,7 +52,9 @@ export function parseArgs(command: string, argv: readonly string[], spec: ArgSpe
   }
   const [lo, hi] = spec.positional ?? [0, 0];
   if (positional.length < lo || positional.length > hi) {
-    throw new CamlabError(command, lo === hi ? `expects ${lo} argument${lo === 1 ? '' : 's'}, got ${positional.length}` : `expects ${lo} to ${hi} arguments, got ${positional.length}`);
+    const n = positional.length;
+    const s = (k: number): string => (k === 1 ? '' : 's');
+    throw new CamlabError(command, lo === hi ? `expects ${lo} argument${s(lo)}, got ${n}` : n < lo ? `expects at least ${lo} argument${s(lo)}, got ${n}` : `expects at most ${hi} arguments, got ${n}`);
   }
   return { positional, values, switches };
 }

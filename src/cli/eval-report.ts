@@ -3,7 +3,6 @@
  * records only, so a single run and merged shards write the same bytes. Timings are not part of
  * them (they differ between runs): they go to timing.json and the console.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EvalRecord, EvalSummary, GroupMetrics, MethodTiming } from '../cam/evaluate/index.js';
 import { barsSvg, curvesSvg, escapeXml as esc, type BarPanel } from '../cam/plots.js';
@@ -12,6 +11,7 @@ import { inputToImage } from '../io/image.js';
 import { encodePng } from '../io/png.js';
 import type { EvalSample } from '../cam/evaluate/dataset.js';
 import { Tensor } from '../tensor/tensor.js';
+import type { OutputFolder } from './output.js';
 import { displayFactor, duration, table } from './report.js';
 
 /** What summary.json holds: the evaluation's summary and the command that reproduces it. */
@@ -55,10 +55,9 @@ export function exampleFiles(image: number, hasMask: boolean, methods: readonly 
  * Writes the example pictures of the given images: the [0, 1] pixels as a picture, the objects
  * (picture dimmed to 25% outside the instance masks) and each method's overlay.
  */
-export function writeExamplePictures(out: string, examples: ReadonlyArray<{ image: number; sample: EvalSample }>, methods: readonly string[], maps: ReadonlyMap<string, Float64Array>, shape: readonly [number, number, number]): void {
+export function writeExamplePictures(out: OutputFolder, examples: ReadonlyArray<{ image: number; sample: EvalSample }>, methods: readonly string[], maps: ReadonlyMap<string, Float64Array>, shape: readonly [number, number, number]): void {
   const [c, h, w] = shape;
   const k = displayFactor(w);
-  mkdirSync(join(out, 'examples'), { recursive: true });
   for (const { image, sample } of examples) {
     const picture = inputToImage(new Tensor(Float64Array.from(sample.x), [1, c, h, w]), { channels: c, height: h, width: w });
     const files = exampleFiles(image, sample.instances !== undefined, methods);
@@ -72,7 +71,7 @@ export function writeExamplePictures(out: string, examples: ReadonlyArray<{ imag
       pngs.push(encodePng(enlarge({ width: w, height: h, data: gt }, k)));
     }
     for (const m of methods) pngs.push(encodePng(enlarge(overlay(picture, new Tensor(maps.get(`${image}:${m}`)!, [h, w])), k)));
-    pngs.forEach((png, i) => writeFileSync(join(out, files[i]!), png));
+    pngs.forEach((png, i) => out.write(files[i]!, png));
   }
 }
 
@@ -177,17 +176,16 @@ function timingRows(s: EvalSummary, t: EvalTiming): string[][] {
 }
 
 /**
- * Writes results.csv, summary.json, timing.json, curves.svg, bars.svg and index.html to `out`
+ * Stages results.csv, summary.json, timing.json, curves.svg, bars.svg and index.html in `out`
  * (the example pictures must already be in out/examples). Everything but timing.json depends
  * on the summary and the records only.
  */
-export function writeReport(out: string, report: EvalReport, records: readonly EvalRecord[], timing: EvalTiming, page: ReportPage): string[] {
+export function writeReport(out: OutputFolder, report: EvalReport, records: readonly EvalRecord[], timing: EvalTiming, page: ReportPage): string[] {
   const s = report;
   const st = s.settings;
-  mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'results.csv'), `${csv(records, st.thresholds)}\n`);
-  writeFileSync(join(out, 'summary.json'), `${JSON.stringify(report, null, 2)}\n`);
-  writeFileSync(join(out, 'timing.json'), `${JSON.stringify({
+  out.write('results.csv', `${csv(records, st.thresholds)}\n`);
+  out.write('summary.json', `${JSON.stringify(report, null, 2)}\n`);
+  out.write('timing.json', `${JSON.stringify({
     seconds: timing.seconds, cpuSeconds: timing.cpuSeconds, sharedCpuSeconds: timing.sharedMs / 1000, images: s.images, curveImages: st.curveImages, stabilityImages: st.stabilityImages,
     perMethod: Object.fromEntries(s.methods.map((m) => {
       const t = timing.methods[m]!;
@@ -199,13 +197,13 @@ export function writeReport(out: string, report: EvalReport, records: readonly E
     })),
   }, null, 2)}\n`);
   const curveOrNaN = (c: number[]): number[] => (c.length === s.fractions.length ? c : s.fractions.map(() => NaN));
-  writeFileSync(join(out, 'curves.svg'), curvesSvg([
+  out.write('curves.svg', curvesSvg([
     { title: 'Deletion', note: 'most salient pixels removed first; lower is better', xLabel: 'fraction of pixels deleted', yLabel: 'probability of the explained class', yRange: [0, 1], series: s.methods.map((m) => ({ label: m, x: s.fractions, y: curveOrNaN(s.results[m]!.all!.meanDeletion) })) },
     { title: 'Insertion', note: 'most salient pixels inserted first; higher is better', xLabel: 'fraction of pixels inserted', yLabel: 'probability of the explained class', yRange: [0, 1], series: s.methods.map((m) => ({ label: m, x: s.fractions, y: curveOrNaN(s.results[m]!.all!.meanInsertion) })) },
   ], { title: `Mean deletion and insertion curves, ${st.curveImages} ${s.data} images (${s.model}, layer ${s.layer})` }));
-  writeFileSync(join(out, 'bars.svg'), barsSvg(barPanels(s), { title: `Per-method metrics, ${s.images} ${s.data} images (${s.model}, layer ${s.layer})` }));
-  writeFileSync(join(out, 'index.html'), html(report, records, page));
-  return ['results.csv', 'summary.json', 'timing.json', 'curves.svg', 'bars.svg', 'index.html'].map((f) => join(out, f));
+  out.write('bars.svg', barsSvg(barPanels(s), { title: `Per-method metrics, ${s.images} ${s.data} images (${s.model}, layer ${s.layer})` }));
+  out.write('index.html', html(report, records, page));
+  return ['results.csv', 'summary.json', 'timing.json', 'curves.svg', 'bars.svg', 'index.html'].map((f) => out.path(f));
 }
 
 function html(s: EvalReport, records: readonly EvalRecord[], page: ReportPage): string {

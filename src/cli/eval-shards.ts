@@ -4,11 +4,12 @@
  * ±Infinity and −0 spelled out), so merging shards gives the bytes a single run writes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EvalPart } from '../cam/evaluate/index.js';
 import { ROOT } from '../node/files.js';
 import { CamlabError } from '../tensor/errors.js';
+import type { OutputFolder } from './output.js';
 
 /** The file a shard writes into its output folder (next to its examples/ pictures). */
 export const SHARD_FILE = 'shard.json';
@@ -43,9 +44,9 @@ function decodeNumber(_key: string, v: unknown): unknown {
   return v;
 }
 
-export function writeShard(dir: string, file: ShardFile): void {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, SHARD_FILE), `${JSON.stringify(file, encodeNumber)}\n`);
+/** Stages the shard result in `out`; returns its path. */
+export function writeShard(out: OutputFolder, file: ShardFile): string {
+  return out.write(SHARD_FILE, `${JSON.stringify(file, encodeNumber)}\n`);
 }
 
 export function readShard(dir: string): ShardFile {
@@ -69,12 +70,12 @@ export function readShard(dir: string): ShardFile {
 /**
  * Runs `camlab eval ARGV --shard k/n --out DIR_k` for k = 0..n−1 as n processes at once (the
  * camlab bin of this package) and waits for all; a failing worker is an error quoting its last
- * line of stderr.
+ * line of stderr. `progress` hears how many have finished.
  */
-export async function runWorkers(argv: readonly string[], dirs: readonly string[], progress: (s: string) => void): Promise<void> {
+export async function runWorkers(argv: readonly string[], dirs: readonly string[], progress: (finished: number) => void): Promise<void> {
   const n = dirs.length;
   let finished = 0;
-  progress(`eval: ${n} workers running`);
+  progress(0);
   const children: ChildProcess[] = [];
   const done = Promise.all(dirs.map((dir, k) => new Promise<void>((resolve, reject) => {
     const child = spawn(process.execPath, [join(ROOT, 'bin', 'camlab.js'), 'eval', ...argv, '--shard', `${k}/${n}`, '--out', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -86,7 +87,7 @@ export async function runWorkers(argv: readonly string[], dirs: readonly string[
     child.on('close', (code) => {
       if (code === 0) {
         finished++;
-        progress(`eval: ${finished}/${n} workers done`);
+        progress(finished);
         resolve();
         return;
       }

@@ -3,10 +3,10 @@
  * (src/cam/evaluate): a single run, one shard of a run (--shard k/n), the merge of shard
  * results (--merge DIR...), or local worker processes that run the shards and merge (--workers N).
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  EVAL_CURVE_IMAGES, EVAL_NOISE_SAMPLES, EVAL_STABILITY_IMAGES, EVAL_STABILITY_NOISE, EVAL_STEPS,
+  EVAL_BATCH_SIZE, EVAL_CURVE_IMAGES, EVAL_NOISE_SAMPLES, EVAL_STABILITY_IMAGES, EVAL_STABILITY_NOISE, EVAL_STEPS,
   evaluateRecords, mergeParts, shardRange, summarize, type EvalDataset, type EvalPart, type EvalSettings,
 } from '../cam/evaluate/index.js';
 import type { BaselineKind } from '../cam/metrics.js';
@@ -17,7 +17,12 @@ import { loadMnist } from '../data/mnist.js';
 import type { Classifier } from '../io/classifier.js';
 import { SHAPE_CLASSES } from '../data/shapes.js';
 import { CamlabError } from '../tensor/errors.js';
-import { numberValue, parseArgs, value, type ParsedArgs } from './args.js';
+import { parseArgs, value, type ParsedArgs } from './args.js';
+import { underCommand } from './errors.js';
+import { evalSecondsLeft } from './eval-eta.js';
+import { limitedValue } from './limits.js';
+import { OutputFolder } from './output.js';
+import { Progress } from './progress.js';
 import { logTables, logTiming, writeExamplePictures, writeReport, type EvalReport, type EvalTiming } from './eval-report.js';
 import { parseShard, readShard, runWorkers, writeShard, type ShardFile } from './eval-shards.js';
 import { acceptingNames, checkMethodFlags, chosenMethods, type MethodFlag } from './method-flags.js';
@@ -119,12 +124,6 @@ function cpuMs(): number {
   return (u.user + u.system) / 1000;
 }
 
-function bar(f: number): string {
-  const w = 20;
-  const k = Math.max(0, Math.min(w, Math.round(f * w)));
-  return `[${'#'.repeat(k)}${'.'.repeat(w - k)}]`;
-}
-
 /** An evaluation as the command line describes it: data set, model, methods, settings. */
 interface EvalJob {
   data: 'shapes' | 'mnist';
@@ -132,16 +131,15 @@ interface EvalJob {
   model: Classifier;
   methods: string[];
   settings: EvalSettings;
-  out: string;
+  out: OutputFolder;
 }
 
 function parseJob(args: ParsedArgs): EvalJob {
   const data = value(args, 'data') ?? 'shapes';
   if (data !== 'shapes' && data !== 'mnist') throw new CamlabError('eval', `--data must be shapes or mnist, got '${data}'`);
   const methods = chosenMethods('eval', args, METHOD_NAMES);
-  const count = numberValue('eval', args, 'images', { integer: true, min: 1 }) ?? 500;
-  const seed = numberValue('eval', args, 'seed', { integer: true }) ?? 0;
-  if (!Number.isSafeInteger(seed)) throw new CamlabError('eval', `--seed must be a safe integer, got ${seed}`);
+  const count = limitedValue('eval', args, 'images', 'evalImages') ?? 500;
+  const seed = limitedValue('eval', args, 'seed', 'seed') ?? 0;
   const explained = value(args, 'class') ?? 'predicted';
   if (explained !== 'predicted' && explained !== 'label') throw new CamlabError('eval', `--class must be predicted or label, got '${explained}'`);
   const baseline = value(args, 'baseline');
@@ -150,18 +148,18 @@ function parseJob(args: ParsedArgs): EvalJob {
   if (space !== 'pixel' && space !== 'normalized') throw new CamlabError('eval', `--space must be pixel or normalized, got '${space}'`);
   const settings: EvalSettings = {
     explained, seed, space,
-    samples: numberValue('eval', args, 'samples', { integer: true, min: 1 }) ?? EVAL_NOISE_SAMPLES,
-    steps: numberValue('eval', args, 'steps', { integer: true, min: 1 }) ?? EVAL_STEPS,
-    stabilityNoise: numberValue('eval', args, 'stability-noise', { min: 0 }) ?? EVAL_STABILITY_NOISE,
-    curveImages: numberValue('eval', args, 'curve-images', { integer: true, min: 0 }) ?? EVAL_CURVE_IMAGES,
-    stabilityImages: numberValue('eval', args, 'stability-images', { integer: true, min: 0 }) ?? EVAL_STABILITY_IMAGES,
-    examples: numberValue('eval', args, 'examples', { integer: true, min: 0 }) ?? 6,
+    samples: limitedValue('eval', args, 'samples', 'samples') ?? EVAL_NOISE_SAMPLES,
+    steps: limitedValue('eval', args, 'steps', 'evalSteps') ?? EVAL_STEPS,
+    stabilityNoise: limitedValue('eval', args, 'stability-noise', 'stabilityNoise') ?? EVAL_STABILITY_NOISE,
+    curveImages: limitedValue('eval', args, 'curve-images', 'evalSubset') ?? EVAL_CURVE_IMAGES,
+    stabilityImages: limitedValue('eval', args, 'stability-images', 'evalSubset') ?? EVAL_STABILITY_IMAGES,
+    examples: limitedValue('eval', args, 'examples', 'examples') ?? 6,
   };
   if (baseline !== undefined) settings.baseline = baseline as BaselineKind;
   const layer = value(args, 'layer');
   if (layer !== undefined) settings.layer = layer;
   checkMethodFlags('eval', args, methods, FLAGS);
-  const model = modelFromArgs('eval', args, data === 'shapes' ? 'shapes-cnn' : 'mnist-cnn');
+  const model = underCommand('eval', () => modelFromArgs('eval', args, data === 'shapes' ? 'shapes-cnn' : 'mnist-cnn'));
   let dataset: EvalDataset;
   if (data === 'shapes') {
     dataset = shapesEvalSet(count);
@@ -177,7 +175,9 @@ function parseJob(args: ParsedArgs): EvalJob {
   }
   checkClasses(model, data);
   if (settings.steps! > h * w) throw new CamlabError('eval', `--steps ${settings.steps} is more than the ${h * w} pixels of an image`);
-  return { data, dataset, model, methods: methods.map((m) => m.name), settings, out: value(args, 'out') ?? join('out', `eval-${data}`) };
+  const out = new OutputFolder('eval', value(args, 'out') ?? join('out', `eval-${data}`));
+  out.check();
+  return { data, dataset, model, methods: methods.map((m) => m.name), settings, out };
 }
 
 /** The classes of each data set, in label order. */
@@ -203,11 +203,10 @@ function checkClasses(model: Classifier, data: 'shapes' | 'mnist'): void {
 }
 
 /** Copies the example pictures a shard wrote into the merged report's examples/. */
-function copyExamples(from: string, out: string): void {
+function copyExamples(from: string, out: OutputFolder): void {
   const dir = join(from, 'examples');
   if (!existsSync(dir)) return;
-  mkdirSync(join(out, 'examples'), { recursive: true });
-  for (const f of readdirSync(dir)) copyFileSync(join(dir, f), join(out, 'examples', f));
+  for (const f of readdirSync(dir)) out.write(join('examples', f), new Uint8Array(readFileSync(join(dir, f))));
 }
 
 /** Merges shard results (one folder each) into the report a single run writes; returns what summary.json holds. */
@@ -225,7 +224,8 @@ function mergeShards(dirs: readonly string[], outArg: string | undefined, log: (
     if (e instanceof CamlabError) throw new CamlabError('eval', `--merge: ${e.message}`);
     throw e;
   }
-  const out = outArg ?? join('out', `eval-${merged.context.data}`);
+  const out = new OutputFolder('eval', outArg ?? join('out', `eval-${merged.context.data}`));
+  out.check();
   for (const d of dirs) copyExamples(d, out);
   const report: EvalReport = { command: first.command, ...summarize(merged.context, merged.records) };
   const timing: EvalTiming = {
@@ -234,7 +234,7 @@ function mergeShards(dirs: readonly string[], outArg: string | undefined, log: (
   };
   logTables(report, log);
   logTiming(report, timing, log);
-  const written = writeReport(out, report, merged.records, timing, { classes: first.classes, examples: merged.context.examples });
+  const written = commitOrAbort(out, () => writeReport(out, report, merged.records, timing, { classes: first.classes, examples: merged.context.examples }));
   log('');
   log(`merged ${files.length} shard results (${merged.context.images} images); wrote ${written.join(', ')}`);
   return report;
@@ -245,7 +245,7 @@ function mergeShards(dirs: readonly string[], outArg: string | undefined, log: (
  * shard results, and writes the report. Returns what summary.json holds (for a shard: the
  * summary of its images alone).
  */
-export function evalCommand(argv: readonly string[], log: (s: string) => void, progress: (s: string) => void = () => {}): EvalReport {
+export function evalCommand(argv: readonly string[], log: (s: string) => void, progress: Progress = new Progress(null)): EvalReport {
   const args = parseArgs('eval', argv, ARG_SPEC);
   const started = { wall: performance.now(), cpu: cpuMs() };
   if (args.switches.has('merge')) {
@@ -262,16 +262,18 @@ export function evalCommand(argv: readonly string[], log: (s: string) => void, p
   const command = recordedCommand(argv);
   const total = ((range?.[1] ?? job.dataset.size) - (range?.[0] ?? 0));
   const t0 = performance.now();
+  const task = progress.task(`eval ${job.data}`);
+  const settings = job.settings;
+  const plan = {
+    methods: job.methods, range: range ?? [0, job.dataset.size] as const, batchSize: EVAL_BATCH_SIZE,
+    curveImages: settings.curveImages ?? EVAL_CURVE_IMAGES, stabilityImages: settings.stabilityImages ?? EVAL_STABILITY_IMAGES,
+  };
   const result = evaluateRecords({ module: job.model.module, spec: { name: job.model.name, input: job.model.input } }, job.dataset, job.methods, job.settings, {
     ...(range === undefined ? {} : { range }),
     clock: cpuMs,
-    onProgress: (p) => {
-      const imagesDone = p.done / job.methods.length;
-      const s = (performance.now() - t0) / 1000;
-      const eta = p.done === 0 ? '?' : duration((s / p.done) * (p.total - p.done));
-      progress(`eval ${job.data}: ${bar(p.done / Math.max(1, p.total))} ${imagesDone.toFixed(0)}/${total} images, ${(imagesDone / Math.max(s, 1e-9)).toFixed(2)} img/s, time left ${eta} (${p.method})`);
-    },
+    onProgress: (p) => task.update(p.done / Math.max(1, p.total), `${(p.done / job.methods.length).toFixed(0)}/${total} images (${p.method})`, evalSecondsLeft(plan, p)),
   });
+  task.end();
   const ctx = result.context;
   if (slice === null) {
     log(`camlab eval: ${ctx.images} held-out ${job.data} images, model ${ctx.model}, layer ${job.model.layerLabel(ctx.layer)}, methods ${ctx.methods.join(', ')}`);
@@ -282,20 +284,20 @@ export function evalCommand(argv: readonly string[], log: (s: string) => void, p
   log(`explaining the ${st.explained === 'predicted' ? 'PREDICTED class of each image (--class label for the ground truth)' : 'ground-truth class of each image'}; ` +
     `masking in ${st.space} space; deletion/insertion: ${st.steps} steps, baselines ${st.baseline.deletion}/${st.baseline.insertion}, on ${st.curveImages} images; smooth methods: ${st.samples} samples; ` +
     `stability: σ = ${st.stabilityNoise} on ${st.stabilityImages} images; seed ${st.seed}`);
-  progress(`eval ${job.data}: ${bar(1)} ${total}/${total} images in ${duration((performance.now() - t0) / 1000)}`);
+  log(`${total} images in ${duration((performance.now() - t0) / 1000)}`);
   const examples = Array.from({ length: Math.max(0, Math.min(ctx.examples, result.range[1]) - result.range[0]) }, (_, i) => result.range[0] + i)
     .map((image) => ({ image, sample: job.dataset.get(image) }));
   writeExamplePictures(job.out, examples, ctx.methods, result.maps, ctx.shape);
   if (slice !== null) {
-    writeShard(job.out, { format: 'camlab-eval-shard', version: 1, command, shard: slice, classes: [...job.model.classes], part: result });
-    log(`wrote ${join(job.out, 'shard.json')} (${result.records.length} records) and ${examples.length} example pictures; merge with camlab eval --merge DIR...`);
+    const [shardFile] = commitOrAbort(job.out, () => [writeShard(job.out, { format: 'camlab-eval-shard', version: 1, command, shard: slice, classes: [...job.model.classes], part: result })]);
+    log(`wrote ${shardFile} (${result.records.length} records) and ${examples.length} example pictures; merge with camlab eval --merge DIR...`);
     return { command, ...summarize(ctx, result.records) };
   }
   const report: EvalReport = { command, ...summarize(ctx, result.records) };
   const timing: EvalTiming = { seconds: (performance.now() - started.wall) / 1000, cpuSeconds: (cpuMs() - started.cpu) / 1000, sharedMs: result.timing.shared, methods: result.timing.methods };
   logTables(report, log);
   logTiming(report, timing, log);
-  const written = writeReport(job.out, report, result.records, timing, { classes: job.model.classes, examples: ctx.examples });
+  const written = commitOrAbort(job.out, () => writeReport(job.out, report, result.records, timing, { classes: job.model.classes, examples: ctx.examples }));
   log('');
   log(`wrote ${written.join(', ')}`);
   return report;
@@ -305,17 +307,34 @@ export function evalCommand(argv: readonly string[], log: (s: string) => void, p
  * `camlab eval ... --workers N`: runs shards 0..N−1 as N processes of this camlab (each
  * `--shard k/N` into out/.shards/k), then merges them into out as one run would write it.
  */
-export async function evalWorkers(argv: readonly string[], log: (s: string) => void, progress: (s: string) => void = () => {}): Promise<EvalReport> {
+export async function evalWorkers(argv: readonly string[], log: (s: string) => void, progress: Progress = new Progress(null)): Promise<EvalReport> {
   const args = parseArgs('eval', argv, ARG_SPEC);
-  const n = numberValue('eval', args, 'workers', { integer: true, min: 1 })!;
+  const n = limitedValue('eval', args, 'workers', 'workers')!;
   if (args.values.has('shard') || args.switches.has('merge')) throw new CamlabError('eval', '--workers runs every shard itself: drop --shard and --merge');
   const job = parseJob(args); // checks every argument before any process starts
   const started = { wall: performance.now(), cpu: cpuMs() };
   const childArgv = withoutRunFlags(argv);
-  const dirs = Array.from({ length: n }, (_, k) => join(job.out, '.shards', String(k)));
-  rmSync(join(job.out, '.shards'), { recursive: true, force: true });
-  await runWorkers(childArgv, dirs, progress);
-  const report = mergeShards(dirs, job.out, log, started);
-  rmSync(join(job.out, '.shards'), { recursive: true, force: true });
-  return report;
+  const shards = job.out.path('.shards');
+  const dirs = Array.from({ length: n }, (_, k) => join(shards, String(k)));
+  rmSync(shards, { recursive: true, force: true });
+  const task = progress.task(`eval ${job.data} in ${n} workers`);
+  try {
+    await runWorkers(childArgv, dirs, (done) => task.update(done / n, `${done}/${n} workers done`));
+    task.end();
+    return mergeShards(dirs, job.out.dir, log, started);
+  } finally {
+    rmSync(shards, { recursive: true, force: true });
+  }
+}
+
+/** Runs `stage` (which writes into `out`) and commits its files, or removes them all when it fails. */
+function commitOrAbort<T>(out: OutputFolder, stage: () => T): T {
+  try {
+    const r = stage();
+    out.commit();
+    return r;
+  } catch (e) {
+    out.abort();
+    throw e;
+  }
 }

@@ -1,19 +1,27 @@
-import { basename, extname, join } from 'node:path';
 import { DEFAULT_EXACT_BATCH } from '../cam/gradients.js';
-import { explain, type ExplainOptions } from '../cam/methods.js';
+import type { ExplainOptions, RegisteredMethod } from '../cam/methods.js';
 import { DEFAULT_NOISE_LEVEL, DEFAULT_NOISE_SAMPLES } from '../cam/noise.js';
-import { channelSummary, type CamTrace } from '../cam/result.js';
 import { COLORMAPS, type ColormapName } from '../cam/render.js';
 import type { Target } from '../cam/target.js';
-import { inputToImage } from '../io/image.js';
 import { topClasses } from '../cam/classify.js';
-import { CamlabError } from '../tensor/errors.js';
-import type { Tensor } from '../tensor/tensor.js';
-import { numberValue, parseArgs, value, type ParsedArgs } from './args.js';
+import { DEFAULT_MAX_PIXELS } from '../io/image-limits.js';
+import { inputToImage } from '../io/image.js';
+import type { Classifier } from '../io/classifier.js';
+import type { RgbaImage } from '../io/rgba.js';
 import { readImage } from '../node/files.js';
-import { acceptingNames, checkMethodFlags, chosenMethods, methodList, presetList, type MethodFlag } from './method-flags.js';
-import { fmt, table, writeGrid, writeMapImages, type AnyResult } from './report.js';
+import { CamlabError } from '../tensor/errors.js';
+import { parseArgs, value, type ParsedArgs } from './args.js';
+import { CommandError, detail, underCommand } from './errors.js';
+import { jsonReport, textReport, type PictureReport } from './explain-report.js';
+import { classFileName, gridFileName, layerFileName, mapFileName } from './file-names.js';
+import { inputPictures, type InputPicture } from './inputs.js';
+import { LIMITS, limitedValue, range } from './limits.js';
+import { acceptingNames, checkMethodFlags, chosenMethods, methodList, partialFlagNotes, presetList, type MethodFlag } from './method-flags.js';
 import { MODEL_FLAGS, modelFromArgs, modelHelp } from './model-flags.js';
+import { OutputFolder } from './output.js';
+import { gridImage, mapImages, type MapStyle } from './report.js';
+import type { CommandIo } from './run.js';
+import { runMethods, sameMapNotes } from './run-methods.js';
 
 /** Flags of `explain` that set a method option (each must apply to a chosen method). */
 const FLAGS: readonly MethodFlag[] = [
@@ -29,10 +37,12 @@ const FLAGS: readonly MethodFlag[] = [
   { flag: 'eigen-smooth', option: 'eigenSmooth' },
 ];
 
-export const EXPLAIN_HELP = `camlab explain IMAGE [options]
+export const EXPLAIN_HELP = `camlab explain PICTURE|FOLDER... [options]
 
-Explains a model's decision on one picture, PNG or JPEG (any size, bit depth, grey or colour,
-with or without alpha; it is converted to the model's input as described in the README).
+Explains a model's decision (a bundled model, a spec or an ONNX model) on PNG and JPEG pictures:
+files, and the .png/.jpg/.jpeg files of folders (any size, bit depth, grey or colour, with or
+without alpha; converted to the model's input as described in the README). A picture that cannot
+be read is reported and the others go on.
 
 ${modelHelp('bundled model shapes-cnn (default) or mnist-cnn')}
   --method M               repeatable (default gradcam++); one of
@@ -41,72 +51,126 @@ ${methodList('                             ')}
   --layer L                target layer: a state-dict name, or for ONNX a module path (layer4.1,
                            features.7) or tensor name (default: the last 4-D map before pooling);
                            repeat it for the mean of several layers' normalized maps
-  --samples N --noise S --seed K   noise of ${acceptingNames('samples')} (default ${DEFAULT_NOISE_SAMPLES}, ${DEFAULT_NOISE_LEVEL}, 0)
+  --samples N --noise S --seed K   noise of ${acceptingNames('samples')} (default ${DEFAULT_NOISE_SAMPLES}, ${DEFAULT_NOISE_LEVEL}, 0;
+                           N ${range('samples')}, S ${range('noise')})
   --exact                  exact higher-order derivatives (${acceptingNames('exact')})
   --output exp|softmax|raw the Y whose derivatives --exact uses (default exp; implies --exact)
-  --batch-size N           diagonal entries per batched pass of --exact (default ${DEFAULT_EXACT_BATCH}; implies --exact)
+  --batch-size N           diagonal entries per batched pass of --exact (default ${DEFAULT_EXACT_BATCH}, ${range('exactBatch')}; implies --exact)
   --preset P               a known implementation's variant:
 ${presetList('                             ')}
   --aug-smooth             mean over the flipped input and the input ×0.9, ×1, ×1.1 (pytorch-grad-cam's aug_smooth)
   --eigen-smooth           the map is the first principal component of the w_k A_k (${acceptingNames('eigenSmooth')})
   --colormap C             ${COLORMAPS.join(', ')} (default jet)
-  --out DIR                where PNGs go (default out)
-  --json                   print maps, weights and terms as JSON instead of text
+  --alpha A                overlay opacity of the heatmap, ${range('alpha')} (default 0.5)
+  --out DIR                where PNGs go (default out); names say what each map is:
+                           PICTURE_METHOD[-SETTINGS]_CLASS_LAYER_overlay.png (README: File names)
+  --no-images              write no PNGs: only the report (with --json: maps as numbers)
+  --max-pixels N           largest picture read, width x height (default ${DEFAULT_MAX_PIXELS}, ${range('maxPixels')})
+  --json                   print one JSON object per picture (maps, weights, terms) instead of text
   --trace                  print a per-channel table of the terms
 
-An option that none of the chosen methods takes is an error (e.g. --preset with only gradcam).`;
+An option that none of the chosen methods takes is an error (e.g. --preset with only gradcam);
+one that only some take is noted. Methods that give the same map are noted, with the reason.`;
 
-export function explainCommand(argv: readonly string[], log: (s: string) => void): void {
+/** Everything explain needs besides the pictures, checked before any of them is read. */
+interface ExplainJob {
+  methods: RegisteredMethod[];
+  model: Classifier;
+  options: ExplainOptions;
+  style: MapStyle;
+  maxPixels: number;
+  out: OutputFolder | null;
+  json: boolean;
+  trace: boolean;
+  notes: string[];
+}
+
+function parseJob(args: ParsedArgs): ExplainJob {
+  const methods = chosenMethods('explain', args, ['gradcam++']);
+  const colormap = (value(args, 'colormap') ?? 'jet') as ColormapName;
+  if (!COLORMAPS.includes(colormap)) throw new CamlabError('explain', `unknown colormap '${colormap}'; known: ${COLORMAPS.join(', ')}`);
+  const alpha = limitedValue('explain', args, 'alpha', 'alpha') ?? 0.5;
+  const maxPixels = limitedValue('explain', args, 'max-pixels', 'maxPixels') ?? DEFAULT_MAX_PIXELS;
+  const noImages = args.switches.has('no-images');
+  if (noImages) {
+    const writing = ['out', 'colormap', 'alpha'].filter((f) => args.values.has(f));
+    if (writing.length > 0) throw new CamlabError('explain', `--${writing[0]} does not apply with --no-images (no PNG is written)`);
+  }
+  checkMethodFlags('explain', args, methods, FLAGS);
+  const model = underCommand('explain', () => modelFromArgs('explain', args, 'shapes-cnn'));
+  const options = explainOptions(args, model.classes);
+  for (const layer of args.values.get('layer') ?? []) underCommand('explain', () => model.module.get(layer));
+  const out = noImages ? null : new OutputFolder('explain', value(args, 'out') ?? 'out');
+  out?.check();
+  return {
+    methods, model, options, style: { colormap, alpha }, maxPixels, out,
+    json: args.switches.has('json'), trace: args.switches.has('trace'), notes: partialFlagNotes(args, methods, FLAGS),
+  };
+}
+
+export function explainCommand(argv: readonly string[], io: CommandIo): number {
   const args = parseArgs('explain', argv, {
-    values: [...MODEL_FLAGS, 'class', 'samples', 'noise', 'seed', 'output', 'out', 'colormap', 'preset', 'batch-size'],
+    values: [...MODEL_FLAGS, 'class', 'samples', 'noise', 'seed', 'output', 'out', 'colormap', 'alpha', 'preset', 'batch-size', 'max-pixels'],
     repeatable: ['method', 'layer'],
-    switches: ['exact', 'json', 'trace', 'aug-smooth', 'eigen-smooth'],
-    positional: [1, 1],
+    switches: ['exact', 'json', 'trace', 'no-images', 'aug-smooth', 'eigen-smooth'],
+    positional: [1, LIMITS.inputs.max],
   });
-  const imagePath = args.positional[0]!;
-  const chosen = chosenMethods('explain', args, ['gradcam++']);
-  const methods = chosen.map((m) => m.name);
-  const cmap = (value(args, 'colormap') ?? 'jet') as ColormapName;
-  if (!COLORMAPS.includes(cmap)) throw new CamlabError('explain', `unknown colormap '${cmap}'; known: ${COLORMAPS.join(', ')}`);
-  const model = modelFromArgs('explain', args, 'shapes-cnn');
-  const x = model.toInput(readImage(imagePath));
-  const opts = explainOptions(args, model.classes);
-  checkMethodFlags('explain', args, chosen, FLAGS);
-  const top = topClasses(model.module, x, model.classes, 3);
-  const stem = basename(imagePath, extname(imagePath));
-  const outDir = value(args, 'out') ?? 'out';
-  const shown = inputToImage(x, model.input);
-  const runs: Array<{ method: string; result: AnyResult; ms: number; files: string[] }> = [];
-  const overlays = [];
-  for (const m of methods) {
-    const t0 = performance.now();
-    const result = explain(m, model.module, x, opts);
-    const ms = performance.now() - t0;
-    const files = writeMapImages(outDir, `${stem}-${m}`, result, shown, cmap);
-    overlays.push(files.overlay);
-    runs.push({ method: m, result, ms, files: [files.heatmapFile, files.overlayFile] });
+  const job = parseJob(args);
+  const pictures = inputPictures('explain', args.positional);
+  let failures = 0;
+  for (const p of pictures) {
+    try {
+      const report = explainPicture(job, p, io);
+      if (job.json) io.log(JSON.stringify(jsonReport(report)));
+      else for (const line of textReport(report, job.trace)) io.log(line);
+    } catch (e) {
+      if (!(e instanceof CamlabError) || pictures.length === 1) throw e;
+      // Several pictures: report this one (its outputs were not written) and go on.
+      failures++;
+      io.warn(`${e instanceof CommandError ? e.message : `explain: ${detail(e)}`} (skipped)`);
+    }
   }
-  let gridFile: string | null = null;
-  if (runs.length > 1) {
-    gridFile = join(outDir, `${stem}-grid.png`);
-    writeGrid(gridFile, shown, overlays, runs.map((r) => r.method));
+  if (failures > 0) io.warn(`explain: ${failures} of ${pictures.length} pictures could not be explained`);
+  return failures > 0 ? 2 : 0;
+}
+
+/** Explains one picture with every method; its files are staged and committed together, or not at all. */
+function explainPicture(job: ExplainJob, p: InputPicture, io: CommandIo): PictureReport {
+  const { module, classes } = job.model;
+  const picture = underCommand('explain', () => readImage(p.path, { maxPixels: job.maxPixels }));
+  const x = job.model.toInput(picture);
+  const top = topClasses(module, x, classes, 3);
+  const task = io.progress.task(`explain ${p.path}`);
+  const runs = runMethods('explain', module, x, job.methods, job.options, task);
+  task.end();
+  const shown: RgbaImage = inputToImage(x, job.model.input);
+  const out = job.out;
+  const files = new Map<string, string[]>();
+  let grid: string | null = null;
+  try {
+    const overlays: RgbaImage[] = [];
+    for (const r of runs) {
+      if (r.sameAs !== null || out === null) continue;
+      const name = { image: p.stem, method: r.method, tags: r.tags, className: classFileName(classes, r.result.classes[0]!), layer: 'layer' in r.result ? layerFileName(module, r.result.layer) : 'input' };
+      const pngs = mapImages(r.result, shown, job.style);
+      files.set(r.method, [out.write(mapFileName(name, 'heatmap'), pngs.heatmap), out.write(mapFileName(name, 'overlay'), pngs.overlay)]);
+      overlays.push(pngs.overlayPicture);
+    }
+    const fresh = runs.filter((r) => r.sameAs === null);
+    if (out !== null && fresh.length > 1) {
+      const layer = fresh.map((r) => r.result).find((r) => 'layer' in r);
+      const name = gridFileName(p.stem, fresh, classFileName(classes, fresh[0]!.result.classes[0]!), layer !== undefined && 'layer' in layer ? layerFileName(module, layer.layer) : 'input');
+      grid = out.write(name, gridImage(shown, overlays, fresh.map((r) => r.method)));
+    }
+    out?.commit();
+  } catch (e) {
+    out?.abort();
+    throw e;
   }
-  if (args.switches.has('json')) {
-    log(JSON.stringify(jsonReport(imagePath, model.name, model.classes, top, runs, gridFile)));
-    return;
-  }
-  log(`${imagePath} → ${model.name} (input ${x.shape.slice(1).join('x')})`);
-  log(`preprocessing: ${model.recipe}`);
-  log(`top classes: ${top.map((t) => `${t.name} ${(100 * t.probability).toFixed(1)}%`).join(', ')}`);
-  for (const r of runs) {
-    const c = r.result.classes[0]!;
-    const cls = c >= 0 ? `${model.classes[c] ?? c} (class ${c})` : 'custom target';
-    const layer = 'layer' in r.result ? ` at layer ${model.layerLabel(r.result.layer)}` : '';
-    log(`${r.method}: explains ${cls}${layer}, ${r.ms.toFixed(0)} ms${r.result.flat[0] ? ' — the map is flat (all zero): nothing in this layer supports the class' : ''}`);
-    log(`  ${r.files.join('\n  ')}`);
-    if (args.switches.has('trace') && 'trace' in r.result && r.result.trace !== undefined) log(traceTable(r.result.trace));
-  }
-  if (gridFile !== null) log(`comparison grid: ${gridFile}`);
+  return {
+    image: p.path, model: job.model, inputShape: x.shape.slice(1), top, grid, same: sameMapNotes(module, runs), notes: job.notes,
+    runs: runs.map((r) => ({ ...r, files: files.get(r.sameAs ?? r.method) ?? [] })),
+  };
 }
 
 function explainOptions(args: ParsedArgs, classes: readonly string[]): ExplainOptions {
@@ -123,15 +187,15 @@ function explainOptions(args: ParsedArgs, classes: readonly string[]): ExplainOp
   if (layers.length > 0) o.layer = layers.length === 1 ? layers[0]! : layers;
   if (args.switches.has('aug-smooth')) o.augSmooth = true;
   if (args.switches.has('eigen-smooth')) o.eigenSmooth = true;
-  const samples = numberValue('explain', args, 'samples', { integer: true, min: 1 });
+  const samples = limitedValue('explain', args, 'samples', 'samples');
   if (samples !== undefined) o.samples = samples;
-  const noise = numberValue('explain', args, 'noise', { min: 0 });
+  const noise = limitedValue('explain', args, 'noise', 'noise');
   if (noise !== undefined) o.noise = noise;
-  const seed = numberValue('explain', args, 'seed', { integer: true });
+  const seed = limitedValue('explain', args, 'seed', 'seed');
   if (seed !== undefined) o.seed = seed;
   const output = value(args, 'output');
   if (output !== undefined && !['exp', 'softmax', 'raw'].includes(output)) throw new CamlabError('explain', `--output must be exp, softmax or raw, got '${output}'`);
-  const batch = numberValue('explain', args, 'batch-size', { integer: true, min: 1 });
+  const batch = limitedValue('explain', args, 'batch-size', 'exactBatch');
   if (args.switches.has('exact') || output !== undefined || batch !== undefined) {
     o.exact = {};
     if (output !== undefined) o.exact.output = output as 'exp' | 'softmax' | 'raw';
@@ -140,59 +204,4 @@ function explainOptions(args: ParsedArgs, classes: readonly string[]): ExplainOp
   const preset = value(args, 'preset');
   if (preset !== undefined) o.preset = preset;
   return o;
-}
-
-/** Per-channel terms of image 0 ({@link channelSummary}): Σ A, mean g, α range and weight, sorted by weight. */
-function traceTable(t: CamTrace): string {
-  const rows = channelSummary(t).sort((a, b) => (b.weight ?? -Infinity) - (a.weight ?? -Infinity));
-  const cells = rows.map((r) => [String(r.channel), fmt(r.sumA), fmt(r.meanGrad), r.alpha === null ? '-' : `${fmt(r.alpha.min)}..${fmt(r.alpha.max)}`, r.weight === null ? '-' : fmt(r.weight)]);
-  return table(['channel', 'sum A', 'mean g', 'alpha range', 'weight'], cells) + `\n  (derivatives: ${t.derivatives})`;
-}
-
-function nested(t: Tensor, index: number): number[][] {
-  const [, h, w] = t.shape as [number, number, number];
-  return Array.from({ length: h }, (_, y) => Array.from(t.data.subarray(index * h * w + y * w, index * h * w + (y + 1) * w)));
-}
-
-function jsonReport(
-  image: string, model: string, classes: readonly string[],
-  top: ReturnType<typeof topClasses>, runs: ReadonlyArray<{ method: string; result: AnyResult; ms: number; files: string[] }>,
-  gridFile: string | null,
-): unknown {
-  return {
-    image,
-    model,
-    top,
-    grid: gridFile,
-    methods: runs.map(({ method, result, ms, files }) => {
-      const c = result.classes[0]!;
-      const entry: Record<string, unknown> = {
-        method,
-        class: c,
-        className: c >= 0 ? classes[c] : null,
-        score: result.scores[0],
-        probability: result.probabilities[0],
-        flat: result.flat[0],
-        ms: Math.round(ms),
-        files,
-        map: nested(result.map, 0),
-        upsampled: nested(result.upsampled, 0),
-      };
-      if ('layer' in result) {
-        entry.layer = result.layer;
-        entry.weights = result.weights === null ? null : Array.from(result.weights.data.subarray(0, result.weights.shape[1]!));
-        const t = result.trace;
-        if (t !== undefined) {
-          const terms: Record<string, unknown> = { derivatives: t.derivatives, A: t.A.toArray(), d1: t.d1.toArray() };
-          if (t.d2) terms.d2 = t.d2.toArray();
-          if (t.d3) terms.d3 = t.d3.toArray();
-          if (t.sumA) terms.sumA = t.sumA.toArray();
-          if (t.alpha) terms.alpha = t.alpha.toArray();
-          terms.rawMap = t.rawMap.toArray();
-          entry.terms = terms;
-        }
-      }
-      return entry;
-    }),
-  };
 }

@@ -5,6 +5,7 @@ import { parseArgs } from './args.js';
 import { onnxInfo } from './info-onnx.js';
 import { MODEL_FLAGS, modelFromArgs, modelHelp } from './model-flags.js';
 import { table } from './report.js';
+import type { CommandIo } from './run.js';
 
 export const INFO_HELP = `camlab info [--model M] [options]
 
@@ -15,7 +16,7 @@ preprocessing and classes camlab will use.
 
 ${modelHelp('bundled model shapes-cnn (default) or mnist-cnn')}`;
 
-export function infoCommand(argv: readonly string[], log: (s: string) => void): void {
+export function infoCommand(argv: readonly string[], { log }: CommandIo): void {
   const args = parseArgs('info', argv, { values: [...MODEL_FLAGS], positional: [0, 0] });
   const model = modelFromArgs('info', args, 'shapes-cnn');
   const { module, input } = model;

@@ -60,3 +60,20 @@ export function methodList(indent: string): string {
 export function presetList(indent: string): string {
   return methodsAccepting('preset').map((m) => `${indent}${m.name}: ${m.presets.join(', ')}`).join('\n');
 }
+
+/**
+ * Notes on method flags that some chosen methods take and others do not (the others run
+ * without them): `--exact applies to gradcam++ only; layercam does not take it`.
+ */
+export function partialFlagNotes(args: ParsedArgs, methods: readonly RegisteredMethod[], flags: readonly MethodFlag[]): string[] {
+  const given = flags.filter(({ flag }) => args.values.has(flag) || args.switches.has(flag));
+  const options = [...new Set(given.map((f) => f.option))];
+  return options.flatMap((option) => {
+    const names = given.filter((f) => f.option === option).map((f) => `--${f.flag}`);
+    const takers = methods.filter((m) => m.accepts.includes(option)).map((m) => m.name);
+    const others = methods.filter((m) => !m.accepts.includes(option)).map((m) => m.name);
+    if (takers.length === 0 || others.length === 0) return [];
+    const them = names.length === 1 ? 'it' : 'them';
+    return [`${names.join(', ')} ${names.length === 1 ? 'applies' : 'apply'} to ${takers.join(', ')} only; ${others.join(', ')} ${others.length === 1 ? 'does' : 'do'} not take ${them}`];
+  });
+}

@@ -1,5 +1,3 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { CamResult } from '../cam/result.js';
 import type { SaliencyResult } from '../cam/smooth.js';
 import { enlarge, grid, heatmap, overlay, type ColormapName } from '../cam/render.js';
@@ -14,25 +12,28 @@ export function displayFactor(size: number): number {
   return Math.max(1, Math.ceil(256 / size));
 }
 
-/** Heatmap and overlay PNGs of image 0 of a result, enlarged crisply; returns the overlay for grids. */
-export function writeMapImages(dir: string, stem: string, result: AnyResult, picture: RgbaImage, cmap: ColormapName): { heatmapFile: string; overlayFile: string; overlay: RgbaImage } {
-  mkdirSync(dir, { recursive: true });
+/** How overlays are drawn: colour map and opacity of the heatmap (`--colormap`, `--alpha`). */
+export interface MapStyle {
+  colormap: ColormapName;
+  alpha: number;
+}
+
+/**
+ * Heatmap and overlay PNGs of image 0 of a result, enlarged crisply for viewing; the overlay
+ * picture is returned too, for grids.
+ */
+export function mapImages(result: AnyResult, picture: RgbaImage, style: MapStyle): { heatmap: Uint8Array; overlay: Uint8Array; overlayPicture: RgbaImage } {
   const map = reshape(slice(result.upsampled, [[0, 1], null, null]), [result.upsampled.shape[1]!, result.upsampled.shape[2]!]);
   const k = displayFactor(picture.width);
-  const heat = enlarge(heatmap(map, cmap), k);
-  const over = enlarge(overlay(picture, map, { colormap: cmap }), k);
-  const heatmapFile = join(dir, `${stem}-heatmap.png`);
-  const overlayFile = join(dir, `${stem}-overlay.png`);
-  writeFileSync(heatmapFile, encodePng(heat));
-  writeFileSync(overlayFile, encodePng(over));
-  return { heatmapFile, overlayFile, overlay: over };
+  const over = enlarge(overlay(picture, map, { colormap: style.colormap, alpha: style.alpha }), k);
+  return { heatmap: encodePng(enlarge(heatmap(map, style.colormap), k)), overlay: encodePng(over), overlayPicture: over };
 }
 
 /** The input picture and the overlays side by side in one PNG, each labelled. */
-export function writeGrid(file: string, picture: RgbaImage, overlays: readonly RgbaImage[], labels: readonly string[]): void {
+export function gridImage(picture: RgbaImage, overlays: readonly RgbaImage[], labels: readonly string[]): Uint8Array {
   const k = displayFactor(picture.width);
   const tiles = [enlarge(picture, k), ...overlays];
-  writeFileSync(file, encodePng(grid(tiles, Math.min(tiles.length, 5), { labels: ['input', ...labels] })));
+  return encodePng(grid(tiles, Math.min(tiles.length, 5), { labels: ['input', ...labels] }));
 }
 
 

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { shapesHeldOutSet, shapesTrainSet, digitSet } from '../data/datasets.js';
 import { loadMnist } from '../data/mnist.js';
@@ -10,25 +10,33 @@ import type { Module } from '../nn/module.js';
 import { ARCHITECTURES } from '../nn/zoo.js';
 import { Rng } from '../tensor/rng.js';
 import { CamlabError } from '../tensor/errors.js';
-import { numberValue, parseArgs, value } from './args.js';
+import { parseArgs, value } from './args.js';
 import { readJson } from '../node/files.js';
+import { underCommand } from './errors.js';
+import { limitedValue, range } from './limits.js';
+import { OutputFolder } from './output.js';
+import type { ProgressTask } from './progress.js';
 import { duration } from './report.js';
+import type { CommandIo } from './run.js';
 
 export const TRAIN_HELP = `camlab train --data shapes|mnist [options]
 
 Trains a classifier and writes spec.json, model.safetensors and metrics.json to --out.
-Same seed, same weights.
+Same seed, same weights. It never overwrites weights without --force, and writes into a bundled
+model's folder (models/shapes-cnn, models/mnist-cnn) only when --out names it.
 
   --data shapes|mnist      training data (shapes: fresh synthetic images every epoch; mnist: the
                            fixed 85% train split of the mnist package, with random shifts of ±2 px)
   --arch NAME|SPEC.json    architecture (default shapes-cnn for shapes, mnist-cnn for mnist)
-  --epochs N               default 8 (shapes) / 12 (mnist)
-  --train-size N           images per epoch (shapes; default 8000) or the first N train digits (mnist)
-  --held-out N             held-out images to score after each epoch (default 1000 shapes / all 1505 mnist)
-  --batch-size N           default 32
-  --lr X                   Adam learning rate, cosine-decayed to 0 (default 0.003)
+  --epochs N               default 8 (shapes) / 12 (mnist); ${range('epochs')}
+  --train-size N           images per epoch (shapes; default 8000) or the first N train digits (mnist); ${range('trainSize')}
+  --held-out N             held-out images to score after each epoch (default 1000 shapes / all 1505 mnist); ${range('heldOut')}
+  --batch-size N           default 32; ${range('trainBatch')}
+  --lr X                   Adam learning rate, cosine-decayed to 0 (default 0.003); ${range('lr')}
   --seed K                 default 0
-  --out DIR                default models/<arch>`;
+  --out DIR                default out/models/<arch> (to replace a bundled model:
+                           --out models/<arch> --force)
+  --force                  overwrite the weights already in --out`;
 
 export interface TrainingRun {
   data: 'shapes' | 'mnist';
@@ -45,7 +53,7 @@ export interface TrainingRun {
  * Trains a model as `camlab train` does (He init from the seed, Adam with cosine decay, float32),
  * scoring the held-out set after each epoch. Deterministic for a given run description.
  */
-export function runTraining(run: TrainingRun, log: (s: string) => void, progress: (s: string) => void = () => {}): { model: Module; history: EpochSummary[]; trainSize: number; heldOutSize: number } {
+export function runTraining(run: TrainingRun, log: (s: string) => void, progress?: ProgressTask): { model: Module; history: EpochSummary[]; trainSize: number; heldOutSize: number } {
   const { spec, seed, epochs, batchSize, lr } = run;
   let trainSet: Dataset;
   let heldOut: Dataset;
@@ -68,7 +76,11 @@ export function runTraining(run: TrainingRun, log: (s: string) => void, progress
   log(`training ${spec.name} on ${run.data}: ${model.parameterCount()} parameters, ${trainSet.size} images/epoch, ${epochs} epochs, batch ${batchSize}, seed ${seed}`);
   const history = train(model, trainSet, {
     epochs, batchSize, lr, seed, normalize: spec.input, dtype: 'float32',
-    onStep: (p) => progress(`epoch ${p.epoch + 1}/${p.epochs} step ${p.step}/${p.stepsPerEpoch} loss ${p.loss.toFixed(4)} acc ${(100 * p.accuracy).toFixed(1)}% ${(((p.step + p.epoch * p.stepsPerEpoch) * batchSize) / Math.max(p.seconds, 1e-9)).toFixed(0)} img/s, time left ${duration(p.etaSeconds)}`),
+    onStep: (p) => progress?.update(
+      (p.step + p.epoch * p.stepsPerEpoch) / (p.epochs * p.stepsPerEpoch),
+      `epoch ${p.epoch + 1}/${p.epochs} step ${p.step}/${p.stepsPerEpoch} loss ${p.loss.toFixed(4)} acc ${(100 * p.accuracy).toFixed(1)}% ${(((p.step + p.epoch * p.stepsPerEpoch) * batchSize) / Math.max(p.seconds, 1e-9)).toFixed(0)} img/s`,
+      p.etaSeconds,
+    ),
     onEpoch: (e) => {
       const r = evaluateClassifier(model, heldOut, { normalize: spec.input });
       log(`epoch ${e.epoch + 1}/${epochs}: train loss ${e.loss.toFixed(4)}, train acc ${(100 * e.accuracy).toFixed(2)}%, held-out acc ${(100 * r.accuracy).toFixed(2)}% (${r.count} images), ${duration(e.seconds)}`);
@@ -78,8 +90,8 @@ export function runTraining(run: TrainingRun, log: (s: string) => void, progress
   return { model, history, trainSize: trainSet.size, heldOutSize: heldOut.size };
 }
 
-export function trainCommand(argv: readonly string[], log: (s: string) => void, progress: (s: string) => void): void {
-  const args = parseArgs('train', argv, { values: ['data', 'arch', 'epochs', 'train-size', 'held-out', 'batch-size', 'lr', 'seed', 'out'], positional: [0, 0] });
+export function trainCommand(argv: readonly string[], { log, progress }: CommandIo): void {
+  const args = parseArgs('train', argv, { values: ['data', 'arch', 'epochs', 'train-size', 'held-out', 'batch-size', 'lr', 'seed', 'out'], switches: ['force'], positional: [0, 0] });
   const dataName = value(args, 'data');
   if (dataName !== 'shapes' && dataName !== 'mnist') throw new CamlabError('train', `--data must be shapes or mnist, got '${dataName ?? ''}'`);
   const archName = value(args, 'arch') ?? (dataName === 'shapes' ? 'shapes-cnn' : 'mnist-cnn');
@@ -87,26 +99,27 @@ export function trainCommand(argv: readonly string[], log: (s: string) => void, 
   if (!known && !archName.endsWith('.json') && !existsSync(archName)) {
     throw new CamlabError('train', `unknown architecture '${archName}': use ${Object.keys(ARCHITECTURES).join(', ')} or a spec .json file`);
   }
-  const spec: ModelSpec = known ? ARCHITECTURES[archName as keyof typeof ARCHITECTURES]() : parseModelSpec(readJson(archName, 'train'));
+  const spec: ModelSpec = known ? ARCHITECTURES[archName as keyof typeof ARCHITECTURES]() : underCommand('train', () => parseModelSpec(readJson(archName, 'architecture spec')));
   const run: TrainingRun = {
     data: dataName,
     spec,
-    seed: numberValue('train', args, 'seed', { integer: true }) ?? 0,
-    epochs: numberValue('train', args, 'epochs', { integer: true, min: 1 }) ?? (dataName === 'shapes' ? 8 : 12),
-    batchSize: numberValue('train', args, 'batch-size', { integer: true, min: 1 }) ?? 32,
-    lr: numberValue('train', args, 'lr', { min: 1e-8 }) ?? 3e-3,
+    seed: limitedValue('train', args, 'seed', 'seed') ?? 0,
+    epochs: limitedValue('train', args, 'epochs', 'epochs') ?? (dataName === 'shapes' ? 8 : 12),
+    batchSize: limitedValue('train', args, 'batch-size', 'trainBatch') ?? 32,
+    lr: limitedValue('train', args, 'lr', 'lr') ?? 3e-3,
   };
-  const trainSize = numberValue('train', args, 'train-size', { integer: true, min: 1 });
+  const trainSize = limitedValue('train', args, 'train-size', 'trainSize');
   if (trainSize !== undefined) run.trainSize = trainSize;
-  const heldOutSize = numberValue('train', args, 'held-out', { integer: true, min: 1 });
+  const heldOutSize = limitedValue('train', args, 'held-out', 'heldOut');
   if (heldOutSize !== undefined) run.heldOut = heldOutSize;
-  const out = value(args, 'out') ?? join('models', spec.name);
+  const out = trainOutput(value(args, 'out'), spec.name, args.switches.has('force'));
   const started = Date.now();
-  const { model, history, trainSize: perEpoch, heldOutSize: heldCount } = runTraining(run, log, progress);
-  mkdirSync(out, { recursive: true });
+  const task = progress.task(`train ${spec.name}`);
+  const { model, history, trainSize: perEpoch, heldOutSize: heldCount } = runTraining(run, log, task);
+  task.end();
   const final = history[history.length - 1]!;
-  writeFileSync(join(out, 'spec.json'), `${JSON.stringify(spec, null, 2)}\n`);
-  writeFileSync(join(out, 'model.safetensors'), saveWeights(model, { metadata: { format: 'pt', camlab: spec.name } }));
+  out.write('spec.json', `${JSON.stringify(spec, null, 2)}\n`);
+  out.write('model.safetensors', saveWeights(model, { metadata: { format: 'pt', camlab: spec.name } }));
   const metrics = {
     model: spec.name,
     data: dataName,
@@ -118,6 +131,20 @@ export function trainCommand(argv: readonly string[], log: (s: string) => void, 
     seconds: Math.round((Date.now() - started) / 1000),
     history,
   };
-  writeFileSync(join(out, 'metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
-  log(`wrote ${join(out, 'spec.json')}, ${join(out, 'model.safetensors')}, ${join(out, 'metrics.json')}; held-out accuracy ${(100 * (final.extra?.heldOutAccuracy ?? NaN)).toFixed(2)}%`);
+  out.write('metrics.json', `${JSON.stringify(metrics, null, 2)}\n`);
+  const written = out.commit();
+  log(`wrote ${written.join(', ')}; held-out accuracy ${(100 * (final.extra?.heldOutAccuracy ?? NaN)).toFixed(2)}%`);
+}
+
+/**
+ * Where training writes, checked before it starts: by default out/models/<arch> (so a bundled
+ * model's folder, models/<arch>, only when --out names it), and existing weights only with --force.
+ */
+function trainOutput(outFlag: string | undefined, arch: string, force: boolean): OutputFolder {
+  const dir = outFlag ?? join('out', 'models', arch);
+  const weights = join(dir, 'model.safetensors');
+  if (existsSync(weights) && !force) throw new CamlabError('train', `${weights} already exists; pass --force to overwrite it, or choose another --out`);
+  const out = new OutputFolder('train', dir);
+  out.check();
+  return out;
 }

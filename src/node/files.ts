@@ -27,7 +27,7 @@ export function readBytes(path: string, what: string): Uint8Array {
     return new Uint8Array(readFileSync(path));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new CamlabError(what, code === 'ENOENT' ? `file not found: ${path}` : `cannot read ${path} (${(e as Error).message})`);
+    throw new CamlabError(what, code === 'ENOENT' ? `${what} file not found: ${path}` : `cannot read the ${what} file ${path} (${(e as Error).message})`);
   }
 }
 
@@ -60,7 +60,7 @@ function listFolder(dir: string): string[] {
     names = readdirSync(dir);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new CamlabError('images', code === 'ENOENT' ? `folder not found: ${dir}` : `cannot read ${dir} (${(e as Error).message})`);
+    throw new CamlabError('images', code === 'ENOENT' ? `folder not found: ${dir}` : code === 'ENOTDIR' ? `${dir} is a file, not a folder` : `cannot read the folder ${dir} (${(e as Error).message})`);
   }
   return names;
 }
@@ -90,7 +90,7 @@ export function resolveModel(model: string, weights?: string): LoadedModel & { s
   } else {
     throw new CamlabError('model', `unknown model '${model}': use ${BUNDLED_MODELS.join(' or ')}, a spec .json file or an .onnx file`);
   }
-  const spec = readJson(specPath, 'model');
+  const spec = readJson(specPath, 'model spec');
   const bytes = readBytes(weightsPath, 'weights');
   return { ...loadModel(spec, bytes), source: specPath };
 }

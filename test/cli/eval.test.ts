@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Progress } from '../../src/cli/progress.js';
 import { evalCommand, type EvalSummary } from '../../src/cli/eval.js';
 import { type ModelSpec } from '../../src/nn/spec.js';
 import { mnistCnnSpec, shapesCnnSpec } from '../../src/nn/zoo.js';
@@ -39,7 +40,8 @@ describe('camlab eval', () => {
     const run = (out: string): { summary: EvalSummary; logs: string[]; progress: string[] } => {
       const logs: string[] = [];
       const progress: string[] = [];
-      const summary = evalCommand(['--model', spec, '--weights', weights, '--images', '4', '--method', 'gradcam', '--method', 'smooth-gradcam++', '--samples', '2', '--steps', '4', '--examples', '2', '--out', out], (s) => logs.push(s), (s) => progress.push(s));
+      let clock = 0; // a second per look at the clock: every update is drawn
+      const summary = evalCommand(['--model', spec, '--weights', weights, '--images', '4', '--method', 'gradcam', '--method', 'smooth-gradcam++', '--samples', '2', '--steps', '4', '--examples', '2', '--out', out], (s) => logs.push(s), new Progress({ write: (s: string) => progress.push(s), isTTY: true }, () => (clock += 1000)));
       return { summary, logs, progress };
     };
     const a = run(join(dir, 'out-a'));
@@ -79,7 +81,7 @@ describe('camlab eval', () => {
     expect(readFileSync(join(dir, 'out-a', 'index.html'), 'utf8')).toContain('Average Drop %');
     expect(a.logs.join('\n')).toContain('PREDICTED class');
     expect(a.logs.join('\n')).toMatch(/Instance coverage % at t = 0\.5/);
-    expect(a.progress.some((p) => /\d+\/4 images, .* img\/s, time left/.test(p))).toBe(true);
+    expect(a.progress.some((p) => /^\r\[[#.]+\] eval shapes: \d\/4 images \((gradcam|smooth-gradcam\+\+)\), \d+%, .* so far, about .* left/.test(p))).toBe(true);
 
     // Run again into the same directory: byte-identical summary and results.
     const first = ['summary.json', 'results.csv', 'curves.svg', 'bars.svg'].map((f) => readFileSync(join(dir, 'out-a', f), 'utf8'));
@@ -126,7 +128,9 @@ describe('camlab eval', () => {
     expect(() => run('--data', 'cifar')).toThrow(/--data must be shapes or mnist, got 'cifar'/);
     expect(() => run('--data', 'mnist')).toThrow(/expects 3x64x64 inputs but mnist images are 1x28x28/);
     expect(() => run('--method', 'cam', '--layer', 'features.10', '--steps', '2')).toThrow(/method 'cam' failed at layer features.10: .*CAM needs global average pooling/);
-    expect(() => run('--steps', '5000')).toThrow(/--steps 5000 is more than the 4096 pixels/);
+    expect(() => run('--steps', '5000')).toThrow('eval: --steps must be between 1 and 1024, got 5000');
+    const mnist = writeModel('mnist-steps', mnistCnnSpec(), 7);
+    expect(() => evalCommand(['--data', 'mnist', '--model', mnist, '--images', '1', '--steps', '1000', '--out', join(dir, 'out-err')], () => {})).toThrow('eval: --steps 1000 is more than the 784 pixels of an image');
     expect(() => run('--class', 'true')).toThrow(CamlabError);
   });
 });

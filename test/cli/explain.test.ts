@@ -1,17 +1,15 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import { cli } from '../support/cli.js';
+import { cli, tmpDir } from '../support/cli.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const image = join(root, 'examples/images/shapes-cross-x2.png');
 
-function tmp(): string {
-  return mkdtempSync(join(tmpdir(), 'camlab-cli-'));
-}
+
+const tmp = (): string => tmpDir();
 
 describe('camlab explain', () => {
   it('explains a bundled image with several methods, writes PNGs and a grid, prints classes and the trace', () => {
@@ -22,15 +20,15 @@ describe('camlab explain', () => {
     expect(r.out).toMatch(/top classes: cross \d+\.\d%/);
     expect(r.out).toMatch(/gradcam\+\+: explains cross \(class 3\) at layer features\.14/);
     expect(r.out).toMatch(/channel\s+sum A\s+mean g\s+alpha range\s+weight/);
-    for (const m of ['gradcam', 'gradcam++', 'smooth-gradcam++']) {
+    for (const m of ['gradcam', 'gradcam++', 'smooth-gradcam++-n3-noise0.15-seed0']) {
       for (const kind of ['heatmap', 'overlay']) {
-        const f = join(out, `shapes-cross-x2-${m}-${kind}.png`);
+        const f = join(out, `shapes-cross-x2_${m}_cross_features.14_${kind}.png`);
         expect(existsSync(f)).toBe(true);
         const png = PNG.sync.read(readFileSync(f));
         expect([png.width, png.height]).toEqual([256, 256]);
       }
     }
-    expect(existsSync(join(out, 'shapes-cross-x2-grid.png'))).toBe(true);
+    expect(existsSync(join(out, 'shapes-cross-x2_grid_gradcam+gradcam+++smooth-gradcam++-n3-noise0.15-seed0_cross_features.14.png'))).toBe(true);
   });
 
   it('--json prints only JSON: maps, weights and every term', () => {
@@ -79,20 +77,20 @@ describe('camlab explain', () => {
   });
 
   it.each([
-    [['explain', '/nonexistent/x.png'], /^camlab: image: file not found: \/nonexistent\/x\.png\n$/],
-    [['explain', join(root, 'package.json')], /^camlab: image: .*package\.json is not a PNG or JPEG image \(this is a JSON text file\)\n$/],
-    [['explain', image, '--layer', 'features.99'], /^camlab: Module\.get: no layer named 'features\.99'; layers are: features, features\.0, /],
+    [['explain', '/nonexistent/x.png'], /^camlab: explain: image file not found: \/nonexistent\/x\.png\n$/],
+    [['explain', join(root, 'package.json')], /^camlab: explain: .*package\.json is not a PNG or JPEG image \(this is a JSON text file\)\n$/],
+    [['explain', image, '--layer', 'features.99'], /^camlab: explain: no layer named 'features\.99'; layers are: features, features\.0, /],
     [['explain', image, '--method', 'gradcam+++'], /^camlab: explain: unknown method 'gradcam\+\+\+'; known: cam, gradcam/],
     [['explain', image, '--class', '7'], /^camlab: explain: --class 7 is out of range: the model has 4 classes \(0-3\)\n$/],
     [['explain', image, '--class', 'hexagon'], /^camlab: explain: --class 'hexagon' is neither a class index nor one of: circle, square, triangle, cross\n$/],
-    [['explain', image, '--model', 'resnet'], /^camlab: model: unknown model 'resnet'/],
+    [['explain', image, '--model', 'resnet'], /^camlab: explain: unknown model 'resnet'/],
     [['explain', image, '--frobnicate'], /^camlab: explain: unknown option --frobnicate/],
-    [['explain'], /^camlab: explain: expects 1 argument, got 0\n$/],
-    [['explain', image, '--samples', 'x'], /^camlab: explain: --samples must be an integer, got 'x'\n$/],
-    [['nope'], /^camlab: command: unknown command 'nope'/],
-    [['help', 'nope'], /^camlab: command: unknown command 'nope'/],
-    [['explain', image, '--model', join(root, 'README.md')], /^camlab: model: .*README\.md is not valid JSON \(/],
-    [['demo', '--images', '/nonexistent/images'], /^camlab: images: folder not found: \/nonexistent\/images\n$/],
+    [['explain'], /^camlab: explain: expects at least 1 argument, got 0\n$/],
+    [['explain', image, '--method', 'smoothgrad', '--samples', 'x'], /^camlab: explain: --samples must be an integer, got 'x'\n$/],
+    [['nope'], /^camlab: unknown command 'nope'/],
+    [['help', 'nope'], /^camlab: unknown command 'nope'/],
+    [['explain', image, '--model', join(root, 'README.md')], /^camlab: explain: .*README\.md is not valid JSON \(/],
+    [['demo', '--images', '/nonexistent/images'], /^camlab: demo: folder not found: \/nonexistent\/images\n$/],
     [['train', '--data', 'shapes', '--arch', 'nope'], /^camlab: train: unknown architecture 'nope': use shapes-cnn, /],
   ])('bad input %j: one line on stderr and exit code 2', (argv, message) => {
     const r = cli(argv[0] === 'explain' ? [...argv, '--out', tmp()] : argv);
@@ -107,7 +105,7 @@ describe('camlab explain', () => {
       const r = cli(argv);
       expect(r.code).toBe(0);
       expect(r.err).toBe('');
-      expect(r.out).toMatch(/^camlab explain IMAGE \[options\]/);
+      expect(r.out).toMatch(/^camlab explain PICTURE\|FOLDER\.\.\. \[options\]/);
       expect(r.out).toContain('--batch-size N');
     }
   });
@@ -115,7 +113,7 @@ describe('camlab explain', () => {
   it('the camlab bin runs as a command: exit code 2 and one line for a missing file', () => {
     const r = spawnSync(process.execPath, [join(root, 'bin/camlab.js'), 'explain', 'missing.png'], { encoding: 'utf8', cwd: tmp() });
     expect(r.status).toBe(2);
-    expect(r.stderr).toBe('camlab: image: file not found: missing.png\n');
+    expect(r.stderr).toBe('camlab: explain: image file not found: missing.png\n');
     const ok = execFileSync(process.execPath, [join(root, 'bin/camlab.js'), 'help'], { encoding: 'utf8' });
     expect(ok).toMatch(/usage: camlab <command>/);
   });
@@ -132,8 +130,8 @@ describe('camlab demo', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/shapes-a\.png\s+shapes-cnn\s+cross\s+\d+\.\d%/);
     expect(existsSync(join(out, 'index.html'))).toBe(true);
-    expect(existsSync(join(out, 'shapes-a-grid.png'))).toBe(true);
-    expect(existsSync(join(out, 'shapes-a', 'gradcam++-overlay.png'))).toBe(true);
-    expect(readFileSync(join(out, 'index.html'), 'utf8')).toContain('shapes-a/gradcam-overlay.png');
+    expect(existsSync(join(out, 'shapes-a_grid_gradcam+gradcam++_cross_features.14.png'))).toBe(true);
+    expect(existsSync(join(out, 'shapes-a', 'shapes-a_gradcam++_cross_features.14_overlay.png'))).toBe(true);
+    expect(readFileSync(join(out, 'index.html'), 'utf8')).toContain('src="shapes-a/shapes-a_gradcam_cross_features.14_overlay.png"');
   });
 });

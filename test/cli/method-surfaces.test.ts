@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METHOD_DESCRIPTORS, METHOD_NAMES, methodDescriptor, methodOptions } from '../../src/cam/methods.js';
 import { evalCommand } from '../../src/cli/eval.js';
-import { run } from '../../src/cli/run.js';
+import { cli } from '../support/cli.js';
 import { shapesCnnSpec } from '../../src/nn/zoo.js';
 import { writeRandomModel } from '../support/model-files.js';
 import type { RunOptions } from '../../web/protocol.js';
@@ -15,13 +15,6 @@ import { hello, runOptions } from '../../web/worker-methods.js';
  * the web worker's hello (which the page turns into its method list: web-e2e checks the page),
  * and eval, which runs every method by default.
  */
-function cli(argv: string[]): { code: number; out: string; err: string } {
-  let out = '';
-  let err = '';
-  const code = run(argv, { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } });
-  if (typeof code !== 'number') throw new Error('ran in the background');
-  return { code, out, err };
-}
 
 let dir: string;
 let spec: string;

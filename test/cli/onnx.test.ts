@@ -47,7 +47,7 @@ describe('camlab explain --model m.onnx', () => {
     expect(r.out).toContain(`preprocessing: resize to 64x64, RGB, mean 0.5,0.5,0.5, std 0.25,0.25,0.25 (sidecar ${SHAPES}.json)`);
     expect(r.out).toMatch(/top classes: cross 100\.0%/);
     expect(r.out).toContain('gradcam: explains cross (class 3) at layer features.14 (/features/features.14/Relu_output_0)');
-    expect(existsSync(join(out, 'shapes-cross-x2-cam-overlay.png'))).toBe(true);
+    expect(existsSync(join(out, 'shapes-cross-x2_cam_cross_features.14_overlay.png'))).toBe(true);
     const methods = ['--method', 'gradcam', '--method', 'gradcam++', '--method', 'cam', '--method', 'layercam'];
     const spec = explainJson([image, ...methods]);
     const f32 = explainJson([image, '--model', SHAPES, ...methods]);
@@ -93,7 +93,7 @@ describe('camlab explain --model m.onnx', () => {
     writeFileSync(labels, JSON.stringify(names.slice(0, 9)));
     const short = cli(['explain', image, '--model', RESNET, '--labels', labels, '--out', dir]);
     expect(short.code).toBe(2);
-    expect(short.err).toBe('camlab: model: resnet18.onnx outputs 10 class scores but its labels (the labels given) name 9 classes\n');
+    expect(short.err).toBe('camlab: explain: resnet18.onnx outputs 10 class scores but its labels (the labels given) name 9 classes\n');
   });
 
   it('a ViT token layer by module path, without :grid, is explained on its patch grid', () => {
@@ -113,7 +113,7 @@ describe('camlab explain --model m.onnx', () => {
     expect(ok.out).toContain(`preprocessing: resize the shorter side to 80, centre crop 64, RGB, mean 0.5,0.5,0.5, std 0.25,0.25,0.25 (sidecar ${SHAPES}.json; set here: size, crop)`);
     const bad = cli(['explain', image, '--model', SHAPES, '--crop', '32', '--out', tmp()]);
     expect(bad.code).toBe(2);
-    expect(bad.err).toBe(`camlab: model: shapes-cnn.onnx takes 3x64x64 input but the preprocessing (sidecar ${SHAPES}.json and the options given) makes 3x32x32\n`);
+    expect(bad.err).toBe(`camlab: explain: shapes-cnn.onnx takes 3x64x64 input but the preprocessing (sidecar ${SHAPES}.json and the options given) makes 3x32x32\n`);
   });
 });
 
@@ -175,11 +175,11 @@ describe('camlab demo --model m.onnx --images DIR', () => {
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/a\.png\s+shapes-cnn\.onnx\s+cross\s+\d+\.\d%/);
-    for (const f of ['index.html', 'a-grid.png', 'b-grid.png', 'a/cam-overlay.png', 'b/gradcam-overlay.png']) expect(existsSync(join(out, f)), f).toBe(true);
+    for (const f of ['index.html', 'a_grid_gradcam+cam_cross_features.14.png', 'b_grid_gradcam+cam_square_features.14.png', 'a/a_cam_cross_features.14_overlay.png', 'b/b_gradcam_square_features.14_overlay.png']) expect(existsSync(join(out, f)), f).toBe(true);
     const vit = cli(['demo', '--model', VIT, '--images', images, '--out', tmp(), '--method', 'gradcam', '--method', 'cam']);
     expect(vit.code).toBe(0);
     expect(vit.out).toMatch(/a\.png\s+vit\.dynamic\.onnx\s+\d\s+\d+\.\d%\s+\d+\s+-\n/);
-    expect(vit.out).toContain("- cam on b.jpg: cam: CAM needs global average pooling then one linear layer after '/encoder/layers/encoder_layer_1/ln_1/LayerNormalization_output_0:grid'");
+    expect(vit.out).toContain("- cam on b.jpg: CAM needs global average pooling then one linear layer after '/encoder/layers/encoder_layer_1/ln_1/LayerNormalization_output_0:grid'");
   });
 });
 
@@ -199,25 +199,25 @@ describe('bad models, files and names: one line on stderr, exit code 2', () => {
   writeFileSync(emptyLine, 'a\n\nb\n');
 
   it.each([
-    [['explain', image, '--model', unsupported], /^camlab: onnx: unsupported operator Frobnicate \(node '\/head\/Frobnicate', opset 17\); camlab supports Abs, /],
-    [['explain', image, '--model', truncated], /^camlab: onnx: .*(truncated|ends|past the end|beyond)/],
-    [['explain', image, '--model', SHAPES, '--layer', 'features.99'], /^camlab: onnx: no layer named 'features\.99'; closest: features, features\.0, .*camlab info/],
-    [['explain', image, '--model', RESNET, '--layer', 'layer9'], /^camlab: onnx: no layer named 'layer9'; closest: layer1, layer2, layer3, layer4 \(/],
-    [['info', '--model', truncated], /^camlab: onnx: /],
-    [['eval', '--model', unsupported], /^camlab: onnx: unsupported operator Frobnicate/],
-    [['demo', '--model', truncated, '--images', join(root, 'examples/images')], /^camlab: onnx: /],
-    [['explain', image, '--model', join(dir, 'missing.onnx')], /^camlab: onnx: cannot read the ONNX model .*missing\.onnx \(no such file\)\n$/],
+    [['explain', image, '--model', unsupported], /^camlab: explain: unsupported operator Frobnicate \(node '\/head\/Frobnicate', opset 17\); camlab supports Abs, /],
+    [['explain', image, '--model', truncated], /^camlab: explain: .*(truncated|ends|past the end|beyond)/],
+    [['explain', image, '--model', SHAPES, '--layer', 'features.99'], /^camlab: explain: no layer named 'features\.99'; closest: features, features\.0, .*camlab info/],
+    [['explain', image, '--model', RESNET, '--layer', 'layer9'], /^camlab: explain: no layer named 'layer9'; closest: layer1, layer2, layer3, layer4 \(/],
+    [['info', '--model', truncated], /^camlab: info: /],
+    [['eval', '--model', unsupported], /^camlab: eval: unsupported operator Frobnicate/],
+    [['demo', '--model', truncated, '--images', join(root, 'examples/images')], /^camlab: demo: /],
+    [['explain', image, '--model', join(dir, 'missing.onnx')], /^camlab: explain: cannot read the ONNX model .*missing\.onnx \(no such file\)\n$/],
     [['explain', image, '--size', '224'], /^camlab: explain: --size applies to ONNX models \(--model m\.onnx\); shapes-cnn takes its preprocessing and classes from its spec\n$/],
     [['explain', image, '--model', SHAPES, '--weights', 'w.safetensors'], /^camlab: explain: --weights is for model specs; .*shapes-cnn\.onnx holds its own weights\n$/],
     [['explain', image, '--model', SHAPES, '--size', '0'], /^camlab: explain: --size must be N, HxW \(1 to 65536\) or none, got '0'\n$/],
     [['explain', image, '--model', SHAPES, '--std', '1,0,1'], /^camlab: explain: --std values must be > 0, got 1,0,1\n$/],
     [['explain', image, '--model', SHAPES, '--mean', '0.5,x'], /^camlab: explain: --mean must be comma-separated numbers \(one per channel\), got '0\.5,x'\n$/],
-    [['explain', image, '--model', SHAPES, '--mean', '0.5'], /^camlab: model: shapes-cnn\.onnx takes 3-channel input: give 3 mean and std values \(a sidecar shapes-cnn\.onnx\.json, or --mean and --std\), got 1 and 3\n$/],
+    [['explain', image, '--model', SHAPES, '--mean', '0.5'], /^camlab: explain: shapes-cnn\.onnx takes 3-channel input: give 3 mean and std values \(a sidecar shapes-cnn\.onnx\.json, or --mean and --std\), got 1 and 3\n$/],
     [['explain', image, '--model', SHAPES, '--dtype', 'float16'], /^camlab: explain: --dtype must be float32 or float64, got 'float16'\n$/],
     [['explain', image, '--model', SHAPES, '--labels', emptyLine], /^camlab: explain: --labels .*labels\.txt: line 2 is empty \(one class name per line, in output order\)\n$/],
-    [['explain', image, '--model', SHAPES, '--labels', 'imagenet'], /^camlab: model: shapes-cnn\.onnx outputs 4 class scores but its labels \(the labels given\) name 1000 classes\n$/],
-    [['explain', image, '--model', grey], /^camlab: model: grey\.onnx takes 1-channel input: give 1 mean and std values \(a sidecar grey\.onnx\.json, or --mean and --std\), got 0 and 0\n$/],
-    [['explain', image, '--model', badSidecar], /^camlab: sidecar: .*sidecar\.onnx\.json: mean must be 3 numbers, got \[0\.5\]\n$/],
+    [['explain', image, '--model', SHAPES, '--labels', 'imagenet'], /^camlab: explain: shapes-cnn\.onnx outputs 4 class scores but its labels \(the labels given\) name 1000 classes\n$/],
+    [['explain', image, '--model', grey], /^camlab: explain: grey\.onnx takes 1-channel input: give 1 mean and std values \(a sidecar grey\.onnx\.json, or --mean and --std\), got 0 and 0\n$/],
+    [['explain', image, '--model', badSidecar], /^camlab: explain: .*sidecar\.onnx\.json: mean must be 3 numbers, got \[0\.5\]\n$/],
   ])('%j', (argv, message) => {
     const r = cli(argv[0] === 'explain' || argv[0] === 'eval' || argv[0] === 'demo' ? [...argv, '--out', tmp()] : argv);
     expect(r.code).toBe(2);

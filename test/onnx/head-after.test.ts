@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { explain } from '../../src/cam/methods.js';
 import type { CamResult } from '../../src/cam/result.js';
-import * as conv from '../../src/autodiff/ops/conv.js';
+import * as conv from '../../src/tensor/conv.js';
 import type { OnnxModel } from '../../src/onnx/index.js';
 import { loadFixture, reference } from './support/fixtures.js';
 

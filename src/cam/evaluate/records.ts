@@ -94,8 +94,12 @@ export interface EvalRunOptions {
   range?: readonly [number, number];
   /** A clock for the timings (e.g. CPU ms); default: none, timings are 0. */
   clock?: () => number;
-  /** Called before each method's pass over a batch: image-method pairs done and in all. */
-  onProgress?: (p: { done: number; total: number; method: string }) => void;
+  /**
+   * Called before each method's pass over a batch: image-method pairs done and in all, the batch
+   * (images [from, to)) and the time spent so far per method and phase (for estimates of the time
+   * left: the first images also get the expensive curves and stability).
+   */
+  onProgress?: (p: { done: number; total: number; method: string; batch: readonly [number, number]; timing: EvalRecords['timing'] }) => void;
 }
 
 interface CurveEntry {
@@ -240,7 +244,7 @@ export function evaluateRecords(model: EvalModel, dataset: EvalDataset, methods:
 
     for (const d of descriptors) {
       const tm = timing.methods[d.name]!;
-      run.onProgress?.({ done, total, method: d.name });
+      run.onProgress?.({ done, total, method: d.name, batch: [start, start + indices.length], timing });
       let t = clock();
       const { maps: m, flat } = explainBatch(d, x, classes, indices);
       tm.explain += clock() - t;

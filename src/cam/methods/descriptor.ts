@@ -31,6 +31,11 @@ export interface MethodInfo {
   readonly accepts: readonly string[];
   /** Names its `preset` option accepts (empty when it has none). */
   readonly presets: readonly string[];
+  /**
+   * This method is another registered method run with these options when they are not given
+   * (gradcam++-exact is gradcam++ with `exact: {}`): surfaces compute such a pair once.
+   */
+  readonly variantOf?: { readonly method: string; readonly defaults: Readonly<Record<string, unknown>> };
 }
 
 /** A method: its description plus how it runs, with its own options type `O` and result type `R`. */

@@ -15,6 +15,7 @@ export const gradCamPlusPlusExactMethod = defineMethod({
   result: 'cam',
   options: { ...CAM_OPTIONS, ...MAP_OPTIONS, ...COMBINE_OPTIONS, ...ALPHA_OPTIONS, preset: true, exact: true },
   presets: presetNames(GRAD_CAM_PP_PRESETS),
+  variantOf: { method: 'gradcam++', defaults: { exact: {} } },
   // 64 diagonal entries per pass: the fastest measured on the bundled shapes-cnn (the default is 256).
   fastOptions: { exact: { batchSize: 64 } },
   run: combined<NamedPreset<GradCamPlusPlusOptions>>((model: Module, input: Tensor, opts: NamedPreset<GradCamPlusPlusOptions> = {}) => runGradCamPlusPlus(model, input, { ...opts, exact: opts.exact || true })),
