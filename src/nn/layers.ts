@@ -1,11 +1,12 @@
 import { channelAffine } from '../autodiff/ops/affine.js';
-import { add, mul, sub, div } from '../autodiff/ops/elementwise.js';
+import { batchNorm } from '../autodiff/ops/batch-norm.js';
+import { add, mul, div } from '../autodiff/ops/elementwise.js';
 import { conv2d, type Conv2dOptions } from '../autodiff/ops/conv.js';
 import { resolvePair } from '../tensor/conv.js';
 import { matmul } from '../autodiff/ops/linalg.js';
 import { flatten, reshape } from '../autodiff/ops/movement.js';
 import { mean, softmax } from '../autodiff/ops/reduce.js';
-import { gelu, relu, sigmoid, sqrt, square, tanh } from '../autodiff/ops/unary.js';
+import { gelu, relu, sigmoid, sqrt, tanh } from '../autodiff/ops/unary.js';
 import { noGrad } from '../autodiff/mode.js';
 import { full, ones, zeros } from '../tensor/create.js';
 import type { DType } from '../tensor/dtype.js';
@@ -258,10 +259,8 @@ export class BatchNorm2d extends Module {
     const n = x.size / this.numFeatures;
     // As PyTorch: batch statistics of a single value per channel are meaningless.
     if (n < 2) fail('BatchNorm2d', `expected more than 1 value per channel when training, got input ${shapeStr(x.shape)} (use eval mode)`);
-    const mu = mean(x, [0, 2, 3], { keepdims: true });
-    const v = mean(square(sub(x, mu)), [0, 2, 3], { keepdims: true });
-    // (x − μ)·γ/√(σ² + eps) + β in one pass (its gradients through μ and σ² flow as well).
-    const y = channelAffine(x, mu, div(gamma, sqrt(add(v, this.eps))), beta);
+    // (x − μ)·γ/√(σ² + eps) + β with the batch's μ and σ², one op (its gradients through μ and σ² included).
+    const { y, mean: mu, variance: v } = batchNorm(x, gamma, beta, this.eps);
     noGrad(() => {
       const m = this.momentum;
       const rm = this.buffer('running_mean');

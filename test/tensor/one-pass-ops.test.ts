@@ -5,9 +5,10 @@ import { randn, tensor } from '../../src/tensor/create.js';
 import { add, gt, mul, sub } from '../../src/tensor/elementwise.js';
 import type { DType } from '../../src/tensor/dtype.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
-import { reluBackward } from '../../src/tensor/unary.js';
+import { reluBackward, square } from '../../src/tensor/unary.js';
+import { batchNormStats } from '../../src/tensor/batch-norm.js';
 import { permute, reshape } from '../../src/tensor/movement.js';
-import { sum } from '../../src/tensor/reduce.js';
+import { mean, sum } from '../../src/tensor/reduce.js';
 import { BACKENDS, useBackend } from '../support/backends.js';
 import { errorOf, runs } from '../support/check.js';
 
@@ -57,6 +58,20 @@ describe.each(BACKENDS)('one-pass ops equal their element-wise chains bit for bi
         const flat = reshape(moved, [kept.reduce((p, i) => p * shape[i]!, 1), -1]);
         expect(bits(sum(x, [...axes]))).toEqual(bits(sum(flat, 1)));
         expect(sum(x, [...axes], { keepdims: true }).shape).toEqual(shape.map((d, i) => (kept.includes(i) ? d : 1)));
+      }
+    }
+  });
+
+  it("batchNormStats = mean(x) and mean(square(sub(x, mean))) over every axis but the channels", () => {
+    for (const dtype of ['float32', 'float64'] as const) {
+      for (const shape of [[4, 3, 5, 6], [2, 5, 40, 41], [1, 2, 3]]) {
+        const x = randn(shape, { rng: 12, dtype });
+        const axes = shape.map((_, i) => i).filter((i) => i !== 1);
+        const mu = mean(x, axes, { keepdims: true });
+        const { mean: m, variance } = batchNormStats(x);
+        expect(bits(m)).toEqual(bits(mu));
+        expect(m.shape).toEqual(mu.shape);
+        expect(bits(variance)).toEqual(bits(mean(square(sub(x, mu)), axes, { keepdims: true })));
       }
     }
   });
