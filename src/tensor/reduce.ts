@@ -70,7 +70,26 @@ function sumAs(op: string, x: Tensor, axes?: Axes, opts?: ReduceOptions): Tensor
   const out = allocate(x.dtype, outer * inner);
   if (kernels().sum(data, outer, r, inner, out)) return new Tensor(out, outShape);
   if (inner === 1) {
-    for (let o = 0; o < outer; o++) {
+    let o = 0;
+    // Four outputs at a time: four independent chains of adds, each in its own order.
+    for (; o + 4 <= outer; o += 4) {
+      let a0 = 0;
+      let a1 = 0;
+      let a2 = 0;
+      let a3 = 0;
+      const base = o * r;
+      for (let k = 0; k < r; k++) {
+        a0 += data[base + k]!;
+        a1 += data[base + r + k]!;
+        a2 += data[base + 2 * r + k]!;
+        a3 += data[base + 3 * r + k]!;
+      }
+      out[o] = a0;
+      out[o + 1] = a1;
+      out[o + 2] = a2;
+      out[o + 3] = a3;
+    }
+    for (; o < outer; o++) {
       let acc = 0;
       const base = o * r;
       for (let k = 0; k < r; k++) acc += data[base + k]!;
