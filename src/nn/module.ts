@@ -173,6 +173,11 @@ export abstract class Module {
     return found[1];
   }
 
+  /** Whether a forward hook watches this module's output (fused inference paths then leave it alone). */
+  hasForwardHooks(): boolean {
+    return this.hooks.length > 0;
+  }
+
   /** Adds a forward hook to this module. */
   registerForwardHook(hook: ForwardHook): HookHandle {
     const entry = { hook };
