@@ -236,15 +236,47 @@ register({
 });
 
 /**
- * The hook for "camlab from ONNX": when camlab exports `loadOnnx` (the ONNX importer), the
- * ResNet-18 forward row also runs camlab on resnet18.onnx itself, against the same baselines.
+ * "camlab from ONNX": camlab runs resnet18.onnx itself (loadOnnx), the file onnxruntime-web runs,
+ * forward and Grad-CAM++ at layer4 (the module path selects torch.onnx's last node in layer4),
+ * against the same baselines. Before the rows are timed, the logits of camlab's spec model, of
+ * camlab's ONNX graph and of onnxruntime-web are compared with PyTorch's (resnet18.io.json): the
+ * rows time the same network or say on stderr that they do not.
  */
 export async function registerOnnxRows(): Promise<void> {
   const camlab = (await import('../src/index.js')) as Record<string, unknown>;
   const loadOnnx = camlab.loadOnnx as ((bytes: Uint8Array) => Module) | undefined;
   if (typeof loadOnnx !== 'function' || modelsMissing !== null) return;
   const model = lazy(() => loadOnnx(new Uint8Array(readFileSync(join(MODELS, 'resnet18.onnx')))).eval());
+  onnxResnet = model;
   for (const threads of [1, 2]) {
     register({ name: 'ResNet-18 forward (camlab from ONNX)', shape: '1x3x224x224', dtype: 'float32', threads, flops: 2 * 1.814e9, ours: () => noGrad(() => model().call(resnet().x)), oursTiming: slow, baselines: resnetFwdBase });
+    register({
+      name: 'ResNet-18 Grad-CAM++ (camlab from ONNX)',
+      shape: '1x3x224x224, layer4',
+      dtype: 'float32',
+      threads,
+      flops: 0,
+      ours: (): Tensor => gradCamPlusPlus(model(), resnet().x, { layer: 'layer4' }).upsampled,
+      oursTiming: slow,
+      costIn: [ownUnit('ours-onnx-fwd', 'ResNet-18 forward from ONNX', () => noGrad(() => model().call(resnet().x)))],
+    });
   }
+}
+
+let onnxResnet: (() => Module) | null = null;
+
+/**
+ * Largest |logit − PyTorch's logit| of camlab (spec and, when registered, ONNX) and
+ * onnxruntime-web on resnet18.io.json's input; null when bench/.models could not be made.
+ */
+export async function checkResnetLogits(): Promise<Record<string, number> | null> {
+  if (modelsMissing !== null) return null;
+  const want = JSON.parse(readFileSync(join(MODELS, 'resnet18.io.json'), 'utf8')).logits as number[];
+  const worst = (got: ArrayLike<number>): number => want.reduce((m, v, i) => Math.max(m, Math.abs(v - got[i]!)), 0);
+  const session = await ort.InferenceSession.create(readFileSync(join(MODELS, 'resnet18.onnx')), { executionProviders: ['wasm'] });
+  const ortOut = await session.run({ input: new ort.Tensor('float32', resnetInput(), [1, 3, 224, 224]) });
+  const out: Record<string, number> = { 'camlab spec': worst(noGrad(() => resnet().model.call(resnet().x)).data) };
+  if (onnxResnet !== null) out['camlab from ONNX'] = worst(noGrad(() => onnxResnet!().call(resnet().x)).data);
+  out['onnxruntime-web'] = worst(ortOut.logits!.data as Float32Array);
+  return out;
 }

@@ -14,7 +14,7 @@ import { availableCores } from '../src/tensor/wasm/threads.js';
 import { initBaselines } from './baselines.js';
 import { formatJson, formatTable, runRows } from './harness.js';
 import { NOTES } from './kernels.js';
-import { registerOnnxRows } from './models.js';
+import { checkResnetLogits, registerOnnxRows } from './models.js';
 import './transformers.js';
 
 function parseArgs(argv: readonly string[]): { json: boolean; filter: string | undefined } {
@@ -46,6 +46,10 @@ function exposeGc(): (() => void) | undefined {
 const args = parseArgs(process.argv.slice(2));
 await initBaselines();
 await registerOnnxRows();
+// The ResNet-18 rows must time one network: every runtime's logits against PyTorch's.
+const logits = await checkResnetLogits();
+const logitNote = logits === null ? null : `ResNet-18 logits vs PyTorch's, largest |difference|: ${Object.entries(logits).map(([k, v]) => `${k} ${v.toExponential(1)}`).join(', ')}`;
+if (logits !== null && Object.values(logits).some((v) => !(v < 1e-3))) process.stderr.write(`bench: WARNING the ResNet-18 rows do not run the same network: ${logitNote}\n`);
 const t0 = performance.now();
 const gc = exposeGc();
 const results = await runRows({ filter: args.filter, progress: (m) => process.stderr.write(`  ${m}\n`), ...(gc ? { beforeEach: gc } : {}) });
@@ -55,6 +59,7 @@ if (args.json) {
   console.log(formatTable(results));
   console.log('');
   for (const n of NOTES) console.log(`note: ${n}`);
+  if (logitNote !== null) console.log(`note: ${logitNote}.`);
   console.log(`note: camlab backend ${backendInfo().backend}; thr = threads camlab used (setThreads), on ${availableCores()} cores.`);
   console.log(`note: ${results.length} rows in ${((performance.now() - t0) / 1000).toFixed(1)} s; node ${process.version}.`);
 }

@@ -1,24 +1,38 @@
-"""Writes the ONNX models the benchmarks' onnxruntime-web baselines run (bench/baselines.ts), with
-seeded random weights:
+"""Writes the models the benchmarks run (bench/baselines.ts, bench/models.ts), with seeded random
+weights:
 
-  bench/.models/resnet18.onnx          torchvision ResNet-18 (torch.onnx, opset 13)
-  bench/.models/resnet18.safetensors   the same weights (float32, PyTorch state-dict keys) for camlab
+  bench/.models/resnet18.onnx          torchvision ResNet-18 exactly as `scripts/onnx-export-full.py
+                                       resnet18 --random` writes it (its `build` and `export`: opset 17,
+                                       input `input` [N,3,224,224] with a dynamic batch, output `logits`)
+  bench/.models/resnet18.onnx.json     its sidecar
+  bench/.models/resnet18.safetensors   the same weights (float32, PyTorch state-dict keys) for camlab's spec
   bench/.models/resnet18.io.json       a seeded input and its PyTorch logits (every runtime must agree)
   bench/.models/matmul-512.onnx        Y = A·B, A and B inputs [512, 512]
   bench/.models/conv-64x56.onnx        Y = conv(X, W), X input [1,64,56,56], W [64,64,3,3] pad 1
 
-Run with /usr/bin/python3 (torch 1.13, torchvision 0.14):  python3 scripts/make-bench-models.py
+camlab runs resnet18.onnx through loadOnnx and resnet18.safetensors through its resnet18 spec;
+onnxruntime-web runs resnet18.onnx. Run with /usr/bin/python3 (torch 1.13, torchvision 0.14):
+    python3 scripts/make-bench-models.py
 The folder is git-ignored; the benchmark runs this script when the files are missing.
-Batch-norm running statistics are random too (seeded), so the layers are not identities.
 """
+import argparse
+import importlib.util
 import json
 import os
 import struct
 
 import torch
-import torchvision
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'bench', '.models')
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, '..', 'bench', '.models')
+
+
+def onnx_export_full():
+    """scripts/onnx-export-full.py as a module (its file name is not an identifier)."""
+    spec = importlib.util.spec_from_file_location('onnx_export_full', os.path.join(HERE, 'onnx-export-full.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def save_safetensors(tensors, path):
@@ -44,19 +58,10 @@ def save_safetensors(tensors, path):
 
 def main():
     os.makedirs(OUT, exist_ok=True)
-    torch.manual_seed(0)
-    model = torchvision.models.resnet18(weights=None)
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                m.running_mean.uniform_(-0.1, 0.1)
-                m.running_var.uniform_(0.5, 1.5)
-                m.weight.uniform_(0.5, 1.5)
-                m.bias.uniform_(-0.1, 0.1)
-    model.eval()
+    full = onnx_export_full()
+    model, sidecar = full.build('resnet18', argparse.Namespace(random=True, state_dict=None))
+    full.export('resnet18', model, sidecar, OUT)
     x = torch.randn(1, 3, 224, 224, generator=torch.Generator().manual_seed(1))
-    torch.onnx.export(model, x, os.path.join(OUT, 'resnet18.onnx'), opset_version=13,
-                      input_names=['input'], output_names=['logits'], do_constant_folding=True)
     save_safetensors(model.state_dict(), os.path.join(OUT, 'resnet18.safetensors'))
     with torch.no_grad():
         logits = model(x)

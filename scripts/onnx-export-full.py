@@ -8,6 +8,8 @@
 Writes out/onnx-models/<name>.onnx and its sidecar <name>.onnx.json (the weights' own resize, crop,
 mean and std, and "labels": "imagenet"), which `camlab` reads next to the model. out/ is
 git-ignored: these files are generated, never committed (ResNet-18 is 45 MB).
+scripts/make-bench-models.py builds the benchmark's ResNet-18 with `build` and `export` from here
+(the --random weights), so the benchmark runs exactly what `resnet18 --random` writes.
 
 Pretrained weights come from torchvision's download URL (or its cache in ~/.cache/torch); without
 network access pass --state-dict with a local file, or --random for seeded random weights (the
@@ -55,6 +57,18 @@ def build(name, args):
     return model.eval(), sidecar
 
 
+def export(name, model, sidecar, out, opset=17, static_batch=False):
+    """Writes <out>/<name>.onnx (input `input`, output `logits`, dynamic batch unless static_batch) and its sidecar."""
+    size = sidecar["crop"]
+    x = torch.rand(1, 3, size, size)
+    path = f"{out}/{name}.onnx"
+    dynamic = None if static_batch else {"input": {0: "batch"}, "logits": {0: "batch"}}
+    torch.onnx.export(model, x, path, opset_version=opset, input_names=["input"], output_names=["logits"], dynamic_axes=dynamic)
+    with open(f"{path}.json", "w") as f:
+        json.dump(sidecar, f, indent=1)
+    return path
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("names", nargs="*", default=["resnet18"], help="torchvision model names (default: resnet18)")
@@ -69,13 +83,8 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     for name in args.names:
         model, sidecar = build(name, args)
+        path = export(name, model, sidecar, args.out, args.opset, args.static_batch)
         size = sidecar["crop"]
-        x = torch.rand(1, 3, size, size)
-        path = f"{args.out}/{name}.onnx"
-        dynamic = None if args.static_batch else {"input": {0: "batch"}, "logits": {0: "batch"}}
-        torch.onnx.export(model, x, path, opset_version=args.opset, input_names=["input"], output_names=["logits"], dynamic_axes=dynamic)
-        with open(f"{path}.json", "w") as f:
-            json.dump(sidecar, f, indent=1)
         print(f"{path}: {os.path.getsize(path) / 1e6:.1f} MB, input [N,3,{size},{size}], sidecar {path}.json")
 
 

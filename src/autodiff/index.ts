@@ -14,3 +14,5 @@ export * from './ops/indexing.js';
 export * from './ops/linalg.js';
 export * from './ops/conv.js';
 export * from './ops/pool.js';
+export * from './ops/affine.js';
+export * from './ops/batch-norm.js';

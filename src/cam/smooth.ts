@@ -10,6 +10,7 @@ import { gradCamPlusPlusAlpha, gradCamPlusPlusWeights, weightedActivations, type
 import type { CamOptions } from './gradcam.js';
 import { exactDerivatives, layerGradients, prepare, scoresOf, type ExactOptions } from './gradients.js';
 import { noisyInputs, type GivenNoiseOptions, type NoiseOptions } from './noise.js';
+import { forEachNoiseBatch, hookedBatchLimit, perSample, repeatTargets, type NoiseBatchOptions } from './noise-batches.js';
 import { minMaxNormalize } from './postprocess.js';
 import { progressLoop } from './progress.js';
 import { withPreset, type PresetTable } from './presets.js';
@@ -19,7 +20,7 @@ import { fixedTargets, targetsFor, totalScore, type Target } from './target.js';
 /** SmoothGrad aggregation: the mean gradient, the mean of squares (SmoothGrad²), or the variance (VarGrad). */
 export type SmoothGradVariant = 'mean' | 'squares' | 'variance';
 
-export interface SmoothGradOptions extends NoiseOptions, GivenNoiseOptions {
+export interface SmoothGradOptions extends NoiseOptions, GivenNoiseOptions, NoiseBatchOptions {
   target?: Target | readonly Target[];
   variant?: SmoothGradVariant;
   /** Take |∂S/∂x| of each sample before aggregating. */
@@ -64,16 +65,18 @@ export function smoothGrad(model: Module, input: Tensor, opts: SmoothGradOptions
   let s1 = zeros(input.shape, { dtype: input.dtype });
   let s2 = zeros(input.shape, { dtype: input.dtype });
   const loop = progressLoop('noisy samples', samples);
-  for (let m = 0; m < samples; m++) {
-    const xm = requiresGrad(at(m));
+  forEachNoiseBatch('smoothgrad', samples, at, opts, (x, count) => {
+    const xm = requiresGrad(x);
     const out = withEval(model, () => model.call(xm));
-    const targets = targetsFor(fixed, out);
-    let g = grad(totalScore(out, targets), xm, { onUnused: 'zeros' })[0]!;
-    if (opts.abs) g = K.abs(g);
-    s1 = K.add(s1, g);
-    s2 = K.add(s2, K.square(g));
-    loop.step();
-  }
+    const targets = targetsFor(repeatTargets(fixed, count), out);
+    let gb = grad(totalScore(out, targets), xm, { onUnused: 'zeros' })[0]!;
+    if (opts.abs) gb = K.abs(gb);
+    for (const g of perSample(gb, count)) {
+      s1 = K.add(s1, g);
+      s2 = K.add(s2, K.square(g));
+      loop.step();
+    }
+  });
   loop.end();
   const mean = K.div(s1, samples);
   const saliency = variant === 'mean' ? mean : variant === 'squares' ? K.div(s2, samples) : K.sub(K.div(s2, samples), K.square(mean));
@@ -82,7 +85,7 @@ export function smoothGrad(model: Module, input: Tensor, opts: SmoothGradOptions
   return { method: `smoothgrad${variant === 'mean' ? '' : `-${variant}`}`, classes: resolved.map((t) => t.classIndex), scores, probabilities, saliency, map, upsampled: maps, flat };
 }
 
-export interface SmoothGradCamPlusPlusOptions extends CamOptions, NoiseOptions, GivenNoiseOptions, Pick<AlphaOptions, 'eps' | 'denominator'> {
+export interface SmoothGradCamPlusPlusOptions extends CamOptions, NoiseOptions, GivenNoiseOptions, NoiseBatchOptions, Pick<AlphaOptions, 'eps' | 'denominator'> {
   /** α numerator: D2 (default; the consistent generalization of eq. 19) or D1 (as printed in the paper). */
   numerator?: 'D2' | 'D1';
   /** Gradient inside ReLU(·) of the weights: the mean D1 (default) or the last sample's gradient (torchcam). */
@@ -133,26 +136,26 @@ export function smoothGradCamPlusPlus(model: Module, input: Tensor, opts: Smooth
   let lastG = d1;
   let lastA = a;
   const loop = progressLoop('noisy samples', samples);
-  for (let m = 0; m < samples; m++) {
-    const xm = at(m);
-    const cm = prepare(model, xm, { layer: ctx.layer, target: fixed });
-    if (o.exact) {
-      const e = exactDerivatives(cm, o.exact === true ? {} : o.exact);
-      d1 = K.add(d1, e.d1);
-      d2 = K.add(d2, e.d2);
-      d3 = K.add(d3, e.d3);
-      lastG = e.d1;
-    } else {
+  forEachNoiseBatch('smooth gradcam++', samples, at, o, (x, count) => {
+    const cm = prepare(model, x, { layer: ctx.layer, target: repeatTargets(fixed, count) });
+    // The moments of every sample in the batch at once, then summed sample after sample.
+    let e: { d1: Tensor; d2: Tensor; d3: Tensor };
+    if (o.exact) e = exactDerivatives(cm, o.exact === true ? {} : o.exact);
+    else {
       const { g } = layerGradients(cm);
       const g2 = K.mul(g, g);
-      d1 = K.add(d1, g);
-      d2 = K.add(d2, g2);
-      d3 = K.add(d3, K.mul(g2, g));
-      lastG = g;
+      e = { d1: g, d2: g2, d3: K.mul(g2, g) };
     }
-    lastA = cm.split.activation;
-    loop.step();
-  }
+    const [g1, g2, g3] = [e.d1, e.d2, e.d3].map((t) => perSample(t, count)) as [Tensor[], Tensor[], Tensor[]];
+    for (let j = 0; j < count; j++) {
+      d1 = K.add(d1, g1[j]!);
+      d2 = K.add(d2, g2[j]!);
+      d3 = K.add(d3, g3[j]!);
+      loop.step();
+    }
+    lastG = g1[count - 1]!;
+    lastA = perSample(cm.split.activation, count)[count - 1]!;
+  }, hookedBatchLimit(model));
   loop.end();
   d1 = K.div(d1, samples);
   d2 = K.div(d2, samples);

@@ -175,10 +175,12 @@ function expandSequentials(mods: readonly Module[]): Module[] {
 }
 
 /**
- * The Sequential fast path of `head`: run the modules after the layer instead of the whole model.
- * Hooks on those modules run; hooks on the Sequential containers themselves do not.
+ * The fast paths of `head`: run the modules after the layer instead of the whole model (hooks on
+ * those modules run; hooks on the Sequential containers themselves do not), or, in a graph model,
+ * the graph's steps after the layer's output on the values of the pass that cut it there.
  */
 function sequentialHead(model: Module, layer: string): ((a: Tensor) => Tensor) | null {
+  if (isGraphModel(model)) return model.headAfter?.(layer) ?? null;
   const after = modulesAfter(model, layer);
   if (after === null) return null;
   return (a: Tensor): Tensor => after.reduce((h, mod) => mod.call(h), a);

@@ -17,6 +17,17 @@ export interface GraphModel {
    * (`{ follows: 'Relu → GlobalAveragePool → …' }`).
    */
   gapLinearWeight(layer: string): Tensor | { follows: string };
+  /**
+   * Why the graph runs a fixed number of images at a time (in chunks, so a hooked layer runs
+   * once per chunk), or null when batches of any size run at once.
+   */
+  readonly batchFixed?: string | null;
+  /**
+   * The part of the graph after `layer`'s output as a function of that output, reusing the values
+   * of the forward pass that just cut the graph there (null: re-run the whole graph with the
+   * output replaced).
+   */
+  headAfter?(layer: string): ((h: Tensor) => Tensor) | null;
 }
 
 /** Whether a model answers {@link GraphModel}'s questions itself. */

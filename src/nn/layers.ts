@@ -1,4 +1,6 @@
-import { add, mul, sub, div } from '../autodiff/ops/elementwise.js';
+import { channelAffine } from '../autodiff/ops/affine.js';
+import { batchNorm } from '../autodiff/ops/batch-norm.js';
+import { add, mul, div } from '../autodiff/ops/elementwise.js';
 import { conv2d, type Conv2dOptions } from '../autodiff/ops/conv.js';
 import { resolvePair } from '../tensor/conv.js';
 import { matmul } from '../autodiff/ops/linalg.js';
@@ -12,6 +14,7 @@ import { fail, shapeStr } from '../tensor/errors.js';
 import type { Rng } from '../tensor/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { defaultBound, initRng, uniformInit } from './init.js';
+import { canFuseConv, convLayerInference, fusedConv, runFusedChain } from './fused.js';
 import { Module } from './module.js';
 import { fmtPair, pair, type Pair } from './pair.js';
 
@@ -75,7 +78,7 @@ export class Conv2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return conv2d(x, this.weight, this.bias, this.options);
+    return convLayerInference(this, x) ?? conv2d(x, this.weight, this.bias, this.options);
   }
 
   override describe(): string {
@@ -233,26 +236,31 @@ export class BatchNorm2d extends Module {
     this.registerBuffer('num_batches_tracked', zeros([], { dtype }));
   }
 
+  /** The eval-mode map y = (x − mean)·scale + shift per channel: mean = μ, scale = γ/√(σ² + eps), shift = β, each [1,C,1,1]. */
+  evalAffine(): { mean: Tensor; scale: Tensor; shift: Tensor } {
+    const c = [1, this.numFeatures, 1, 1];
+    const gamma = reshape(this.param('weight'), c);
+    const rv = reshape(this.buffer('running_var'), c);
+    return { mean: reshape(this.buffer('running_mean'), c), scale: div(gamma, sqrt(add(rv, this.eps))), shift: reshape(this.param('bias'), c) };
+  }
+
   forward(x: Tensor): Tensor {
     if (x.ndim !== 4 || x.shape[1] !== this.numFeatures) {
       fail('BatchNorm2d', `expects [N,${this.numFeatures},H,W], got ${shapeStr(x.shape)}`);
     }
+    if (!this.training) {
+      // y = (x − μ)·γ/√(σ² + eps) + β, one pass over x
+      const { mean: rm, scale, shift } = this.evalAffine();
+      return channelAffine(x, rm, scale, shift);
+    }
     const c = [1, this.numFeatures, 1, 1];
     const gamma = reshape(this.param('weight'), c);
     const beta = reshape(this.param('bias'), c);
-    if (!this.training) {
-      const rm = reshape(this.buffer('running_mean'), c);
-      const rv = reshape(this.buffer('running_var'), c);
-      // y = (x − μ)·γ/√(σ² + eps) + β
-      return add(mul(sub(x, rm), div(gamma, sqrt(add(rv, this.eps)))), beta);
-    }
     const n = x.size / this.numFeatures;
     // As PyTorch: batch statistics of a single value per channel are meaningless.
     if (n < 2) fail('BatchNorm2d', `expected more than 1 value per channel when training, got input ${shapeStr(x.shape)} (use eval mode)`);
-    const mu = mean(x, [0, 2, 3], { keepdims: true });
-    const centered = sub(x, mu);
-    const v = mean(mul(centered, centered), [0, 2, 3], { keepdims: true });
-    const y = add(mul(centered, div(gamma, sqrt(add(v, this.eps)))), beta);
+    // (x − μ)·γ/√(σ² + eps) + β with the batch's μ and σ², one op (its gradients through μ and σ² included).
+    const { y, mean: mu, variance: v } = batchNorm(x, gamma, beta, this.eps);
     noGrad(() => {
       const m = this.momentum;
       const rm = this.buffer('running_mean');
@@ -322,7 +330,14 @@ export class Sequential extends Module {
 
   forward(x: Tensor): Tensor {
     let h = x;
-    for (const m of this.order) h = m.call(h);
+    for (let i = 0; i < this.order.length; ) {
+      // Inference: conv → batch norm → relu runs as one call where no hook watches inside it.
+      const fused = runFusedChain(this.order, i, h);
+      if (fused !== null) {
+        h = fused.out;
+        i = fused.next;
+      } else h = this.order[i++]!.call(h);
+    }
     return h;
   }
 }
@@ -357,9 +372,14 @@ export class BasicBlock extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const h = this.relu.call(this.bn1.call(this.conv1.call(x)));
+    // Inference: each conv with its batch norm (and the residual) and relu in one call.
+    const h = fusedConv(this.conv1, this.bn1, this.relu, x, null) ?? this.relu.call(this.bn1.call(this.conv1.call(x)));
+    const skipOf = (): Tensor => (this.downsample === null ? x : this.downsample.call(x));
+    if (canFuseConv(this.conv2, this.bn2, this.relu)) {
+      const skip = skipOf();
+      return fusedConv(this.conv2, this.bn2, this.relu, h, skip) ?? this.relu.call(add(this.bn2.call(this.conv2.call(h)), skip));
+    }
     const y = this.bn2.call(this.conv2.call(h));
-    const skip = this.downsample === null ? x : this.downsample.call(x);
-    return this.relu.call(add(y, skip));
+    return this.relu.call(add(y, skipOf()));
   }
 }

@@ -182,8 +182,8 @@ export abstract class Module {
     return found[1];
   }
 
-  /** Whether forward hooks are registered on this module (not its children). */
-  get hooked(): boolean {
+  /** Whether a forward hook watches this module's output (fused inference paths then leave it alone). */
+  hasForwardHooks(): boolean {
     return this.hooks.length > 0;
   }
 

@@ -140,7 +140,7 @@ export class TransformerEncoder extends Module {
    */
   get classTokenOnly(): boolean {
     const last = this.layers.namedChildren().at(-1)![1];
-    return !this.hooked && !this.layers.hooked && !this.ln.hooked && !last.namedModules().some(([, m]) => m.hooked);
+    return !this.hasForwardHooks() && !this.layers.hasForwardHooks() && !this.ln.hasForwardHooks() && !last.namedModules().some(([, m]) => m.hasForwardHooks());
   }
 }
 

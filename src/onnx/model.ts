@@ -15,6 +15,9 @@ import { OnnxTap } from './taps.js';
 import { GRID_SUFFIX, TokenGrid } from '../nn/token-grid.js';
 import type { HostValue } from './values.js';
 import { onnxFail } from './errors.js';
+import { planFusions, type ConvFusion } from './fusion.js';
+import { convInference } from './ops/nn.js';
+import { isGradEnabled } from '../autodiff/mode.js';
 
 export { GRID_SUFFIX } from '../nn/token-grid.js';
 
@@ -54,6 +57,12 @@ export class OnnxModel extends Module implements GraphModel {
   /** Outputs computed from a global pooling (after the feature maps): reachable by get(), not listed by namedModules(). */
   private readonly pooled = new Set<string>();
   private readonly ctx: RunContext;
+  /** The fusable convolutions of each plan (fusion.ts), found on first use. */
+  private readonly fusions = new WeakMap<Plan, Map<number, ConvFusion>>();
+  /** Whether a hook watched an output during the run in progress. */
+  private hooked = false;
+  /** The values of the last run a hook watched (a CAM's cut), for {@link headAfter}. */
+  private lastHooked: { plan: Plan; env: Map<string, Tensor> } | null = null;
 
   constructor(
     private readonly graph: OnnxGraph,
@@ -96,7 +105,28 @@ export class OnnxModel extends Module implements GraphModel {
     const plan = this.planFor(x.shape);
     const input = cast(x, this.dtype);
     if (plan.batchFixed !== null && x.shape[0] !== plan.n0) return this.chunks(input, plan.n0, (c) => this.runFrom(plan, new Map([[this.inputName, c]]), 0));
-    return this.runFrom(plan, new Map([[this.inputName, input]]), 0);
+    this.hooked = false;
+    const env = new Map([[this.inputName, input]]);
+    const outs = this.runFrom(plan, env, 0);
+    // Keep the values of a run that a hook watched: a CAM's head then starts after its layer.
+    this.lastHooked = this.hooked && plan.batchFixed === null ? { plan, env } : null;
+    return outs;
+  }
+
+  /**
+   * The rest of the graph after `layer`'s output (a tensor name or module path) as a function of
+   * that output, on the values the last hooked run computed (the run that cut the graph there):
+   * only the steps after the one that produced it run, with every earlier value reused. null when
+   * no such run is at hand (or the graph runs in fixed batches, or `layer` is a token map view).
+   */
+  headAfter(layer: string): ((h: Tensor) => Tensor) | null {
+    const last = this.lastHooked;
+    // A token layer is cut at its map view, whose values are not the graph's: re-run it whole.
+    const name = this.camLayer(layer).endsWith(GRID_SUFFIX) ? null : this.resolve(layer);
+    if (last === null || name === null || !last.env.has(name)) return null;
+    const s = last.plan.steps.findIndex((step) => step.outputs.includes(name));
+    if (s < 0) return null;
+    return (h) => this.runFrom(last.plan, new Map([...last.env, [name, h]]), s + 1)[0]!;
   }
 
   /** The program for an input of this shape (planned once per [C, H, W]). */
@@ -125,6 +155,14 @@ export class OnnxModel extends Module implements GraphModel {
       const step = plan.steps[s]!;
       const { op, attrs } = step.graphNode;
       const args = step.inputs.map((r) => this.arg(r, env, plan));
+      const fused = this.fusedConv(plan, s, args, env);
+      if (fused !== null) {
+        const last = plan.steps[fused.last]!;
+        this.checkShape(plan, fused.name, fused.out, last.graphNode.attrs.label);
+        env.set(fused.name, this.record(fused.name, fused.out, last.graphNode.node.opType));
+        s = fused.last;
+        continue;
+      }
       let outs: Tensor[];
       try {
         outs = op.run!(args, attrs, this.ctx);
@@ -145,6 +183,21 @@ export class OnnxModel extends Module implements GraphModel {
       }
     }
     return plan.outputs.map((r) => (r.kind === 'tensor' ? env.get(r.name)! : this.tensorOf(this.arg(r, env, plan), 'graph output')));
+  }
+
+  /**
+   * Inference without a graph: a Conv and the Relu, Add or Add → Relu after it (fusion.ts) as one
+   * kernel call, when no hook or token view watches the outputs it skips; null otherwise.
+   */
+  private fusedConv(plan: Plan, s: number, args: RunArg[], env: Map<string, Tensor>): { out: Tensor; name: string; last: number } | null {
+    if (isGradEnabled()) return null;
+    let fusions = this.fusions.get(plan);
+    if (fusions === undefined) this.fusions.set(plan, (fusions = planFusions(plan)));
+    const f = fusions.get(s);
+    if (f === undefined || f.hidden.some((n) => this.taps.get(n)?.hasForwardHooks())) return null;
+    const residual = f.residual === null ? null : this.tensorOf(this.arg(f.residual, env, plan), 'Add input');
+    const out = convInference(args, plan.steps[s]!.graphNode.attrs, this.ctx, { residual, relu: f.relu });
+    return out === null ? null : { out, name: f.out, last: f.last };
   }
 
   /** Runs `f` on chunks of `size` images along axis 0 and concatenates each output along axis 0. */
@@ -197,6 +250,7 @@ export class OnnxModel extends Module implements GraphModel {
       tap = new OnnxTap(name, opType, '');
       this.taps.set(name, tap);
     }
+    if (tap.hasForwardHooks()) this.hooked = true;
     return tap.call(t);
   }
 

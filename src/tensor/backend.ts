@@ -1,5 +1,6 @@
 import { conv2dInputGradJs, conv2dJs, conv2dWeightGradJs } from './conv-js.js';
 import type { Conv2dGeometry } from './conv.js';
+import { applyEpilogue, type ConvEpilogue } from './conv-epilogue.js';
 import type { FloatArray } from './dtype.js';
 import type { PoolGeometry } from './pool.js';
 import { fail } from './errors.js';
@@ -26,8 +27,8 @@ export interface Kernels {
     b: FloatArray, bOff: number, bRs: number, bCs: number,
     c: FloatArray, cOff: number, ldc: number, accumulate: boolean,
   ): void;
-  /** out [N,O,OH,OW] = conv2d(x, w). */
-  conv2d(g: Conv2dGeometry, x: FloatArray, w: FloatArray, out: FloatArray): void;
+  /** out [N,O,OH,OW] = conv2d(x, w), then the epilogue's steps on it (conv-epilogue.ts), if given. */
+  conv2d(g: Conv2dGeometry, x: FloatArray, w: FloatArray, out: FloatArray, epilogue?: ConvEpilogue | null): void;
   /** dx [N,C,H,W] (zero-filled) = the input gradient of conv2d for gy [N,O,OH,OW]. */
   conv2dInputGrad(g: Conv2dGeometry, gy: FloatArray, w: FloatArray, dx: FloatArray): void;
   /** dw [O,C/groups,KH,KW] = Σ over the g.N images of the weight gradient. */
@@ -66,7 +67,10 @@ export interface Kernels {
 
 const jsKernels: Kernels = {
   gemm: gemmJs,
-  conv2d: conv2dJs,
+  conv2d(g, x, w, out, epilogue = null) {
+    conv2dJs(g, x, w, out);
+    if (epilogue !== null) applyEpilogue(out, epilogue, g.O, g.OH * g.OW);
+  },
   conv2dInputGrad: conv2dInputGradJs,
   conv2dWeightGrad: conv2dWeightGradJs,
   // The JS element-wise, pooling and indexing loops live with their ops (elementwise.ts, unary.ts, pool.ts, indexing.ts).

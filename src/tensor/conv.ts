@@ -1,4 +1,5 @@
 import { kernels } from './backend.js';
+import { checkEpilogue, type ConvEpilogue } from './conv-epilogue.js';
 import { allocate, promote, type DType, type FloatArray } from './dtype.js';
 import { fail, shapeStr } from './errors.js';
 import { Tensor } from './tensor.js';
@@ -94,12 +95,14 @@ export function conv2dOutputShape(inputShape: readonly number[], weightShape: re
  * → [N,O,OH,OW] with OH = ⌊(H + 2·ph − dh·(KH−1) − 1)/sh⌋ + 1:
  *   out[n,o,oh,ow] = Σ_{c,kh,kw} w[o,c,kh,kw] · x[n, g·C/groups + c, oh·sh − ph + kh·dh, ow·sw − pw + kw·dw]
  * (0 outside x), per image and group the GEMM W_g [Og, Cg·KH·KW] · im2col(x) (summation order:
- * contract.ts).
+ * contract.ts). An `epilogue` (conv-epilogue.ts: bias, batch norm, residual, relu) is applied to
+ * the output before it is returned, with the bits of the separate ops (inference only: no graph).
  */
-export function conv2d(x: Tensor, w: Tensor, opts?: Conv2dOptions): Tensor {
+export function conv2d(x: Tensor, w: Tensor, opts?: Conv2dOptions, epilogue?: ConvEpilogue): Tensor {
   const g = conv2dGeometry('conv2d', x.shape, w.shape, opts);
   const out = allocate(promote(x.dtype, w.dtype), g.N * g.O * g.OH * g.OW);
-  kernels().conv2d(g, x.data, w.data, out);
+  if (epilogue !== undefined) checkEpilogue('conv2d', epilogue, out, g.O);
+  kernels().conv2d(g, x.data, w.data, out, epilogue ?? null);
   return new Tensor(out, [g.N, g.O, g.OH, g.OW]);
 }
 

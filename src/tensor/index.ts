@@ -23,3 +23,4 @@ export { matmul, type MatmulOptions } from './matmul.js';
 export { conv2d, conv2dInputGrad, conv2dWeightGrad, conv2dOutputShape, type Conv2dOptions } from './conv.js';
 export { maxPool2d, avgPool2d, avgPool2dAdjoint, adaptiveAvgPool2d, adaptiveAvgPool2dAdjoint, type Pool2dOptions } from './pool.js';
 export { resizeBilinear, resizeBilinearAdjoint } from './resize.js';
+export { channelAffine } from './channel-affine.js';

@@ -50,6 +50,17 @@ function copyView(x: Tensor, base: number, shape: number[], strides: number[]): 
   const out = allocate(x.dtype, sizeOf(shape));
   const data = x.data;
   const { dims, sa } = collapse(shape, strides, strides);
+  const n = dims[dims.length - 1]!;
+  const last = sa[sa.length - 1]!;
+  // Long runs that repeat one value (a broadcast of the trailing axes) or copy a contiguous row
+  // are a fill or a memcpy each: cheaper than moving the data through the kernels' memory.
+  if ((last === 0 && n >= 16) || (last === 1 && n >= 64)) {
+    walk(dims, sa, sa, (oo, ao) => {
+      if (last === 0) out.fill(data[base + ao]!, oo, oo + n);
+      else out.set(data.subarray(base + ao, base + ao + n), oo);
+    });
+    return new Tensor(out, shape);
+  }
   if (kernels().stridedCopy(data, base, dims, sa, out)) return new Tensor(out, shape);
   walk(dims, sa, sa, (oo, ao, _bo, n, as) => {
     const from = base + ao;

@@ -64,11 +64,32 @@ export function sum(x: Tensor, axes?: Axes, opts?: ReduceOptions): Tensor {
 }
 
 function sumAs(op: string, x: Tensor, axes?: Axes, opts?: ReduceOptions): Tensor {
+  const around = keptBlock(op, x, axes, opts?.keepdims ?? false);
+  if (around !== null) return around;
   const { data, outer, r, inner, outShape } = layout(op, x, axes, opts?.keepdims ?? false);
   const out = allocate(x.dtype, outer * inner);
   if (kernels().sum(data, outer, r, inner, out)) return new Tensor(out, outShape);
   if (inner === 1) {
-    for (let o = 0; o < outer; o++) {
+    let o = 0;
+    // Four outputs at a time: four independent chains of adds, each in its own order.
+    for (; o + 4 <= outer; o += 4) {
+      let a0 = 0;
+      let a1 = 0;
+      let a2 = 0;
+      let a3 = 0;
+      const base = o * r;
+      for (let k = 0; k < r; k++) {
+        a0 += data[base + k]!;
+        a1 += data[base + r + k]!;
+        a2 += data[base + 2 * r + k]!;
+        a3 += data[base + 3 * r + k]!;
+      }
+      out[o] = a0;
+      out[o + 1] = a1;
+      out[o + 2] = a2;
+      out[o + 3] = a3;
+    }
+    for (; o < outer; o++) {
       let acc = 0;
       const base = o * r;
       for (let k = 0; k < r; k++) acc += data[base + k]!;
@@ -87,6 +108,59 @@ function sumAs(op: string, x: Tensor, axes?: Axes, opts?: ReduceOptions): Tensor
     }
   }
   return new Tensor(out, outShape);
+}
+
+/**
+ * The sum over every axis but one contiguous block of kept axes (batch norm's per-channel sums:
+ * [N, C, H, W] over 0, 2, 3), x viewed as [A, K, B]: out[k] = Σ_a Σ_b x[a, k, b], read in
+ * storage order without the permuting copy layout() makes. Each output's float64 running sum
+ * adds the same elements in the same order as the permuted copy would (a, then b, ascending).
+ * null for any other set of axes.
+ */
+function keptBlock(op: string, x: Tensor, axesIn: Axes | undefined, keepdims: boolean): Tensor | null {
+  const axes = normAxes(op, axesIn, x.ndim);
+  const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+  if (kept.length === 0 || axes.length === 0) return null;
+  const k0 = kept[0]!;
+  const k1 = kept[kept.length - 1]! + 1;
+  // Only a contiguous kept block with reduced axes on both sides (else layout() needs no copy).
+  if (k1 - k0 !== kept.length || k0 === 0 || k1 === x.ndim) return null;
+  const A = sizeOf(x.shape.slice(0, k0));
+  const K = sizeOf(x.shape.slice(k0, k1));
+  const B = sizeOf(x.shape.slice(k1));
+  const acc = new Float64Array(K);
+  const d = x.data;
+  for (let a = 0; a < A; a++) {
+    let k = 0;
+    // Four outputs at a time: four independent chains of adds (each still in its own order)
+    // keep the adder busy where one chain waits for every add.
+    for (; k + 4 <= K; k += 4) {
+      const at = (a * K + k) * B;
+      let s0 = acc[k]!;
+      let s1 = acc[k + 1]!;
+      let s2 = acc[k + 2]!;
+      let s3 = acc[k + 3]!;
+      for (let b = 0; b < B; b++) {
+        s0 += d[at + b]!;
+        s1 += d[at + B + b]!;
+        s2 += d[at + 2 * B + b]!;
+        s3 += d[at + 3 * B + b]!;
+      }
+      acc[k] = s0;
+      acc[k + 1] = s1;
+      acc[k + 2] = s2;
+      acc[k + 3] = s3;
+    }
+    for (; k < K; k++) {
+      const at = (a * K + k) * B;
+      let s0 = acc[k]!;
+      for (let b = at; b < at + B; b++) s0 += d[b]!;
+      acc[k] = s0;
+    }
+  }
+  const out = allocate(x.dtype, K);
+  out.set(acc);
+  return new Tensor(out, keepdims ? x.shape.map((v, i) => (axes.includes(i) ? 1 : v)) : kept.map((i) => x.shape[i]!));
 }
 
 /** Arithmetic mean over the given axes. */

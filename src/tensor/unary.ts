@@ -1,5 +1,6 @@
 import { kernels } from './backend.js';
-import { allocate } from './dtype.js';
+import { allocate, promote, type FloatArray } from './dtype.js';
+import { fail, shapeStr } from './errors.js';
 import { detExp, detLog1p, detLogAny, detTanh } from './detmath.js';
 import { erfScalar } from './special.js';
 import { Tensor } from './tensor.js';
@@ -104,6 +105,27 @@ export function relu(x: Tensor): Tensor {
     o[i] = (v === -Infinity ? 0 : v) * +(v > 0) + 0;
   }
   return new Tensor(o, x.shape);
+}
+
+/**
+ * relu's VJP in one pass: g · [x > 0] (0 where x ≤ 0 or x is NaN), the same bits as
+ * mul(g, gt(x, 0)). g and x have the same shape.
+ */
+export function reluBackward(g: Tensor, x: Tensor): Tensor {
+  if (g.ndim !== x.ndim || g.shape.some((d, i) => d !== x.shape[i])) fail('reluBackward', `gradient ${shapeStr(g.shape)} and input ${shapeStr(x.shape)} differ in shape`);
+  const o = allocate(promote(g.dtype, x.dtype), g.size);
+  if (o instanceof Float32Array) maskPositive32(o, g.data, x.data);
+  else maskPositive64(o, g.data, x.data);
+  return new Tensor(o, g.shape);
+}
+
+// One loop per output dtype keeps each monomorphic.
+function maskPositive32(o: Float32Array, g: FloatArray, x: FloatArray): void {
+  for (let i = 0; i < o.length; i++) o[i] = g[i]! * +(x[i]! > 0);
+}
+
+function maskPositive64(o: Float64Array, g: FloatArray, x: FloatArray): void {
+  for (let i = 0; i < o.length; i++) o[i] = g[i]! * +(x[i]! > 0);
 }
 
 /** 1 / (1 + e^−x), evaluated without overflow for large |x|. */

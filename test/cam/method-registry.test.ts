@@ -52,7 +52,7 @@ describe('the method registry', () => {
   it('a method is given only the options it accepts, so one options object serves every method', () => {
     const shared: ExplainOptions = { samples: 2, preset: 'torchcam', exact: { output: 'softmax' }, batchSize: 3, layer: 'features.2', target: 1 };
     expect(methodOptions(methodDescriptor('gradcam'), shared)).toEqual({ layer: 'features.2', target: 1 });
-    expect(methodOptions(methodDescriptor('smoothgrad'), shared)).toEqual({ samples: 2, target: 1 });
+    expect(methodOptions(methodDescriptor('smoothgrad'), shared)).toEqual({ samples: 2, target: 1, batchSize: 3 });
     expect(methodOptions(methodDescriptor('scorecam'), { batchSize: 3, samples: 2, exact: true, preset: 'torchcam' })).toEqual({ batchSize: 3, preset: 'torchcam' });
     const alone = explain('gradcam', model, x, { layer: 'features.2', target: 1 });
     expect(Array.from(explain('gradcam', model, x, shared).upsampled.data)).toEqual(Array.from(alone.upsampled.data));
@@ -64,14 +64,15 @@ describe('the method registry', () => {
 
   it('fastOptions change only the speed: results are bit-identical with and without them', () => {
     const fast = METHOD_DESCRIPTORS.filter((d) => d.fastOptions !== undefined);
-    expect(fast.map((d) => d.name)).toEqual(['gradcam++-exact', 'scorecam', 'ablationcam']);
+    expect(fast.map((d) => d.name)).toEqual(['gradcam++-exact', 'scorecam', 'ablationcam', 'smoothgrad', 'smooth-gradcam++']);
     // 8 channels at 4x3 after the pool: 96 diagonals, so batches of 64 and 256 differ.
     const xs = image([2, 3, 8, 6], 9);
     for (const d of fast) {
       const a = explain(d.name, model, xs, { trace: true });
       const b = explain(d.name, model, xs, { ...d.fastOptions, trace: true });
       expect(Array.from(b.upsampled.data), d.name).toEqual(Array.from(a.upsampled.data));
-      expect(Array.from((b as CamResult).weights!.data), d.name).toEqual(Array.from((a as CamResult).weights!.data));
+      const terms = (r: typeof a): ArrayLike<number> => ('saliency' in r ? r.saliency : r.weights!).data;
+      expect(Array.from(terms(b)), d.name).toEqual(Array.from(terms(a)));
     }
   });
 });

@@ -13,12 +13,16 @@ export type Conv2dOptions = KC.Conv2dOptions;
  * closed under VJPs (each is bilinear), so derivatives of every order stay in this set.
  */
 export function conv2d(x: Tensor, w: Tensor, bias?: Tensor | null, opts: Conv2dOptions = {}): Tensor {
-  const out = record('conv2d', KC.conv2d(x, w, opts), [x, w], (g, needs) => [
+  const vjps = (g: Tensor, needs: readonly boolean[]): (Tensor | null)[] => [
     needs[0] ? conv2dInputGrad(g, w, x.shape, opts) : null,
     needs[1] ? conv2dWeightGrad(x, g, w.shape, opts) : null,
-  ]);
-  if (bias === undefined || bias === null) return out;
-  return add(out, reshape(bias, [1, bias.size, 1, 1]));
+  ];
+  if (bias === undefined || bias === null) return record('conv2d', KC.conv2d(x, w, opts), [x, w], vjps);
+  const b4 = reshape(bias, [1, bias.size, 1, 1]);
+  // A bias of the output's dtype is added by the kernel call (its epilogue: the bits of the add),
+  // ∂bias = Σ g over every axis but the channels, as add's VJP; another dtype promotes through add.
+  if (bias.dtype !== x.dtype || w.dtype !== x.dtype) return add(record('conv2d', KC.conv2d(x, w, opts), [x, w], vjps), b4);
+  return record('conv2d', KC.conv2d(x, w, opts, { bias: bias.data }), [x, w, b4], (g, needs) => [...vjps(g, needs), needs[2] ? sumTo(g, b4.shape) : null]);
 }
 
 /**

@@ -27,12 +27,12 @@ export function add(a: Operand, b: Operand): Tensor {
   ]);
 }
 
-/** a − b. */
+/** a − b. ∂/∂b = −Σ g over the broadcast axes (negated after summing: fewer negations, the same value up to the sign of a zero). */
 export function sub(a: Operand, b: Operand): Tensor {
   const [x, y] = operands(a, b);
   return record('sub', K.sub(x, y), [x, y], (g, needs) => [
     needs[0] ? sumTo(g, x.shape) : null,
-    needs[1] ? sumTo(neg(g), y.shape) : null,
+    needs[1] ? neg(sumTo(g, y.shape)) : null,
   ]);
 }
 

@@ -2,17 +2,18 @@ import * as KP from '../../tensor/pool.js';
 import * as KR from '../../tensor/resize.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { record } from '../node.js';
-import { gather } from './indexing.js';
+import { scatterAdd } from './indexing.js';
 
 export type Pool2dOptions = KP.Pool2dOptions;
 
 /**
- * Max pooling as a gather of each window's first maximum: the VJP is scatterAdd, whose VJP is
- * gather again, so max pooling is piecewise linear to every order (second derivative 0).
+ * Max pooling, a gather of each window's first maximum (the kernel's values are those elements):
+ * the VJP is scatterAdd, whose VJP is gather again, so max pooling is piecewise linear to every
+ * order (second derivative 0).
  */
 export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
-  const { indices } = KP.maxPool2d(x, opts);
-  return gather(x, indices);
+  const { values, indices } = KP.maxPool2d(x, opts);
+  return record('maxPool2d', values, [x], (g) => [scatterAdd(g, indices, x.shape)]);
 }
 
 /** Average pooling: a fixed linear map A; ∂ = Aᵀg (avgPool2dAdjoint), whose VJP is A again. */

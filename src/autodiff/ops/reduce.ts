@@ -26,11 +26,11 @@ export function sum(x: Tensor, axes?: Axes, opts?: ReduceOptions): Tensor {
   return record('sum', K.sum(x, axes, opts), [x], (g) => [spread('sum', g, x, axes)]);
 }
 
-/** Mean over axes. ∂ = g/n broadcast back. */
+/** Mean over axes. ∂ = g/n broadcast back (scaled before it is broadcast: the same values, n times fewer products). */
 export function mean(x: Tensor, axes?: Axes, opts?: ReduceOptions): Tensor {
   const out = K.mean(x, axes, opts);
   const n = x.size / out.size;
-  return record('mean', out, [x], (g) => [mul(spread('mean', g, x, axes), 1 / n)]);
+  return record('mean', out, [x], (g) => [spread('mean', mul(g, 1 / n), x, axes)]);
 }
 
 /** Max over axes, as a gather of the winners: the gradient goes to the first maximum. */

@@ -52,7 +52,15 @@ export function reciprocal(x: Tensor): Tensor {
 
 /** max(x, 0). ∂ = g·[x > 0] with a constant mask (relu'(0) = 0), so every higher derivative is 0. */
 export function relu(x: Tensor): Tensor {
-  return record('relu', K.relu(x), [x], (g) => [mul(g, K.gt(x, 0))]);
+  return record('relu', K.relu(x), [x], (g) => [reluBackward(g, x)]);
+}
+
+/**
+ * relu's VJP g·[x > 0]: linear in g, with the mask of x a constant (no gradient flows to x, whose
+ * derivative is 0 wherever it exists). ∂/∂g = reluBackward(h, x), so the pair closes at every order.
+ */
+export function reluBackward(g: Tensor, x: Tensor): Tensor {
+  return record('reluBackward', K.reluBackward(g, x), [g], (h) => [reluBackward(h, x)]);
 }
 
 /** σ(x) = 1/(1+e^−x). ∂ = g·σ(1−σ) on the live output. */

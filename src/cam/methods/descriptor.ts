@@ -59,8 +59,9 @@ export interface MethodDescriptor<N extends string = string, O extends object = 
 export type OptionKeys<O> = { readonly [K in keyof O]-?: true };
 
 /** A descriptor as written in a method's file: `options` lists every key of the options type its `run` takes. */
-export interface MethodDefinition<N extends string, O extends object, R extends MethodResult> extends Omit<MethodDescriptor<N, O, R>, 'accepts' | 'presets' | 'appliesTo'> {
+export interface MethodDefinition<N extends string, O extends object, R extends MethodResult> extends Omit<MethodDescriptor<N, O, R>, 'accepts' | 'presets' | 'fastOptions' | 'appliesTo'> {
   readonly options: OptionKeys<NoInfer<O>>;
+  readonly fastOptions?: Partial<NoInfer<O>>;
   readonly presets?: readonly string[];
   /** Default 'any'. */
   readonly appliesTo?: AppliesTo;

@@ -18,8 +18,10 @@ export const smoothGradCamPlusPlusMethod = defineMethod({
   result: 'cam',
   options: {
     ...CAM_OPTIONS, ...MAP_OPTIONS, ...COMBINE_OPTIONS, ...NOISE_OPTIONS, noiseTensors: true, eps: true, denominator: true, numerator: true, weightGradient: true, mapActivation: true,
-    preset: true, channels: true, positions: true, exact: true,
+    preset: true, channels: true, positions: true, exact: true, batchSize: true,
   },
+  // Every noisy sample of the default 25 in one pass (the result does not depend on it).
+  fastOptions: { batchSize: 25 },
   presets: presetNames(SMOOTH_GRAD_CAM_PP_PRESETS),
   run: combined((model: Module, input: Tensor, opts: NamedPreset<SmoothGradCamPlusPlusOptions> = {}) => {
     const { preset, ...rest } = opts;

@@ -1,3 +1,4 @@
+import { channelAffine } from '../../autodiff/ops/affine.js';
 import { conv2d } from '../../autodiff/ops/conv.js';
 import * as E from '../../autodiff/ops/elementwise.js';
 import { matmul } from '../../autodiff/ops/linalg.js';
@@ -7,10 +8,11 @@ import { mean, softmax } from '../../autodiff/ops/reduce.js';
 import { sqrt, square } from '../../autodiff/ops/unary.js';
 import { ones } from '../../tensor/create.js';
 import { CamlabError } from '../../tensor/errors.js';
-import { conv2dOutputShape } from '../../tensor/conv.js';
-import { sizeOf } from '../../tensor/shape.js';
+import { conv2d as conv2dKernel, conv2dOutputShape } from '../../tensor/conv.js';
+import type { ConvEpilogue } from '../../tensor/conv-epilogue.js';
+import { sameShape, sizeOf } from '../../tensor/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { axisOf, fmt, inputValue, type Attrs, type OnnxOp, type RunArg, type ShapeArg } from '../op.js';
+import { axisOf, fmt, inputValue, type Attrs, type OnnxOp, type RunArg, type RunContext, type ShapeArg } from '../op.js';
 import { intList } from '../values.js';
 import { broadcastAll } from './elementwise.js';
 
@@ -99,6 +101,29 @@ function channel(v: Tensor, rank: number): Tensor {
   return reshape(v, [1, v.size, ...new Array<number>(rank - 2).fill(1)]);
 }
 
+/**
+ * Conv for inference without a graph, with an epilogue applied in the same kernel call (its bias
+ * first, then `ep`'s steps: the bits of Conv then Add and Relu run one by one); null when a
+ * residual does not have the output's shape (the caller then runs the steps one by one).
+ */
+export function convInference(ins: readonly RunArg[], a: Attrs, ctx: RunContext, ep: { residual: Tensor | null; relu: boolean }): Tensor | null {
+  const x = ctx.tensor(ins[0]!, 'X');
+  const w = ctx.tensor(ins[1]!, 'W');
+  const b = ins[2] === null || ins[2] === undefined ? null : ctx.tensor(ins[2], 'B');
+  const win = windowOf(a, x.shape, w.shape.slice(2));
+  const opts = { stride: win.s, dilation: win.d, groups: a.int('group', 1) };
+  const xp = symmetric(win) ? x : padHW(x, win, 0);
+  const o = symmetric(win) ? { ...opts, padding: [win.pads[0]!, win.pads[1]!] as [number, number] } : opts;
+  return named(a, () => {
+    const same = [w, ...(b === null ? [] : [b]), ...(ep.residual === null ? [] : [ep.residual])].every((t) => t.dtype === xp.dtype);
+    if (!same || (ep.residual !== null && !sameShape(ep.residual.shape, conv2dOutputShape(xp.shape, w.shape, o)))) return null;
+    const epilogue: ConvEpilogue = { relu: ep.relu };
+    if (b !== null) epilogue.bias = b.data;
+    if (ep.residual !== null) epilogue.residual = ep.residual.data;
+    return conv2dKernel(xp, w, o, epilogue);
+  });
+}
+
 export const NN_OPS: Record<string, OnnxOp> = {
   /** Conv (2-D): X [N,C,H,W], W [M,C/group,kH,kW], optional B [M]; asymmetric pads are applied explicitly. */
   Conv: {
@@ -175,7 +200,7 @@ export const NN_OPS: Record<string, OnnxOp> = {
       const x = ctx.tensor(ins[0]!, 'X');
       const [scale, bias, mu, variance] = [1, 2, 3, 4].map((i) => channel(ctx.tensor(ins[i]!, `input ${i}`), x.ndim));
       const inv = E.div(scale!, sqrt(E.add(variance!, a.float('epsilon', 1e-5))));
-      return [E.add(E.mul(E.sub(x, mu!), inv), bias!)];
+      return [channelAffine(x, mu!, inv, bias!)];
     },
   },
   /**

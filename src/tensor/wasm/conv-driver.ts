@@ -1,5 +1,6 @@
 import type { Kernels } from '../backend.js';
 import { kBlockSize, KC } from '../contract.js';
+import { applyEpilogue, epilogueFlags, type ConvEpilogue } from '../conv-epilogue.js';
 import { conv2dInputGradJs, conv2dJs, conv2dWeightGradJs } from '../conv-js.js';
 import type { Conv2dGeometry } from '../conv.js';
 import type { FloatArray } from '../dtype.js';
@@ -93,9 +94,9 @@ function depthwise(kind: 'fwd' | 'dx' | 'dw', g: Conv2dGeometry, a: FloatArray, 
  * the weights (or dW) [O, Cg·KH·KW], the threads' GEMM scratch, and a chunk of images of x and of
  * out (or g). null when they do not fit the kernels' memory.
  */
-function imageGemmLayout(g: Conv2dGeometry, dt: WasmDType): {
+function imageGemmLayout(g: Conv2dGeometry, dt: WasmDType, ep: ConvEpilogue | null = null): {
   r: WasmRuntime; es: number; OHW: number; Kg: number; threads: number; sc: ReturnType<typeof gemmScratch>;
-  chunk: number; pg: number; pw: number; scratch: number; px: number; py: number;
+  chunk: number; pg: number; pw: number; scratch: number; px: number; py: number; pe: number; pres: number;
 } | null {
   const es = LANES[dt].es;
   const r = rt();
@@ -104,35 +105,74 @@ function imageGemmLayout(g: Conv2dGeometry, dt: WasmDType): {
   const Kg = Cg * g.KH * g.KW;
   const threads = threadsFor(N * O * OHW * Kg);
   const sc = gemmScratch(dt);
-  const chunk = imagesPerChunk(N, (C * H * W + O * OHW) * es, GEOMETRY_BYTES + O * Kg * es + sc.size * threads);
+  // An epilogue's per-channel parameters (4 × O) and a chunk's residual (like the output).
+  const params = ep === null ? 0 : 4 * O * es;
+  const residual = ep?.residual ? O * OHW * es : 0;
+  const chunk = imagesPerChunk(N, (C * H * W + O * OHW) * es + residual, GEOMETRY_BYTES + O * Kg * es + sc.size * threads + params);
   const arena = new Arena();
   const pg = arena.alloc(GEOMETRY_BYTES);
   const pw = arena.alloc(O * Kg * es);
   const scratch = arena.alloc(sc.size * threads);
   const px = arena.alloc(chunk * C * H * W * es);
   const py = arena.alloc(chunk * O * OHW * es);
+  const pe = arena.alloc(params);
+  const pres = arena.alloc(chunk * residual);
   if (!r.fits(arena.size)) return null;
   r.ensure(arena.size);
   writeGeometry(r, pg, g);
-  return { r, es, OHW, Kg, threads, sc, chunk, pg, pw, scratch, px, py };
+  return { r, es, OHW, Kg, threads, sc, chunk, pg, pw, scratch, px, py, pe, pres };
+}
+
+/** Writes an epilogue's per-channel parameters at pe: bias, mean, scale, shift (O values each; absent ones left as they are). */
+function putEpilogueParams(r: WasmRuntime, dt: WasmDType, pe: number, ep: ConvEpilogue, O: number): void {
+  const es = LANES[dt].es;
+  const parts = [ep.bias, ep.affine?.mean, ep.affine?.scale, ep.affine?.shift];
+  parts.forEach((a, k) => {
+    if (a !== undefined) put(r, dt, pe + k * O * es, a);
+  });
+}
+
+/**
+ * Runs the epilogue on a chunk's output (images n0 … n0 + nc − 1, at po) in the kernels' memory:
+ * the residual of those images is copied in first; jobs split the planes between threads.
+ */
+function runEpilogue(r: WasmRuntime, dt: WasmDType, ep: ConvEpilogue, po: number, pe: number, pres: number, n0: number, nc: number, O: number, plane: number, threads: number): void {
+  const es = LANES[dt].es;
+  if (ep.residual) put(r, dt, pres, ep.residual, n0 * O * plane, nc * O * plane);
+  const fn = `epi_${dt}_${epilogueFlags(ep)}`;
+  const args = (p0: number, p1: number): number[] => [po, p0, p1, O, plane, pe, pe + O * es, pe + 2 * O * es, pe + 3 * O * es, pres];
+  const jobs: Job[] = split(nc * O, threadsFor(nc * O * plane) > 1 ? threads : 1, 1).map(([p0, p1]) => ({ fn, args: args(p0, p1) }));
+  runJobs(r, jobs, threads, 0, 0);
 }
 
 /** conv2d and its two gradients on the wasm kernels (depthwise ones on their own kernels). */
 export const convKernels: Pick<Kernels, 'conv2d' | 'conv2dInputGrad' | 'conv2dWeightGrad'> = {
-  conv2d(g, x, w, out) {
-    if (isDepthwise(g)) return depthwise('fwd', g, x, w, out);
+  conv2d(g, x, w, out, ep = null) {
+    const epi = ep !== null && epilogueFlags(ep) !== 0 ? ep : null;
+    const OHW = g.OH * g.OW;
+    if (isDepthwise(g)) {
+      depthwise('fwd', g, x, w, out);
+      if (epi !== null) applyEpilogue(out, epi, g.O, OHW);
+      return;
+    }
     const dt: WasmDType = out instanceof Float64Array ? 'f64' : 'f32';
-    const L = imageGemmLayout(g, dt);
-    if (L === null) return conv2dJs(g, x, w, out);
-    const { r, es, OHW, Kg, threads, sc, chunk, pg, pw, scratch, px, py: po } = L;
+    const L = imageGemmLayout(g, dt, epi);
+    if (L === null) {
+      conv2dJs(g, x, w, out);
+      if (epi !== null) applyEpilogue(out, epi, g.O, OHW);
+      return;
+    }
+    const { r, es, Kg, threads, sc, chunk, pg, pw, scratch, px, py: po, pe, pres } = L;
     const { N, C, H, W, O, Cg, Og, groups } = g;
     put(r, dt, pw, w);
+    if (epi !== null) putEpilogueParams(r, dt, pe, epi, O);
     const kc = kBlockSize(Kg);
     const NR = nrOf(dt);
-    // Enough jobs to keep every thread busy, and small enough that a thread the OS deschedules
-    // (a shared machine) leaves little for the others to wait on: split each image's positions
-    // into parts when images are few (each part packs all of W: cheap next to its GEMM).
-    const perImage = threads > 1 ? Math.ceil((4 * threads) / (N * groups)) : 1;
+    // One job per thread when images are few: each part of an image packs again the operand it
+    // shares with the other parts (all of W when split by positions, all of the image's im2col
+    // when split by output channels), so more parts cost more packing than they gain in balance
+    // (ResNet-18 on 2 threads: 4 parts per thread packed 3.5x the 1-thread total).
+    const perImage = threads > 1 ? Math.ceil(threads / (N * groups)) : 1;
     for (let n0 = 0; n0 < N; n0 += chunk) {
       const nc = Math.min(chunk, N - n0);
       put(r, dt, px, x, n0 * C * H * W, nc * C * H * W);
@@ -142,13 +182,17 @@ export const convKernels: Pick<Kernels, 'conv2d' | 'conv2dInputGrad' | 'conv2dWe
           const xp = px + ((n * C + grp * Cg) * H * W) * es;
           const op = po + ((n * O + grp * Og) * OHW) * es;
           const wp = pw + grp * Og * Kg * es;
-          const parts = OHW >= perImage * 4 * NR ? split(OHW, perImage, NR).map(([a, b]) => [0, Og, a, b]) : split(Og, perImage, TILES[dt].MR).map(([a, b]) => [a, b, 0, OHW]);
+          // Split the side whose other operand is cheaper to pack again: positions when W's
+          // rows (Og) are fewer than the positions, output channels otherwise.
+          const byPositions = OHW >= perImage * NR && Og <= OHW;
+          const parts = byPositions ? split(OHW, perImage, NR).map(([a, b]) => [0, Og, a, b]) : split(Og, perImage, TILES[dt].MR).map(([a, b]) => [a, b, 0, OHW]);
           for (const [o0, o1, p0, p1] of parts) {
             jobs.push({ fn: `conv_fwd_${dt}`, args: [pg, xp, wp, op, o0!, o1!, p0!, p1!, kc, sc.a, sc.b, sc.t, sc.tab] });
           }
         }
       }
       runJobs(r, jobs, threads, scratch, sc.size);
+      if (epi !== null) runEpilogue(r, dt, epi, po, pe, pres, n0, nc, O, OHW, threads);
       get(r, dt, po, out, n0 * O * OHW, nc * O * OHW);
     }
   },
@@ -184,7 +228,8 @@ export const convKernels: Pick<Kernels, 'conv2d' | 'conv2dInputGrad' | 'conv2dWe
     writeGeometry(r, pg, g);
     put(r, dt, pw, w);
     const kc = kBlockSize(Og);
-    const perImage = threads > 1 ? Math.ceil((2 * threads) / (N * groups)) : 1;
+    // As in conv2d: one job per thread (each packs all of the image's g).
+    const perImage = threads > 1 ? Math.ceil(threads / (N * groups)) : 1;
     for (let n0 = 0; n0 < N; n0 += chunk) {
       const nc = Math.min(chunk, N - n0);
       put(r, dt, pgy, gy, n0 * O * OHW, nc * O * OHW);

@@ -97,7 +97,9 @@ export const elementwiseKernels: Pick<Kernels, 'binary' | 'stridedCopy' | 'sum' 
   },
 
   sum(x, outer, len, inner, out) {
-    const B = x.length < ELEMENTWISE_MIN ? null : buffers(out, (es) => [x.length * es, out.length * es, inner * 8]);
+    // One running sum per output (inner = 1) is a chain of dependent adds: the JS loop runs it
+    // at the adder's latency without copying x in first. Independent outputs vectorize here.
+    const B = x.length < ELEMENTWISE_MIN || inner === 1 ? null : buffers(out, (es) => [x.length * es, out.length * es, inner * 8]);
     if (B === null) return false;
     const { r, dt, p: [px, po, pacc] } = B;
     put(r, dt, px!, x);

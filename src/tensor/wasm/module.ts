@@ -1,6 +1,7 @@
 import { emitConvKernels } from './conv-kernel.js';
 import { emitDepthwise } from './depthwise-kernel.js';
 import { emitElementwise } from './elementwise-kernel.js';
+import { emitEpilogues } from './epilogue-kernel.js';
 import { ModuleBuilder } from './emit.js';
 import { emitGatherScatter, emitMaxPool } from './pool-kernel.js';
 import { emitSum } from './reduce-kernel.js';
@@ -25,7 +26,8 @@ export function nrOf(dt: WasmDType): number {
 
 /**
  * The whole kernel module: per dtype the strided GEMM (`gemm_f32`, `gemm_f64`), the three
- * convolution kernels (`conv_fwd_*`, `conv_dx_*`, `conv_dw_*`) and the element-wise ones
+ * convolution kernels (`conv_fwd_*`, `conv_dx_*`, `conv_dw_*`), the forward pass's epilogues
+ * (`epi_*`: bias, batch norm, residual, relu) and the element-wise ones
  * (`ew_<op>_*`, `relu_*`), max pooling (`maxpool_*`) and the gather / scatter-add of its
  * indices (`gather_*`, `scatter_add_*`) and sums over an axis (`sum_*`), all on one imported memory (`env.memory`, shared when threads are
  * possible).
@@ -37,6 +39,7 @@ export function kernelModuleBytes(memory: { min: number; max: number; shared: bo
     const blocks = emitGemmBlocks(m, L, TILES[dt]);
     emitGemm(m, `gemm_${dt}`, L, blocks);
     emitConvKernels(m, L, blocks, dt);
+    emitEpilogues(m, L);
     emitDepthwise(m, L);
     emitElementwise(m, L);
     emitMaxPool(m, L);

@@ -1,5 +1,7 @@
 import fc from 'fast-check';
 import { expect } from 'vitest';
+import { channelAffine } from '../../../src/autodiff/ops/affine.js';
+import { batchNorm } from '../../../src/autodiff/ops/batch-norm.js';
 import { add, div, maximum, minimum, mul, pow, sub, where } from '../../../src/autodiff/ops/elementwise.js';
 import { exp } from '../../../src/autodiff/ops/unary.js';
 import { randn, tensor } from '../../../src/tensor/create.js';
@@ -106,6 +108,36 @@ export const ELEMENTWISE_ROWS: GradTable = {
           checkAllOrders((x) => where(cond, x, 0.5), [a]);
         }),
         runs(40),
+      );
+    }),
+
+    row('channelAffine (x − m)·s + b per channel: every input, and inside a product (non-trivial Hessians)', { channelAffine }, ({ channelAffine }) => {
+      const arb = fc
+        .tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 0, max: 1 }))
+        .chain(([n, c, h, extra]) => {
+          const xs = extra === 1 ? [n, c, h, 2] : [n, c, h];
+          const ps = xs.map((d, i) => (i === 1 ? d : 1));
+          return fc.tuple(tensorArb(xs), tensorArb(ps), tensorArb(ps), tensorArb(ps));
+        });
+      fc.assert(
+        fc.property(arb, ([x, m, s, b]) => {
+          checkAllOrders(channelAffine, [x, m, s, b]);
+          checkAllOrders((t, u) => mul(channelAffine(t, u, u, b), t), [x, s]);
+        }),
+        runs(25),
+      );
+    }),
+
+    row('batchNorm with batch statistics: x, γ and β, alone and times x (non-trivial Hessians)', { batchNorm }, ({ batchNorm }) => {
+      const arb = fc
+        .tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 2, max: 3 }))
+        .chain(([n, c, h]) => fc.tuple(tensorArb([n, c, h, 2]), tensorArb([1, c, 1, 1], 'positive'), tensorArb([1, c, 1, 1])));
+      fc.assert(
+        fc.property(arb, ([x, gamma, beta]) => {
+          checkAllOrders((t, gm, bt) => batchNorm(t, gm, bt, 1e-3).y, [x, gamma, beta]);
+          checkAllOrders((t) => mul(batchNorm(t, gamma, beta, 1e-3).y, t), [x]);
+        }),
+        runs(15),
       );
     }),
 

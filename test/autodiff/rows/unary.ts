@@ -5,11 +5,11 @@ import { requiresGrad } from '../../../src/autodiff/node.js';
 import { mul } from '../../../src/autodiff/ops/elementwise.js';
 import { sum } from '../../../src/autodiff/ops/reduce.js';
 import {
-  abs, cast, erf, exp, gelu, log, neg, reciprocal, relu, sigmoid, softplus, sqrt, square, tanh,
+  abs, cast, erf, exp, gelu, log, neg, reciprocal, relu, reluBackward, sigmoid, softplus, sqrt, square, tanh,
 } from '../../../src/autodiff/ops/unary.js';
 import { randn, tensor } from '../../../src/tensor/create.js';
 import type { Tensor } from '../../../src/tensor/tensor.js';
-import { anyTensorArb, checkAllOrders, values, type ValueKind } from '../../support/ad.js';
+import { anyTensorArb, checkAllOrders, tensorArb, values, type ValueKind } from '../../support/ad.js';
 import { expectClose, runs } from '../../support/check.js';
 import { row, type GradTable } from '../../support/grad-rows.js';
 
@@ -53,6 +53,16 @@ export const UNARY_ROWS: GradTable = {
           checkAllOrders((t) => mul(t, relu(t)), [x]);
         }),
         runs(8),
+      );
+    }),
+
+    row("reluBackward g·[x > 0]: linear in g with x's mask a constant, alone and times g", { reluBackward }, ({ reluBackward }) => {
+      fc.assert(
+        fc.property(anyTensorArb('awayFromZero').chain((x) => fc.tuple(fc.constant(x), tensorArb(x.shape))), ([x, g]) => {
+          checkAllOrders((t) => reluBackward(t, x), [g]);
+          checkAllOrders((t) => mul(reluBackward(t, x), t), [g]);
+        }),
+        runs(20),
       );
     }),
 
