@@ -15,7 +15,7 @@ export const WEB_MODELS = ['shapes-cnn', 'shapes-vit', 'mnist-cnn'];
 
 const TRAIN_HINT = {
   'shapes-cnn': 'npx camlab train --data shapes --out models/shapes-cnn',
-  'shapes-vit': 'npx camlab train --data shapes --arch shapes-vit --epochs 16 --lr 0.002 --out models/shapes-vit',
+  'shapes-vit': 'npx camlab train --data shapes --arch shapes-vit --epochs 24 --batch-size 64 --lr 0.004 --out models/shapes-vit',
   'mnist-cnn': 'npx camlab train --data mnist --out models/mnist-cnn',
 };
 

@@ -14,6 +14,7 @@
  */
 import '../src/node-workers.js';
 import { gradCamPlusPlusRollout, type RolloutResult } from '../src/cam/rollout/methods.js';
+import { pearsonCorrelation as pearson } from '../src/cam/metrics.js';
 import { shapesEvalSet } from '../src/data/eval-sets.js';
 import { makeBatch } from '../src/nn/train.js';
 import { resolveModel } from '../src/node/files.js';
@@ -32,25 +33,16 @@ function quantile(v: number[], q: number): number {
   return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
 }
 
-function pearson(a: readonly number[], b: readonly number[]): number {
-  const n = a.length;
-  const ma = a.reduce((s, v) => s + v, 0) / n;
-  const mb = b.reduce((s, v) => s + v, 0) / n;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i++) {
-    sab += (a[i]! - ma) * (b[i]! - mb);
-    saa += (a[i]! - ma) ** 2;
-    sbb += (b[i]! - mb) ** 2;
-  }
-  return sab / Math.sqrt(saa * sbb);
-}
-
+/** Ranks with ties given their average rank (so the many zeros of ReLU'd maps do not order themselves). */
 const ranks = (v: readonly number[]): number[] => {
   const order = v.map((x, i) => [x, i] as const).sort((p, q) => p[0] - q[0]);
   const r = new Array<number>(v.length);
-  order.forEach(([, i], k) => (r[i] = k));
+  for (let k = 0; k < order.length; ) {
+    let e = k;
+    while (e + 1 < order.length && order[e + 1]![0] === order[k]![0]) e++;
+    for (let t = k; t <= e; t++) r[order[t]![1]] = (k + e) / 2;
+    k = e + 1;
+  }
   return r;
 };
 

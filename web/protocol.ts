@@ -5,6 +5,7 @@
  */
 
 import type { RankedClass } from '../src/cam/classify.js';
+import type { AppliesTo } from '../src/cam/methods/descriptor.js';
 import type { ChannelSummary } from '../src/cam/result.js';
 import type { FitMode } from './fit.js';
 
@@ -19,7 +20,7 @@ export interface WebMethodInfo {
   paper: string;
   stochastic: boolean;
   /** The models it applies to (camlab's `AppliesTo`): the page offers it for those only. */
-  appliesTo: 'any' | 'transformer' | 'gap-linear';
+  appliesTo: AppliesTo;
 }
 
 /** The worker's first message: the methods (camlab's registry, in order) and the noise defaults. */

@@ -4,7 +4,7 @@ import { Module, type ForwardHook } from '../nn/module.js';
 import { infer, withEval } from '../nn/infer.js';
 import { Sequential } from '../nn/layers.js';
 import { GRID_SUFFIX } from '../nn/token-grid.js';
-import { CamlabError, fail, shapeStr } from '../tensor/errors.js';
+import { fail, shapeStr } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /** Inference helpers live in nn; re-exported here for `camlab/cam` users. */
@@ -100,13 +100,7 @@ export function cutLayer(model: Module, layer: string): string {
   if (isGraphModel(model)) return model.camLayer(layer);
   if (layer.endsWith(GRID_SUFFIX)) return layer;
   const view = layer + GRID_SUFFIX;
-  try {
-    model.get(view);
-    return view;
-  } catch (e) {
-    if (e instanceof CamlabError) return layer;
-    throw e;
-  }
+  return model.namedModules().some(([n]) => n === view) ? view : layer;
 }
 
 /**
@@ -123,10 +117,17 @@ export function splitAt(model: Module, x: Tensor, layer?: string): Split {
   }
   let activation: Tensor | null = null;
   let calls = 0;
-  const output = hookedForward(model, x, [[model.get(cutLayer(model, layer)), (out) => {
+  // Outputs of layers that are no feature map (attention probabilities), to refuse a layer that
+  // passes one on unchanged (the attention's dropout in eval mode), as probe() does.
+  const notMaps = new Map<Tensor, string>();
+  const cut = model.get(cutLayer(model, layer));
+  const watchers = model.namedModules().filter(([n, m]) => n !== '' && m !== cut && !m.featureMap).map(([n, m]) => [m, (out: Tensor) => void notMaps.set(out, `${m.kind} '${n}'`)] as const);
+  const output = hookedForward(model, x, [...watchers, [cut, (out) => {
     calls++;
     activation ??= out;
   }]]);
+  const from = activation === null ? undefined : notMaps.get(activation);
+  if (from !== undefined) fail('cam', `layer '${layer}' outputs the tensor of ${from}, not a feature map; choose a feature map or token grid layer (camlab info lists them), or a rollout method for attention`);
   return finishSplit(model, x, layer, activation, calls, output);
 }
 
@@ -135,7 +136,7 @@ function finishSplit(model: Module, x: Tensor, layer: string, activation: Tensor
   if (calls > 1) fail('cam', `layer '${layer}' runs ${calls} times per forward pass (a shared module); choose its parent block instead`);
   if (activation.ndim !== 4) {
     const views = model.namedModules().map(([n]) => n).filter((n) => n.endsWith(GRID_SUFFIX));
-    const hint = activation.ndim === 3 && views.length > 0 ? ` (tokens whose patches never reach the class score); token layers with a map: ${views.join(', ')}` : '';
+    const hint = activation.ndim === 3 && views.length > 0 ? ` (a token layer without a ${GRID_SUFFIX} view: after the last attention only the class token reaches the score); token layers with a map: ${views.join(', ')}` : '';
     fail('cam', `layer '${layer}' outputs ${shapeStr(activation.shape)}; CAM needs a 4-D [N,C,H,W] feature map${hint}`);
   }
   const target = model.get(cutLayer(model, layer));

@@ -31,7 +31,7 @@ prints a summary table (predicted class, probability, time per method). A pictur
 read is reported and the others go on; index.html lists it, and the exit code is 2.
 
   --out DIR       where the report goes (default out)
-  --method M      repeatable (default: every method that applies to the models:
+  --method M      repeatable, or --methods a,b,c (default: every method that applies to the models:
                   ${METHOD_NAMES.join(', ')}; the rollouts need a transformer)
   --samples N     noisy samples of ${acceptingNames('samples')} (default ${DEFAULT_NOISE_SAMPLES}, ${range('samples')})
   --images DIR    explain the PNG and JPEG pictures of another folder (mnist-* with mnist-cnn,
@@ -58,7 +58,7 @@ interface Failure {
 }
 
 export function demoCommand(argv: readonly string[], io: CommandIo): number {
-  const args = parseArgs('demo', argv, { values: ['out', 'samples', 'images', ...MODEL_FLAGS], repeatable: ['method'], positional: [0, 0] });
+  const args = parseArgs('demo', argv, { values: ['out', 'samples', 'images', 'methods', ...MODEL_FLAGS], repeatable: ['method'], positional: [0, 0] });
   const samples = limitedValue('demo', args, 'samples', 'samples') ?? DEFAULT_NOISE_SAMPLES;
   const dir = value(args, 'images') ?? join(ROOT, 'examples', 'images');
   const files = underCommand('demo', () => imageFiles(dir));

@@ -49,7 +49,7 @@ ${modelHelp('default: the bundled model for the data (shapes-cnn, mnist-cnn)')}
   --images N               images to evaluate (default 500)
   --method M               repeatable; or --methods a,b,c (default: every method that applies to the model:
                            ${METHOD_NAMES.join(', ')}; rollouts only for transformers, cam only after GAP + linear)
-  --layer L                CAM layer of ${acceptingNames('layer')} (default: the model's last 4-D layer)
+  --layer L                CAM layer of ${acceptingNames('layer')} (default: the model's last 4-D layer; a ViT's last ln_1 grid)
   --class predicted|label  which class to explain (default predicted)
   --samples N              noisy samples of ${acceptingNames('samples')} (default ${EVAL_NOISE_SAMPLES})
   --steps S                deletion/insertion steps (default ${EVAL_STEPS})

@@ -46,13 +46,14 @@ files, and the .png/.jpg/.jpeg files of folders (any size, bit depth, grey or co
 without alpha; converted to the model's input as described in the README). A picture that cannot
 be read is reported and the others go on.
 
-${modelHelp('bundled model shapes-cnn (default) or mnist-cnn')}
-  --method M               repeatable (default gradcam++); one of
+${modelHelp('bundled model shapes-cnn (default), shapes-vit or mnist-cnn')}
+  --method M               repeatable, or --methods a,b,c (default gradcam++); one of
 ${methodList('                             ')}
   --class C                class index or name to explain (default: the predicted class)
   --layer L                target layer: a state-dict name, or for ONNX a module path (layer4.1,
-                           features.7) or tensor name (default: the last 4-D map before pooling);
-                           repeat it for the mean of several layers' normalized maps
+                           features.7) or tensor name (default: the last 4-D map before pooling;
+                           for a ViT the last block's ln_1 token grid); repeat it for the mean
+                           of several layers' normalized maps
   --samples N --noise S --seed K   noise of ${acceptingNames('samples')} (default ${DEFAULT_NOISE_SAMPLES}, ${DEFAULT_NOISE_LEVEL}, 0;
                            N ${range('samples')}, S ${range('noise')})
   --exact                  exact higher-order derivatives (${acceptingNames('exact')})
@@ -115,7 +116,7 @@ function parseJob(args: ParsedArgs): ExplainJob {
 
 export function explainCommand(argv: readonly string[], io: CommandIo): number {
   const args = parseArgs('explain', argv, {
-    values: [...MODEL_FLAGS, 'class', 'samples', 'noise', 'seed', 'output', 'out', 'colormap', 'alpha', 'preset', 'batch-size', 'max-pixels', 'fusion', 'discard-ratio'],
+    values: [...MODEL_FLAGS, 'methods', 'class', 'samples', 'noise', 'seed', 'output', 'out', 'colormap', 'alpha', 'preset', 'batch-size', 'max-pixels', 'fusion', 'discard-ratio'],
     repeatable: ['method', 'layer'],
     switches: ['exact', 'json', 'trace', 'no-images', 'aug-smooth', 'eigen-smooth'],
     positional: [1, LIMITS.inputs.max],

@@ -30,10 +30,12 @@ export class TokenGrid extends Module {
     /** The patch grid [h, w]. */
     readonly grid: readonly [number, number],
     kind = 'TokenGrid',
+    /** The view's layer name in error messages (`encoder.layers.encoder_layer_1.ln_1:grid`). */
+    readonly label = kind,
   ) {
     super();
-    if (!Number.isInteger(prefix) || prefix < 0) fail('TokenGrid', `leading tokens must be a non-negative integer, got ${prefix}`);
-    if (!grid.every((g) => Number.isInteger(g) && g >= 1)) fail('TokenGrid', `grid must be positive integers, got ${shapeStr(grid)}`);
+    if (!Number.isInteger(prefix) || prefix < 0) fail(label, `leading tokens must be a non-negative integer, got ${prefix}`);
+    if (!grid.every((g) => Number.isInteger(g) && g >= 1)) fail(label, `grid must be positive integers, got ${shapeStr(grid)}`);
     this.kind = kind;
     this.training = false;
   }
@@ -51,6 +53,7 @@ export class TokenGrid extends Module {
         if (--this.hookCount === 0) {
           this.sourceHook?.remove();
           this.sourceHook = null;
+          this.last = null;
         }
       },
     };
@@ -60,7 +63,7 @@ export class TokenGrid extends Module {
   override forward(tokens: Tensor): Tensor {
     const [h, w] = this.grid;
     if (tokens.ndim !== 3 || tokens.shape[1] !== this.prefix + h * w) {
-      fail('TokenGrid', `expects tokens [N,${this.prefix + h * w},D] (${this.prefix} leading + ${h}x${w} patches), got ${shapeStr(tokens.shape)}`);
+      fail(this.label, `expects tokens [N,${this.prefix + h * w},D] (${this.prefix} leading + ${h}x${w} patches), got ${shapeStr(tokens.shape)}`);
     }
     const [n, l, d] = tokens.shape as [number, number, number];
     this.last = reshape(permute(slice(tokens, [null, [this.prefix, l], null]), [0, 2, 1]), [n, d, h, w]);
@@ -72,14 +75,17 @@ export class TokenGrid extends Module {
    * no hook replaced the map, else the replacement map's patches after the original's leading tokens.
    */
   tokens(map: Tensor, original: Tensor): Tensor {
-    if (map === this.last) return original;
+    // Drop the reference to the view's map (and the graph behind it) once the hooks have run.
+    const unchanged = map === this.last;
+    this.last = null;
+    if (unchanged) return original;
     const [h, w] = this.grid;
     const [n, , d] = original.shape as [number, number, number];
     if (map.ndim !== 4 || map.shape[1] !== d || map.shape[2] !== h || map.shape[3] !== w) {
-      fail('TokenGrid', `the replacement map has shape ${shapeStr(map.shape)}, expected [B,${d},${h},${w}]`);
+      fail(this.label, `the replacement map has shape ${shapeStr(map.shape)}, expected [B,${d},${h},${w}]`);
     }
     const b = map.shape[0]!;
-    if (b !== n && n !== 1) fail('TokenGrid', `the replacement map has batch ${b}, the tokens ${n}`);
+    if (b !== n && n !== 1) fail(this.label, `the replacement map has batch ${b}, the tokens ${n}`);
     const patches = permute(reshape(cast(map, original.dtype), [b, d, h * w]), [0, 2, 1]);
     if (this.prefix === 0) return patches;
     const lead = slice(original, [null, [0, this.prefix], null]);

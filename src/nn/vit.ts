@@ -11,7 +11,7 @@ import { normalInit, truncNormalInit, xavierUniformInit } from './init-vit.js';
 import { LayerNorm } from './layernorm.js';
 import { BatchNorm2d, Conv2d, Dropout, GELU, Linear, ReLU, Sequential, type LayerInit } from './layers.js';
 import { Module } from './module.js';
-import { TokenGrid, withGridViews } from './token-grid.js';
+import { GRID_SUFFIX, TokenGrid, withGridViews } from './token-grid.js';
 import { patchesToTokens, prependClassToken } from './tokens.js';
 
 /** Vision Transformer (Dosovitskiy et al., "An Image is Worth 16x16 Words", ICLR 2021), laid out as torchvision 0.14. */
@@ -74,10 +74,12 @@ export class EncoderBlock extends Module {
   /**
    * The block's output for the first token alone, [N, 1, D]: the same operations with only the
    * class token querying (every token is still a key and a value) and only its row going through
-   * the MLP. Bypasses the hooks of self_attention (the caller makes sure there are none).
+   * the MLP. Hooks would see other tensors than forward's: fails when the block or a module
+   * inside it has one.
    */
   classToken(input: Tensor): Tensor {
     if (input.ndim !== 3) fail('EncoderBlock', `expects tokens [N,T,D], got ${shapeStr(input.shape)}`);
+    if (this.hasForwardHooks() || this.namedModules().some(([, m]) => m.hasForwardHooks())) fail('EncoderBlock.classToken', 'a hook watches this block or a module inside it; run forward instead');
     const x = add(this.dropout.call(this.selfAttention.attend(this.ln1.call(input), 1)), slice(input, [null, [0, 1], null]));
     return add(x, this.mlp.call(this.ln2.call(x)));
   }
@@ -125,9 +127,10 @@ export class TransformerEncoder extends Module {
   /**
    * The encoder's output for the class token alone, [N, 1, D]: every block but the last as in
    * forward, the last one for the first token only ({@link EncoderBlock.classToken}), then `ln`.
-   * Bypasses the hooks of `layers` and inside the last block (the caller makes sure there are none).
+   * Bypasses the hooks of `layers` and inside the last block: fails unless {@link classTokenOnly}.
    */
   classToken(input: Tensor): Tensor {
+    if (!this.classTokenOnly) fail('TransformerEncoder.classToken', 'a hook or token view watches the encoder or its last block; run forward instead');
     const blocks = this.layers.namedChildren().map(([, b]) => b as EncoderBlock);
     let x = this.embed(input);
     for (const b of blocks.slice(0, -1)) x = b.call(x);
@@ -256,8 +259,8 @@ export class VisionTransformer extends Module {
     const blocks = this.encoder.layers.namedChildren();
     blocks.forEach(([name, block], i) => {
       const path = `encoder.layers.${name}`;
-      if (i < blocks.length - 1) this.views.set(path, new TokenGrid(block, 1, this.patchGrid));
-      this.views.set(`${path}.ln_1`, new TokenGrid((block as EncoderBlock).ln1, 1, this.patchGrid));
+      if (i < blocks.length - 1) this.views.set(path, new TokenGrid(block, 1, this.patchGrid, 'TokenGrid', path + GRID_SUFFIX));
+      this.views.set(`${path}.ln_1`, new TokenGrid((block as EncoderBlock).ln1, 1, this.patchGrid, 'TokenGrid', `${path}.ln_1${GRID_SUFFIX}`));
     });
   }
 
@@ -280,7 +283,8 @@ export class VisionTransformer extends Module {
     }
     const tokens = prependClassToken(patchesToTokens(this.convProj.call(x)), this.param('class_token'));
     // The head reads the class token only, and after the last attention each token is processed
-    // on its own: unless something watches, the last block runs for the class token alone.
+    // on its own: unless something watches, the last block runs for the class token alone (the
+    // same bits as the full block; in training, dropout > 0 draws its masks for that token only).
     const z = this.encoder.classTokenOnly ? this.encoder.classToken(tokens) : slice(this.encoder.call(tokens), [null, [0, 1], null]);
     return this.heads.call(reshape(z, [z.shape[0]!, this.config.hiddenDim]));
   }

@@ -278,7 +278,7 @@ export class OnnxModel extends Module implements GraphModel {
       for (const prefix of [1, 0]) {
         const side = Math.round(Math.sqrt(l - prefix));
         if (side >= 2 && side * side === l - prefix) {
-          this.grids.set(name, new TokenGrid(tap, prefix, [side, side], 'onnx:tokens'));
+          this.grids.set(name, new TokenGrid(tap, prefix, [side, side], 'onnx:tokens', `onnx: ${name}${GRID_SUFFIX}`));
           break;
         }
       }

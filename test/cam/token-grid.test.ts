@@ -128,11 +128,16 @@ describe('token-grid views of a ViT', () => {
   it('one-line errors: the last block\'s output (its patches never reach the score), an attention tap', () => {
     const m = vit();
     expect(errorOf(() => gradCam(m, x, { layer: BLOCK(2) }))).toBe(
-      `cam: layer '${BLOCK(2)}' outputs [2,5,4]; CAM needs a 4-D [N,C,H,W] feature map (tokens whose patches never reach the class score); ` +
+      `cam: layer '${BLOCK(2)}' outputs [2,5,4]; CAM needs a 4-D [N,C,H,W] feature map (a token layer without a :grid view: after the last attention only the class token reaches the score); ` +
         `token layers with a map: ${BLOCK(0)}:grid, ${BLOCK(0)}.ln_1:grid, ${BLOCK(1)}:grid, ${BLOCK(1)}.ln_1:grid, ${BLOCK(2)}.ln_1:grid`,
     );
     expect(errorOf(() => gradCam(m, x, { layer: `${BLOCK(1)}.self_attention.attn` }))).toMatch(
       /^cam: layer 'encoder\.layers\.encoder_layer_1\.self_attention\.attn' outputs \[2,2,5,5\], not a feature map \(AttentionProbabilities\); .* or a rollout method for attention$/,
+    );
+    // The attention's dropout passes the probabilities on unchanged: refused as well.
+    expect(errorOf(() => gradCam(m, x, { layer: `${BLOCK(1)}.self_attention.dropout` }))).toBe(
+      `cam: layer '${BLOCK(1)}.self_attention.dropout' outputs the tensor of AttentionProbabilities '${BLOCK(1)}.self_attention.attn', not a feature map; ` +
+        'choose a feature map or token grid layer (camlab info lists them), or a rollout method for attention',
     );
   });
 

@@ -1,6 +1,7 @@
 import { attentionRollout } from '../rollout/methods.js';
 import { defineMethod, FUSION_OPTIONS, ROLLOUT_OPTIONS, type Paper } from './descriptor.js';
 
+/** Abnar & Zuidema's attention rollout (the paper of the attention rollouts). */
 export const ATTENTION_ROLLOUT_PAPER: Paper = {
   cite: 'Abnar & Zuidema 2020',
   title: 'Quantifying Attention Flow in Transformers',

@@ -1,6 +1,7 @@
 import { gradientRollout } from '../rollout/methods.js';
 import { defineMethod, ROLLOUT_OPTIONS, type Paper } from './descriptor.js';
 
+/** Chefer, Gur & Wolf's gradient-weighted attention rollout (the paper of the gradient rollouts). */
 export const GRADIENT_ROLLOUT_PAPER: Paper = {
   cite: 'Chefer, Gur & Wolf 2021',
   title: 'Generic Attention-model Explainability for Interpreting Bi-Modal and Encoder-Decoder Transformers',
