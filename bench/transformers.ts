@@ -7,12 +7,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { backward } from '../src/autodiff/grad.js';
 import { noGrad } from '../src/autodiff/mode.js';
 import { gradCamPlusPlusRollout } from '../src/cam/rollout/methods.js';
 import { shapesTrainSet } from '../src/data/datasets.js';
 import { loadModel } from '../src/io/model.js';
-import { crossEntropy } from '../src/nn/losses.js';
 import { Adam } from '../src/nn/optim.js';
 import { buildModel } from '../src/nn/spec.js';
 import { makeBatch } from '../src/nn/train.js';
@@ -21,6 +19,7 @@ import { ROOT } from '../src/node/files.js';
 import { randn } from '../src/tensor/create.js';
 import { Rng } from '../src/tensor/rng.js';
 import { lazy, register, type Baseline, type TimingOptions } from './harness.js';
+import { registerTrainStep } from './models.js';
 
 const training = lazy(() => {
   const spec = shapesVitSpec();
@@ -28,24 +27,7 @@ const training = lazy(() => {
   const batch = makeBatch(shapesTrainSet(0, 32), Array.from({ length: 32 }, (_, i) => i), 0, spec.input, 'float32');
   return { model, batch, optim: new Adam(model.parameters(), { lr: 1e-3 }) };
 });
-for (const threads of [1, 2]) {
-  register({
-    name: 'train step shapes-vit',
-    shape: 'batch 32 x 3x64x64, Adam',
-    dtype: 'float32',
-    threads,
-    flops: 0,
-    ours: () => {
-      const { model, batch, optim } = training();
-      model.train();
-      optim.zeroGrad();
-      backward(crossEntropy(model.call(batch.x), batch.labels));
-      optim.step();
-    },
-    oursTiming: { budgetMs: 3000 },
-    throughput: { count: 32, unit: 'images' },
-  });
-}
+registerTrainStep('train step shapes-vit', training);
 
 /** The bundled shapes-vit (float64, as the CAM methods run) and one input. */
 const bundled = lazy(() => {
