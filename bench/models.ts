@@ -115,24 +115,28 @@ const shapes = lazy(() => {
   const batch = makeBatch(shapesTrainSet(0, 32), Array.from({ length: 32 }, (_, i) => i), 0, spec.input, 'float32');
   return { spec, model, batch, optim: new Adam(model.parameters(), { lr: 1e-3 }) };
 });
-for (const threads of [1, 2]) {
-  register({
-    name: 'train step shapes-cnn',
-    shape: 'batch 32 x 3x64x64, Adam',
-    dtype: 'float32',
-    threads,
-    flops: 0,
-    ours: () => {
-      const { model, batch, optim } = shapes();
-      model.train();
-      optim.zeroGrad();
-      backward(crossEntropy(model.call(batch.x), batch.labels));
-      optim.step();
-    },
-    oursTiming: { budgetMs: 3000 },
-    throughput: { count: 32, unit: 'images' },
-  });
+/** Rows `name` on 1 and 2 threads: one training step (forward, cross-entropy, backward, Adam) on a batch of 32 shapes images. */
+export function registerTrainStep(name: string, setup: () => { model: Module; batch: ReturnType<typeof makeBatch>; optim: Adam }): void {
+  for (const threads of [1, 2]) {
+    register({
+      name,
+      shape: 'batch 32 x 3x64x64, Adam',
+      dtype: 'float32',
+      threads,
+      flops: 0,
+      ours: () => {
+        const { model, batch, optim } = setup();
+        model.train();
+        optim.zeroGrad();
+        backward(crossEntropy(model.call(batch.x), batch.labels));
+        optim.step();
+      },
+      oursTiming: { budgetMs: 3000 },
+      throughput: { count: 32, unit: 'images' },
+    });
+  }
 }
+registerTrainStep('train step shapes-cnn', shapes);
 
 const camModel = lazy(() => {
   const spec = shapesCnnSpec();

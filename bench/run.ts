@@ -15,6 +15,7 @@ import { initBaselines } from './baselines.js';
 import { formatJson, formatTable, runRows } from './harness.js';
 import { NOTES } from './kernels.js';
 import { checkResnetLogits, registerOnnxRows } from './models.js';
+import './transformers.js';
 
 function parseArgs(argv: readonly string[]): { json: boolean; filter: string | undefined } {
   let json = false;

@@ -8,7 +8,7 @@ import type { Tensor } from '../src/tensor/tensor.js';
 
 const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 
-export function bundledModel(name: 'shapes-cnn' | 'mnist-cnn'): LoadedModel {
+export function bundledModel(name: 'shapes-cnn' | 'shapes-vit' | 'mnist-cnn'): LoadedModel {
   const spec: unknown = JSON.parse(readFileSync(here(`../models/${name}/spec.json`), 'utf8'));
   return loadModel(spec, new Uint8Array(readFileSync(here(`../models/${name}/model.safetensors`))));
 }

@@ -11,10 +11,11 @@ import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const WEB_MODELS = ['shapes-cnn', 'mnist-cnn'];
+export const WEB_MODELS = ['shapes-cnn', 'shapes-vit', 'mnist-cnn'];
 
 const TRAIN_HINT = {
   'shapes-cnn': 'npx camlab train --data shapes --out models/shapes-cnn',
+  'shapes-vit': 'npx camlab train --data shapes --arch shapes-vit --epochs 24 --batch-size 64 --lr 0.004 --out models/shapes-vit',
   'mnist-cnn': 'npx camlab train --data mnist --out models/mnist-cnn',
 };
 

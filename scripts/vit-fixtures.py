@@ -16,6 +16,10 @@ A tiny torchvision VisionTransformer (image 16, patch 4, 2 layers, 2 heads, hidd
                            rollout matrices R [2,17,17] of attention rollout (several fusions and
                            discard ratios), gradient rollout and Grad-CAM++ rollout (closed, exact).
                            The metadata holds the config, the classes c_n and the rollout options.
+  vit-stem.safetensors     a ViT with a convolutional stem (torchvision's conv_stem_configs: conv-BN-ReLU
+                           layers with strides 1, 2, 2, then a 1x1 conv; image 16, patch 4, 2 layers),
+                           seeded weights and batch-norm statistics, eval mode
+  vit-stem.io.safetensors  x [2,3,16,16]; logits; grad_x = ∂S/∂x with S = Σ_n logits[n, c_n]
 """
 import json
 import math
@@ -24,7 +28,7 @@ import struct
 
 import torch
 import torch.nn.functional as F
-from torchvision.models.vision_transformer import VisionTransformer
+from torchvision.models.vision_transformer import ConvStemConfig, VisionTransformer
 
 torch.set_default_dtype(torch.float64)
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures", "vit")
@@ -254,5 +258,36 @@ save_safetensors(io, os.path.join(OUT, "vit-tiny.io.safetensors"), {
     "classes": json.dumps(CLASSES),
     "rollouts": json.dumps(ROLLOUTS),
     "torch": torch.__version__,
+})
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. A ViT with a convolutional stem (Xiao et al. 2021), as torchvision builds it.
+
+STEM = [dict(out=4, kernel=3, stride=1), dict(out=6, kernel=3, stride=2), dict(out=6, kernel=3, stride=2)]
+STEM_CONFIG = dict(image_size=16, patch_size=4, num_layers=2, num_heads=2, hidden_dim=8, mlp_dim=12, num_classes=3)
+torch.manual_seed(1)
+gen = torch.Generator().manual_seed(77)
+stem_model = VisionTransformer(**STEM_CONFIG, conv_stem_configs=[ConvStemConfig(out_channels=c["out"], kernel_size=c["kernel"], stride=c["stride"]) for c in STEM])
+with torch.no_grad():
+    for name, p in stem_model.named_parameters():
+        if p.dim() == 1 and name.endswith("weight"):
+            p.copy_(1 + 0.3 * torch.randn(p.shape, generator=gen))
+        elif p.dim() == 1 or name in ("class_token", "encoder.pos_embedding"):
+            p.copy_(0.3 * torch.randn(p.shape, generator=gen))
+        else:
+            p.copy_(1.2 * torch.randn(p.shape, generator=gen) / math.sqrt(p[0].numel()))
+    for name, b in stem_model.named_buffers():
+        if name.endswith("running_mean"):
+            b.copy_(0.2 * torch.randn(b.shape, generator=gen))
+        elif name.endswith("running_var"):
+            b.copy_(0.5 + torch.rand(b.shape, generator=gen))
+stem_model.eval()
+save_safetensors(dict(stem_model.state_dict()), os.path.join(OUT, "vit-stem.safetensors"), {"config": json.dumps(STEM_CONFIG), "stem": json.dumps(STEM)})
+xs = torch.randn(2, 3, 16, 16, generator=gen).requires_grad_(True)
+stem_logits = stem_model(xs)
+(stem_grad_x,) = torch.autograd.grad(score(stem_logits), xs)
+save_safetensors({"x": xs.detach(), "logits": stem_logits.detach(), "grad_x": stem_grad_x}, os.path.join(OUT, "vit-stem.io.safetensors"), {
+    "config": json.dumps(STEM_CONFIG), "stem": json.dumps(STEM), "classes": json.dumps(CLASSES), "torch": torch.__version__,
 })
 print("wrote", OUT)

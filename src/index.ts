@@ -19,7 +19,7 @@ export { parseSafetensors, serializeSafetensors, halfToFloat, type SafetensorsFi
 export { loadModel, saveWeights, type LoadedModel } from './io/model.js';
 export { imageToInput, inputToImage, areaResample } from './io/image.js';
 export {
-  loadOnnx, OnnxModel, OnnxTap, TokenGrid, SUPPORTED_OPS, MIN_OPSET, GRID_SUFFIX,
+  loadOnnx, OnnxModel, OnnxTap, SUPPORTED_OPS, MIN_OPSET,
   type LoadOnnxOptions, type OnnxLayerInfo, type ExternalData,
 } from './onnx/index.js';
 export { preprocess, parseOnnxSidecar, describePreprocessing, preprocessedSize, IMAGENET_PREPROCESSING, type Preprocessing, type OnnxSidecar } from './io/preprocess.js';

@@ -32,7 +32,7 @@ export function bundledModelDir(name: BundledModelName): string {
 }
 
 /**
- * Loads a bundled model (`shapes-cnn`, `mnist-cnn`) by name, or a spec JSON file plus weights
+ * Loads a bundled model (`shapes-cnn`, `shapes-vit`, `mnist-cnn`) by name, or a spec JSON file plus weights
  * (default: `model.safetensors` next to the spec). Missing files give a one-line CamlabError.
  */
 export function loadModelFiles(model: string, weights?: string): LoadedModel {

@@ -39,7 +39,7 @@ const $ = <T extends HTMLElement>(id: string): T => {
 /** The result tiles (set up at start). */
 const views: { results: ResultsView | null } = { results: null };
 const state: PageState = {
-  manifest: null, methods: [], picture: null, run: null, layers: null, error: null,
+  manifest: null, methods: [], offered: null, picture: null, run: null, layers: null, error: null,
   drawn: { colormap: 'jet', alpha: 0.5, redraws: 0 },
   overlayPixels: (method) => views.results?.overlayPixels(method) ?? null,
   terms: null,
@@ -245,15 +245,32 @@ function describeModel(m: ManifestModel | undefined, keep = false): void {
   keptLayer = keep ? sel.value : '';
   sel.replaceChildren(new Option('default', ''));
   state.layers = null;
+  offerMethods(null);
   const ref = modelRef(m);
   if (ref === null) return;
   worker ??= newWorker();
   worker.postMessage({ type: 'describe', model: ref });
 }
 
-function showLayers({ model, layers, defaultLayer, classes, input, recipe }: Described): void {
+/**
+ * Shows the checkboxes of the methods that apply to the selected model (null: until the worker
+ * described it, those that apply to any model); a hidden method is unchecked.
+ */
+function offerMethods(applicable: WebMethod[] | null): void {
+  state.offered = applicable;
+  for (const m of methods) {
+    const box = $<HTMLInputElement>(`method-${m.name}`);
+    const shown = applicable === null ? m.appliesTo === 'any' : applicable.includes(m.name);
+    (box.parentElement as HTMLElement).hidden = !shown;
+    if (!shown) box.checked = false;
+  }
+  updateRunButton();
+}
+
+function showLayers({ model, layers, defaultLayer, classes, input, recipe, methods: applicable }: Described): void {
   const m = currentModel();
   if (m?.name !== model) return;
+  offerMethods(applicable);
   const sel = $<HTMLSelectElement>('layer');
   const previous = keptLayer || sel.value;
   const shown = layers.find((l) => l.name === defaultLayer)?.alias ?? defaultLayer;
@@ -274,7 +291,10 @@ function showLayers({ model, layers, defaultLayer, classes, input, recipe }: Des
 }
 
 function selectedMethods(): WebMethod[] {
-  return methods.map((m) => m.name).filter((name) => ($<HTMLInputElement>(`method-${name}`)).checked);
+  return methods.map((m) => m.name).filter((name) => {
+    const box = $<HTMLInputElement>(`method-${name}`);
+    return box.checked && !(box.parentElement as HTMLElement).hidden;
+  });
 }
 
 function updateRunButton(): void {

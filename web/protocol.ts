@@ -5,6 +5,7 @@
  */
 
 import type { RankedClass } from '../src/cam/classify.js';
+import type { AppliesTo } from '../src/cam/methods/descriptor.js';
 import type { ChannelSummary } from '../src/cam/result.js';
 import type { FitMode } from './fit.js';
 
@@ -18,6 +19,8 @@ export interface WebMethodInfo {
   /** Short citation of its paper. */
   paper: string;
   stochastic: boolean;
+  /** The models it applies to (camlab's `AppliesTo`): the page offers it for those only. */
+  appliesTo: AppliesTo;
 }
 
 /** The worker's first message: the methods (camlab's registry, in order) and the noise defaults. */
@@ -121,6 +124,8 @@ export interface Described {
   classes: string[];
   input: { channels: number; height: number; width: number };
   recipe: string;
+  /** The methods that apply to the model (camlab's `applicableMethods`: rollouts only for transformers), in registry order. */
+  methods: WebMethod[];
 }
 
 export interface DescribeError {
@@ -233,8 +238,10 @@ export type FromWorker = Hello | Progress | Prepared | MethodDone | MethodFailed
 /** What the page exposes on `window.camlab` for automated checks (see web/main.ts). */
 export interface PageState {
   manifest: Manifest | null;
-  /** The methods offered (from the worker's hello), in order. */
+  /** Every method of the registry (from the worker's hello), in order. */
   methods: string[];
+  /** The methods offered for the selected model (those that apply to it), once the worker described it. */
+  offered: string[] | null;
   picture: { caption: string; width: number; height: number; rgba: () => number[] } | null;
   run: {
     model: string;

@@ -11,7 +11,7 @@ import type { Hello, MethodOutput, RunOptions, TermMaps } from './protocol.js';
 export function hello(): Hello {
   return {
     type: 'hello',
-    methods: METHOD_DESCRIPTORS.map((d) => ({ name: d.name, label: d.label, paper: d.paper.cite, stochastic: d.stochastic })),
+    methods: METHOD_DESCRIPTORS.map((d) => ({ name: d.name, label: d.label, paper: d.paper.cite, stochastic: d.stochastic, appliesTo: d.appliesTo })),
     defaults: { samples: DEFAULT_NOISE_SAMPLES, noise: DEFAULT_NOISE_LEVEL },
   };
 }

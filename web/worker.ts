@@ -6,7 +6,7 @@
  * stays responsive and shows progress. Pure camlab: the same code as in Node, Deno and Bun.
  */
 import {
-  backendInfo, computationKey, defaultLayer, exactOutputOf, explain, inputToImage, OnnxModel, probeLayers, sameMaps, topClasses, withProgress, zeros,
+  applicableMethods, backendInfo, computationKey, defaultLayer, exactOutputOf, explain, inputToImage, OnnxModel, probeLayers, sameMaps, topClasses, withProgress, zeros,
   type ExplainedMap, type MethodResult, type RgbaImage,
 } from '../src/index.js';
 import type { DescribeRequest, FromWorker, LayerChoice, MethodOutput, Rgba, RunRequest, ToWorker } from './protocol.js';
@@ -85,8 +85,9 @@ async function run(req: RunRequest): Promise<void> {
 }
 
 /**
- * The model's possible target layers (4-D outputs larger than 1×1; for an ONNX graph its
- * candidates before global pooling, with module paths) and the default one, its classes and recipe.
+ * The model's possible target layers (feature maps larger than 1×1, a ViT's token grids; for an
+ * ONNX graph its candidates before global pooling, with module paths) and the default one, its
+ * classes and recipe, and the methods that apply to it.
  */
 async function describe(req: DescribeRequest): Promise<void> {
   const model = await getModel(req.model);
@@ -94,10 +95,11 @@ async function describe(req: DescribeRequest): Promise<void> {
   const x = zeros([1, channels, height, width]);
   const layers: LayerChoice[] = model.module instanceof OnnxModel
     ? model.module.camLayers().map((l) => ({ name: l.name, type: l.op, shape: l.shape, ...(l.alias === '' ? {} : { alias: l.alias }) }))
-    : probeLayers(model.module, x).filter((l) => l.shape.length === 4 && l.shape[2]! * l.shape[3]! > 1).map((l) => ({ name: l.name, type: l.type, shape: l.shape }));
+    : probeLayers(model.module, x).filter((l) => l.camLayer).map((l) => ({ name: l.name, type: l.type, shape: l.shape }));
   post({
     type: 'described', model: req.model.name, layers, defaultLayer: defaultLayer(model.module, x),
     classes: [...model.classes], input: { channels, height, width }, recipe: model.recipe,
+    methods: applicableMethods(model.module).map((d) => d.name),
   });
 }
 

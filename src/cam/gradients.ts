@@ -38,6 +38,9 @@ export interface CamContext {
 export function prepare(model: Module, input: Tensor, opts: CamTargetOptions = {}): CamContext {
   if (input.ndim !== 4) fail('cam', `input must be a batch of images [N,C,H,W], got ${shapeStr(input.shape)}`);
   const split = splitAt(model, input, opts.layer);
+  if (!model.get(split.layer).featureMap) {
+    fail('cam', `layer '${split.layer}' outputs ${shapeStr(split.activation.shape)}, not a feature map (${model.get(split.layer).kind}); choose a feature map or token grid layer (camlab info lists them), or a rollout method for attention`);
+  }
   const targets = targetsFor(opts.target, split.output);
   return { model, input, layer: split.layer, split, targets };
 }
@@ -71,8 +74,11 @@ export interface ExactOptions {
  * Diagonals come out B at a time: A is copied into B independent leaves, Σ_b Y(A_b) is
  * differentiated, and element e_b is read from copy b (the copies do not interact, so
  * ∂/∂A_b of Σ_b' Y(A_b') is ∂Y(A_b)/∂A_b). Three backward passes per batch.
+ * `entries` limits the diagonals to some elements of each image's activation (flat indices,
+ * ascending), given that image's d1: for callers that know the others are not needed (0 because
+ * they cannot reach Y, or multiplied by 0 later); they are left 0. d1 is always complete.
  */
-export function exactDerivatives(ctx: CamContext, opts: ExactOptions = {}): { d1: Tensor; d2: Tensor; d3: Tensor } {
+export function exactDerivatives(ctx: CamContext, opts: ExactOptions = {}, entries?: (d1: Float64Array | Float32Array) => readonly number[]): { d1: Tensor; d2: Tensor; d3: Tensor } {
   const output = opts.output ?? 'exp';
   if (!['exp', 'softmax', 'raw'].includes(output)) fail('exact Grad-CAM++', `output must be 'exp', 'softmax' or 'raw', got '${output}'`);
   const batch = opts.batchSize ?? DEFAULT_EXACT_BATCH;
@@ -83,7 +89,7 @@ export function exactDerivatives(ctx: CamContext, opts: ExactOptions = {}): { d1
   const d2 = zeros([n, k, h, w], { dtype: ctx.split.activation.dtype });
   const d3 = zeros([n, k, h, w], { dtype: ctx.split.activation.dtype });
   const per = k * h * w;
-  const loop = progressLoop('exact diagonals', n * Math.ceil(per / batch));
+  const loop = progressLoop('exact diagonals', n);
   for (let img = 0; img < n; img++) {
     const split = n === 1 ? ctx.split : splitAt(ctx.model, sliceImage(ctx.input, img), ctx.layer);
     const a = split.activation;
@@ -92,25 +98,37 @@ export function exactDerivatives(ctx: CamContext, opts: ExactOptions = {}): { d1
     const leaf = activationLeaf(a);
     const y0 = y(split.head(leaf));
     if (y0.requiresGrad) d1.data.set(grad(y0, leaf, { onUnused: 'zeros' })[0]!.data, img * per);
-    for (let start = 0; start < per; start += batch) {
-      diagonalBatch(split, y, start, Math.min(batch, per - start), d2.data.subarray(img * per), d3.data.subarray(img * per));
-      loop.step();
+    const chosen = entries?.(d1.data.subarray(img * per, (img + 1) * per));
+    if (chosen !== undefined && chosen.some((e, i) => !Number.isInteger(e) || e < 0 || e >= per || (i > 0 && e <= chosen[i - 1]!))) {
+      fail('exact Grad-CAM++', `entries must be ascending element indices in [0, ${per}) of the activation ${shapeStr(ctx.split.activation.shape)}`);
     }
+    const count = chosen?.length ?? per;
+    const inner = progressLoop('exact diagonals', Math.ceil(count / batch));
+    for (let start = 0; start < count; start += batch) {
+      const b = Math.min(batch, count - start);
+      const at = chosen === undefined ? Array.from({ length: b }, (_, j) => start + j) : chosen.slice(start, start + b);
+      diagonalBatch(split, y, at, d2.data.subarray(img * per), d3.data.subarray(img * per));
+      inner.step();
+    }
+    inner.end();
+    loop.step();
   }
   loop.end();
   return { d1, d2, d3 };
 }
 
 /**
- * Diagonal entries start..start+b−1 of ∂²Y/∂A² and ∂³Y/∂A³ for one image, written into d2 and d3
- * (that image's rows): b copies of A, entry start+j read from copy j.
+ * Diagonal entries `at` (flat indices) of ∂²Y/∂A² and ∂³Y/∂A³ for one image, written into d2 and
+ * d3 (that image's rows): one copy of A per entry, entry at[j] read from copy j.
  */
-function diagonalBatch(split: Split, y: (out: Tensor) => Tensor, start: number, b: number, d2: FloatArray, d3: FloatArray): void {
+function diagonalBatch(split: Split, y: (out: Tensor) => Tensor, at: readonly number[], d2: FloatArray, d3: FloatArray): void {
   const a = split.activation;
   const [, k, h, w] = a.shape as [number, number, number, number];
   const per = k * h * w;
+  const b = at.length;
   const copies = activationLeaf(noGrad(() => expand(a, [b, k, h, w])));
-  const picks = new IndexTensor(Int32Array.from({ length: b }, (_, j) => j * per + start + j), [b]);
+  const picks = new IndexTensor(Int32Array.from(at, (e, j) => j * per + e), [b]);
+  const put = (into: FloatArray, values: Tensor): void => at.forEach((e, j) => void (into[e] = values.data[j]!));
   const total = y(split.head(copies));
   if (!total.requiresGrad) return;
   const [g] = grad(total, copies, { createGraph: true, onUnused: 'zeros' });
@@ -118,11 +136,11 @@ function diagonalBatch(split: Split, y: (out: Tensor) => Tensor, start: number, 
   if (!s2.requiresGrad) return; // ∂Y/∂A does not depend on A: every higher derivative is 0
   const [hess] = grad(s2, copies, { createGraph: true, onUnused: 'zeros' });
   const diag2 = gather(hess!, picks);
-  d2.set(diag2.data, start);
+  put(d2, diag2);
   const s3 = sum(diag2);
   if (!s3.requiresGrad) return;
   const [third] = grad(s3, copies, { onUnused: 'zeros' });
-  d3.set(gather(third!, picks).data, start);
+  put(d3, gather(third!, picks));
 }
 
 function sliceImage(x: Tensor, i: number): Tensor {

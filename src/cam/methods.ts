@@ -19,8 +19,17 @@ import { scoreCamMethod } from './methods/scorecam.js';
 import { smoothGradCamPlusPlusMethod } from './methods/smooth-gradcampp.js';
 import { smoothGradMethod } from './methods/smoothgrad.js';
 import { xGradCamMethod } from './methods/xgradcam.js';
+import { attentionRolloutMethod } from './methods/attention-rollout.js';
+import { smoothAttentionRolloutMethod } from './methods/smooth-attention-rollout.js';
+import { gradientRolloutMethod } from './methods/gradient-rollout.js';
+import { smoothGradientRolloutMethod } from './methods/smooth-gradient-rollout.js';
+import { gradCamPlusPlusRolloutMethod } from './methods/gradcampp-rollout.js';
+import { gradCamPlusPlusRolloutExactMethod } from './methods/gradcampp-rollout-exact.js';
+import { smoothGradCamPlusPlusRolloutMethod } from './methods/smooth-gradcampp-rollout.js';
+import { whyNotApplicable } from './methods/applies.js';
 
 export * from './methods/descriptor.js';
+export * from './methods/applies.js';
 
 /** Every method, in the order the CLI, the web page and reports list them. */
 export const METHOD_LIST = [
@@ -36,6 +45,13 @@ export const METHOD_LIST = [
   eigenCamMethod,
   smoothGradMethod,
   smoothGradCamPlusPlusMethod,
+  attentionRolloutMethod,
+  smoothAttentionRolloutMethod,
+  gradientRolloutMethod,
+  smoothGradientRolloutMethod,
+  gradCamPlusPlusRolloutMethod,
+  gradCamPlusPlusRolloutExactMethod,
+  smoothGradCamPlusPlusRolloutMethod,
 ] as const;
 
 type Registered = (typeof METHOD_LIST)[number];
@@ -69,6 +85,11 @@ export function methodDescriptor(name: string, op = 'explain'): RegisteredMethod
   return d;
 }
 
+/** The registered methods that apply to a model ({@link whyNotApplicable}), in registry order. */
+export function applicableMethods(model: Module): RegisteredMethod[] {
+  return METHOD_DESCRIPTORS.filter((d) => whyNotApplicable(d, model) === null);
+}
+
 /** The registered methods that accept an option (a key of ExplainOptions). */
 export function methodsAccepting(option: string): RegisteredMethod[] {
   return METHOD_DESCRIPTORS.filter((d) => d.accepts.includes(option));
@@ -90,10 +111,12 @@ export function methodOptions(method: MethodInfo, opts: ExplainOptions): Explain
 /**
  * Runs a method by name with the options it accepts out of `opts` (options for other methods
  * are not given to it, so one options object can serve several methods); an unknown name is an
- * error listing the known ones.
+ * error listing the known ones, a method that does not apply to the model one saying why.
  */
 export function explain(method: string, model: Module, input: Tensor, opts: ExplainOptions = {}): MethodResult {
   const d = methodDescriptor(method);
+  const why = whyNotApplicable(d, model);
+  if (why !== null) fail('explain', why);
   return d.run(model, input, methodOptions(d, opts));
 }
 

@@ -3,6 +3,7 @@ import { isGraphModel } from '../nn/graph-model.js';
 import { Module, type ForwardHook } from '../nn/module.js';
 import { infer, withEval } from '../nn/infer.js';
 import { Sequential } from '../nn/layers.js';
+import { GRID_SUFFIX } from '../nn/token-grid.js';
 import { fail, shapeStr } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -15,6 +16,8 @@ export interface LayerInfo {
   type: string;
   shape: number[];
   calls: number;
+  /** A possible CAM layer: a feature map [N, C, H, W] larger than 1×1 (not, e.g., attention probabilities). */
+  camLayer: boolean;
 }
 
 /** Runs one forward pass (no graph) and records every named submodule's output shape and call count. */
@@ -24,15 +27,23 @@ export function probeLayers(model: Module, x: Tensor): LayerInfo[] {
 
 type Probed = LayerInfo & { out: Tensor };
 
-/** One forward pass recording every named submodule's first output, call count, and the model output. */
+/**
+ * One forward pass recording every named submodule's first output, call count, and the model
+ * output. A tensor that a layer with `featureMap` false output (attention probabilities) is no
+ * feature map in any layer that passes it on unchanged either (the attention's dropout in eval mode).
+ */
 function probe(model: Module, x: Tensor): { layers: Probed[]; output: Tensor } {
   const seen = new Map<string, Probed>();
+  const notMaps = new Set<Tensor>();
   const output = hookedForward(model, x, model.namedModules().filter(([n]) => n !== '').map(([name, m]) => [m, (out) => {
+    if (!m.featureMap) notMaps.add(out);
     const prev = seen.get(name);
     if (prev !== undefined) prev.calls++;
-    else seen.set(name, { name, type: m.kind, shape: [...out.shape], calls: 1, out });
+    else seen.set(name, { name, type: m.kind, shape: [...out.shape], calls: 1, camLayer: false, out });
   }] as const));
-  return { layers: [...seen.values()], output };
+  const layers = [...seen.values()];
+  for (const l of layers) l.camLayer = !notMaps.has(l.out) && l.out.ndim === 4 && l.out.shape[2]! * l.out.shape[3]! > 1;
+  return { layers, output };
 }
 
 /** The model's output for x (eval mode, no graph), with forward hooks attached for that pass only. */
@@ -47,7 +58,8 @@ function hookedForward(model: Module, x: Tensor, hooks: ReadonlyArray<readonly [
 
 /**
  * The default target layer: the last module whose output is a 4-D feature map with more than one
- * spatial position (a 1x1 global-pooling output is not a map). Several modules
+ * spatial position (a 1x1 global-pooling output is not a map, attention probabilities are not
+ * feature maps; for a ViT it is the last block's ln_1 token grid). Several modules
  * can return that same tensor (a container, its last block, the block's final relu); the
  * shallowest one that is not a Sequential and runs once is chosen (`layer4.1`, not `layer4` or
  * `layer4.1.relu`), the usual choice in pytorch-grad-cam.
@@ -57,9 +69,9 @@ export function defaultLayer(model: Module, x: Tensor): string {
 }
 
 function pickDefault(model: Module, layers: readonly Probed[]): Probed {
-  const fourD = layers.filter((i) => i.shape.length === 4 && i.shape[2]! * i.shape[3]! > 1);
+  const fourD = layers.filter((i) => i.camLayer);
   const last = fourD[fourD.length - 1];
-  if (last === undefined) fail('cam', 'the model has no layer with a 4-D [N,C,H,W] output larger than 1x1 to explain');
+  if (last === undefined) fail('cam', 'the model has no feature map (a layer with a 4-D [N,C,H,W] output larger than 1x1) to explain');
   const same = fourD.filter((i) => i.out === last.out);
   const ok = same.filter((i) => !(model.get(i.name) instanceof Sequential) && i.calls === 1);
   const pool = ok.length > 0 ? ok : [last];
@@ -80,8 +92,21 @@ export interface Split {
 }
 
 /**
- * Cuts the network at `layer` (default: `defaultLayer`'s choice) with one forward pass: without a
- * layer the pass that finds the default also captures its activation.
+ * The module a CAM at `layer` hooks: the layer itself, or its feature-map view `layer:grid` when it
+ * is a token layer with one (a transformer's class token dropped and its patches put on the
+ * grid, built in); a graph model (ONNX) answers itself.
+ */
+export function cutLayer(model: Module, layer: string): string {
+  if (isGraphModel(model)) return model.camLayer(layer);
+  if (layer.endsWith(GRID_SUFFIX)) return layer;
+  const view = layer + GRID_SUFFIX;
+  return model.namedModules().some(([n]) => n === view) ? view : layer;
+}
+
+/**
+ * Cuts the network at `layer` (default: `defaultLayer`'s choice; a token layer at its `:grid`
+ * view, {@link cutLayer}) with one forward pass: without a layer the pass that finds the default
+ * also captures its activation.
  */
 export function splitAt(model: Module, x: Tensor, layer?: string): Split {
   if (x.ndim !== 4) fail('cam', `input must be a batch of images [N,C,H,W], got ${shapeStr(x.shape)}`);
@@ -92,23 +117,29 @@ export function splitAt(model: Module, x: Tensor, layer?: string): Split {
   }
   let activation: Tensor | null = null;
   let calls = 0;
-  const output = hookedForward(model, x, [[model.get(cutAt(model, layer)), (out) => {
+  // Outputs of layers that are no feature map (attention probabilities), to refuse a layer that
+  // passes one on unchanged (the attention's dropout in eval mode), as probe() does.
+  const notMaps = new Map<Tensor, string>();
+  const cut = model.get(cutLayer(model, layer));
+  const watchers = model.namedModules().filter(([n, m]) => n !== '' && m !== cut && !m.featureMap).map(([n, m]) => [m, (out: Tensor) => void notMaps.set(out, `${m.kind} '${n}'`)] as const);
+  const output = hookedForward(model, x, [...watchers, [cut, (out) => {
     calls++;
     activation ??= out;
   }]]);
+  const from = activation === null ? undefined : notMaps.get(activation);
+  if (from !== undefined) fail('cam', `layer '${layer}' outputs the tensor of ${from}, not a feature map; choose a feature map or token grid layer (camlab info lists them), or a rollout method for attention`);
   return finishSplit(model, x, layer, activation, calls, output);
-}
-
-/** The module name a CAM at `layer` hooks: a graph model may point a token layer to its feature-map view. */
-function cutAt(model: Module, layer: string): string {
-  return isGraphModel(model) ? model.camLayer(layer) : layer;
 }
 
 function finishSplit(model: Module, x: Tensor, layer: string, activation: Tensor | null, calls: number, output: Tensor): Split {
   if (activation === null) fail('cam', `layer '${layer}' did not run in the forward pass`);
   if (calls > 1) fail('cam', `layer '${layer}' runs ${calls} times per forward pass (a shared module); choose its parent block instead`);
-  if (activation.ndim !== 4) fail('cam', `layer '${layer}' outputs ${shapeStr(activation.shape)}; CAM needs a 4-D [N,C,H,W] feature map`);
-  const target = model.get(cutAt(model, layer));
+  if (activation.ndim !== 4) {
+    const views = model.namedModules().map(([n]) => n).filter((n) => n.endsWith(GRID_SUFFIX));
+    const hint = activation.ndim === 3 && views.length > 0 ? ` (a token layer without a ${GRID_SUFFIX} view: after the last attention only the class token reaches the score); token layers with a map: ${views.join(', ')}` : '';
+    fail('cam', `layer '${layer}' outputs ${shapeStr(activation.shape)}; CAM needs a 4-D [N,C,H,W] feature map${hint}`);
+  }
+  const target = model.get(cutLayer(model, layer));
   const head = sequentialHead(model, layer) ?? ((h: Tensor): Tensor => {
     // General path: run the model again with the layer's output replaced by h.
     const swap = target.registerForwardHook(() => h);

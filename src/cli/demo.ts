@@ -1,5 +1,5 @@
 import { basename, extname, join } from 'node:path';
-import { METHOD_NAMES, type ExplainOptions } from '../cam/methods.js';
+import { methodDescriptor, METHOD_NAMES, whyNotApplicable, type ExplainOptions } from '../cam/methods.js';
 import { DEFAULT_NOISE_SAMPLES } from '../cam/noise.js';
 import { escapeXml as esc } from '../cam/plots.js';
 import { enlarge } from '../cam/render.js';
@@ -31,7 +31,8 @@ prints a summary table (predicted class, probability, time per method). A pictur
 read is reported and the others go on; index.html lists it, and the exit code is 2.
 
   --out DIR       where the report goes (default out)
-  --method M      repeatable (default: every method: ${METHOD_NAMES.join(', ')})
+  --method M      repeatable, or --methods a,b,c (default: every method that applies to the models:
+                  ${METHOD_NAMES.join(', ')}; the rollouts need a transformer)
   --samples N     noisy samples of ${acceptingNames('samples')} (default ${DEFAULT_NOISE_SAMPLES}, ${range('samples')})
   --images DIR    explain the PNG and JPEG pictures of another folder (mnist-* with mnist-cnn,
                   the rest with shapes-cnn, unless --model is given; default examples/images)
@@ -57,28 +58,33 @@ interface Failure {
 }
 
 export function demoCommand(argv: readonly string[], io: CommandIo): number {
-  const args = parseArgs('demo', argv, { values: ['out', 'samples', 'images', ...MODEL_FLAGS], repeatable: ['method'], positional: [0, 0] });
-  const chosen = chosenMethods('demo', args, METHOD_NAMES);
-  checkMethodFlags('demo', args, chosen, FLAGS);
+  const args = parseArgs('demo', argv, { values: ['out', 'samples', 'images', 'methods', ...MODEL_FLAGS], repeatable: ['method'], positional: [0, 0] });
   const samples = limitedValue('demo', args, 'samples', 'samples') ?? DEFAULT_NOISE_SAMPLES;
   const dir = value(args, 'images') ?? join(ROOT, 'examples', 'images');
   const files = underCommand('demo', () => imageFiles(dir));
   if (files.length === 0) throw new CamlabError('demo', `no PNG or JPEG pictures in ${dir}`);
   if (files.length > LIMITS.inputs.max) throw new CamlabError('demo', `${dir} holds ${files.length} pictures, more than ${LIMITS.inputs.max}; split the folder`);
   const given = MODEL_FLAGS.some((f) => args.values.has(f)) ? underCommand('demo', () => modelFromArgs('demo', args, 'shapes-cnn')) : null;
+  const modelOf = (f: string): string => (f.startsWith('mnist') ? 'mnist-cnn' : 'shapes-cnn');
+  const models = new Map<string, Classifier>();
+  const used = given !== null ? [given] : [...new Set(files.map(modelOf))].map((name) => {
+    const m = underCommand('demo', () => loadClassifier(name));
+    models.set(name, m);
+    return m;
+  });
+  // By default every method that applies to all the models used (rollouts need a transformer).
+  const chosen = chosenMethods('demo', args, METHOD_NAMES.filter((n) => used.every((m) => whyNotApplicable(methodDescriptor(n), m.module) === null)));
+  checkMethodFlags('demo', args, chosen, FLAGS);
   const out = new OutputFolder('demo', value(args, 'out') ?? 'out');
   out.check();
   const opts: ExplainOptions = { samples };
-  const models = new Map<string, Classifier>();
   const rows: Row[] = [];
   const failures: Failure[] = [];
   const task = io.progress.task('demo');
   files.forEach((f, i) => {
     const stem = basename(f, extname(f));
-    const name = f.startsWith('mnist') ? 'mnist-cnn' : 'shapes-cnn';
     try {
-      if (given === null && !models.has(name)) models.set(name, underCommand('demo', () => loadClassifier(name)));
-      const model = given ?? models.get(name)!;
+      const model = given ?? models.get(modelOf(f))!;
       const { module, classes } = model;
       const x = model.toInput(underCommand('demo', () => readImage(join(dir, f))));
       const shown = inputToImage(x, model.input);

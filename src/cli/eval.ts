@@ -10,7 +10,7 @@ import {
   evaluateRecords, mergeParts, shardRange, summarize, type EvalDataset, type EvalPart, type EvalSettings,
 } from '../cam/evaluate/index.js';
 import type { BaselineKind } from '../cam/metrics.js';
-import { METHOD_NAMES } from '../cam/methods.js';
+import { applicableMethods, METHOD_NAMES } from '../cam/methods.js';
 import { SHAPES_HELD_OUT_SEED } from '../data/datasets.js';
 import { digitsEvalSet, shapesEvalSet } from '../data/eval-sets.js';
 import { loadMnist } from '../data/mnist.js';
@@ -25,7 +25,7 @@ import { OutputFolder } from './output.js';
 import { Progress } from './progress.js';
 import { logTables, logTiming, writeExamplePictures, writeReport, type EvalReport, type EvalTiming } from './eval-report.js';
 import { parseShard, readShard, runWorkers, writeShard, type ShardFile } from './eval-shards.js';
-import { acceptingNames, checkMethodFlags, chosenMethods, type MethodFlag } from './method-flags.js';
+import { acceptingNames, checkApplicable, checkMethodFlags, chosenMethods, type MethodFlag } from './method-flags.js';
 import { duration } from './report.js';
 import { MODEL_FLAGS, modelFromArgs, modelHelp } from './model-flags.js';
 
@@ -47,8 +47,9 @@ ${modelHelp('default: the bundled model for the data (shapes-cnn, mnist-cnn)')}
                            An ONNX model must output the data's classes in label order and take
                            its images as they are (3x64x64 shapes, 1x28x28 digits)
   --images N               images to evaluate (default 500)
-  --method M               repeatable; or --methods a,b,c (default: every method: ${METHOD_NAMES.join(', ')})
-  --layer L                CAM layer of ${acceptingNames('layer')} (default: the model's last 4-D layer)
+  --method M               repeatable; or --methods a,b,c (default: every method that applies to the model:
+                           ${METHOD_NAMES.join(', ')}; rollouts only for transformers, cam only after GAP + linear)
+  --layer L                CAM layer of ${acceptingNames('layer')} (default: the model's last 4-D layer; a ViT's last ln_1 grid)
   --class predicted|label  which class to explain (default predicted)
   --samples N              noisy samples of ${acceptingNames('samples')} (default ${EVAL_NOISE_SAMPLES})
   --steps S                deletion/insertion steps (default ${EVAL_STEPS})
@@ -137,7 +138,9 @@ interface EvalJob {
 function parseJob(args: ParsedArgs): EvalJob {
   const data = value(args, 'data') ?? 'shapes';
   if (data !== 'shapes' && data !== 'mnist') throw new CamlabError('eval', `--data must be shapes or mnist, got '${data}'`);
-  const methods = chosenMethods('eval', args, METHOD_NAMES);
+  const model = underCommand('eval', () => modelFromArgs('eval', args, data === 'shapes' ? 'shapes-cnn' : 'mnist-cnn'));
+  const methods = chosenMethods('eval', args, applicableMethods(model.module).map((m) => m.name));
+  checkApplicable('eval', methods, model.module, model.name);
   const count = limitedValue('eval', args, 'images', 'evalImages') ?? 500;
   const seed = limitedValue('eval', args, 'seed', 'seed') ?? 0;
   const explained = value(args, 'class') ?? 'predicted';
@@ -159,7 +162,6 @@ function parseJob(args: ParsedArgs): EvalJob {
   const layer = value(args, 'layer');
   if (layer !== undefined) settings.layer = layer;
   checkMethodFlags('eval', args, methods, FLAGS);
-  const model = underCommand('eval', () => modelFromArgs('eval', args, data === 'shapes' ? 'shapes-cnn' : 'mnist-cnn'));
   let dataset: EvalDataset;
   if (data === 'shapes') {
     dataset = shapesEvalSet(count);

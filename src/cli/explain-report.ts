@@ -6,6 +6,8 @@
 import type { SameMaps } from '../cam/agreement.js';
 import type { RankedClass } from '../cam/classify.js';
 import { channelSummary, type CamTrace } from '../cam/result.js';
+import { isRolloutResult, type RolloutTrace } from '../cam/rollout/methods.js';
+import { rolloutSummary } from '../cam/rollout/summary.js';
 import type { Classifier } from '../io/classifier.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { fmt, table } from './report.js';
@@ -32,6 +34,15 @@ function traceTable(t: CamTrace): string {
   return table(['channel', 'sum A', 'mean g', 'alpha range', 'weight'], cells) + `\n  (derivatives: ${t.derivatives})`;
 }
 
+/** Per-block terms of image 0 of a rollout ({@link rolloutSummary}). */
+function rolloutTable(t: RolloutTrace): string {
+  const cells = rolloutSummary(t).map((b) => [
+    String(b.block), fmt(b.clsToPatches), fmt(b.clsRowMass), b.positiveShare === null ? '-' : `${(100 * b.positiveShare).toFixed(0)}%`,
+    b.alpha === null ? '-' : `${fmt(b.alpha.min)}..${fmt(b.alpha.max)} (mean ${fmt(b.alpha.mean)})`,
+  ]);
+  return table(['block', 'cls attention to patches', 'sum of cls row added', 'd1 > 0', 'alpha where d1 > 0'], cells) + `\n  (derivatives: ${t.derivatives})`;
+}
+
 /** The text report of one picture, line by line. */
 export function textReport(r: PictureReport, trace: boolean): string[] {
   const { model } = r;
@@ -43,7 +54,7 @@ export function textReport(r: PictureReport, trace: boolean): string[] {
   for (const run of r.runs) {
     const c = run.result.classes[0]!;
     const cls = c >= 0 ? `${model.classes[c] ?? c} (class ${c})` : 'custom target';
-    const layer = 'layer' in run.result ? ` at layer ${model.layerLabel(run.result.layer)}` : '';
+    const layer = isRolloutResult(run.result) ? ` over ${run.result.layers.length} attention layers` : 'layer' in run.result ? ` at layer ${model.layerLabel(run.result.layer)}` : '';
     if (run.sameAs !== null) {
       lines.push(`${run.method}: the same computation as ${run.sameAs} (computed once)`);
       continue;
@@ -51,6 +62,7 @@ export function textReport(r: PictureReport, trace: boolean): string[] {
     lines.push(`${run.method}: explains ${cls}${layer}, ${run.ms.toFixed(0)} ms${run.result.flat[0] ? ' — the map is flat (all zero): nothing in this layer supports the class' : ''}`);
     if (run.files.length > 0) lines.push(`  ${run.files.join('\n  ')}`);
     if (trace && 'trace' in run.result && run.result.trace !== undefined) lines.push(traceTable(run.result.trace));
+    if (trace && isRolloutResult(run.result) && run.result.rolloutTrace !== undefined) lines.push(rolloutTable(run.result.rolloutTrace));
   }
   for (const s of r.same) lines.push(`same map: ${s.reason}`);
   for (const n of r.notes) lines.push(`note: ${n}`);

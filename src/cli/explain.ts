@@ -16,7 +16,7 @@ import { jsonReport, textReport, type PictureReport } from './explain-report.js'
 import { classFileName, gridFileName, layerFileName, mapFileName } from './file-names.js';
 import { inputPictures, type InputPicture } from './inputs.js';
 import { LIMITS, limitedValue, range } from './limits.js';
-import { acceptingNames, checkMethodFlags, chosenMethods, methodList, partialFlagNotes, presetList, type MethodFlag } from './method-flags.js';
+import { acceptingNames, checkApplicable, checkMethodFlags, chosenMethods, methodList, partialFlagNotes, presetList, type MethodFlag } from './method-flags.js';
 import { MODEL_FLAGS, modelFromArgs, modelHelp } from './model-flags.js';
 import { OutputFolder } from './output.js';
 import { gridImage, mapImages, type MapStyle } from './report.js';
@@ -35,6 +35,8 @@ const FLAGS: readonly MethodFlag[] = [
   { flag: 'preset', option: 'preset' },
   { flag: 'aug-smooth', option: 'augSmooth' },
   { flag: 'eigen-smooth', option: 'eigenSmooth' },
+  { flag: 'fusion', option: 'fusion' },
+  { flag: 'discard-ratio', option: 'discardRatio' },
 ];
 
 export const EXPLAIN_HELP = `camlab explain PICTURE|FOLDER... [options]
@@ -44,13 +46,14 @@ files, and the .png/.jpg/.jpeg files of folders (any size, bit depth, grey or co
 without alpha; converted to the model's input as described in the README). A picture that cannot
 be read is reported and the others go on.
 
-${modelHelp('bundled model shapes-cnn (default) or mnist-cnn')}
-  --method M               repeatable (default gradcam++); one of
+${modelHelp('bundled model shapes-cnn (default), shapes-vit or mnist-cnn')}
+  --method M               repeatable, or --methods a,b,c (default gradcam++); one of
 ${methodList('                             ')}
   --class C                class index or name to explain (default: the predicted class)
   --layer L                target layer: a state-dict name, or for ONNX a module path (layer4.1,
-                           features.7) or tensor name (default: the last 4-D map before pooling);
-                           repeat it for the mean of several layers' normalized maps
+                           features.7) or tensor name (default: the last 4-D map before pooling;
+                           for a ViT the last block's ln_1 token grid); repeat it for the mean
+                           of several layers' normalized maps
   --samples N --noise S --seed K   noise of ${acceptingNames('samples')} (default ${DEFAULT_NOISE_SAMPLES}, ${DEFAULT_NOISE_LEVEL}, 0;
                            N ${range('samples')}, S ${range('noise')})
   --exact                  exact higher-order derivatives (${acceptingNames('exact')})
@@ -60,6 +63,8 @@ ${methodList('                             ')}
 ${presetList('                             ')}
   --aug-smooth             mean over the flipped input and the input ×0.9, ×1, ×1.1 (pytorch-grad-cam's aug_smooth)
   --eigen-smooth           the map is the first principal component of the w_k A_k (${acceptingNames('eigenSmooth')})
+  --fusion mean|max|min    head fusion of ${acceptingNames('fusion')} (default mean)
+  --discard-ratio R        share of the smallest fused attention zeroed per block, in [0, 1) (default 0)
   --colormap C             ${COLORMAPS.join(', ')} (default jet)
   --alpha A                overlay opacity of the heatmap, ${range('alpha')} (default 0.5)
   --out DIR                where PNGs go (default out); names say what each map is:
@@ -98,6 +103,7 @@ function parseJob(args: ParsedArgs): ExplainJob {
   }
   checkMethodFlags('explain', args, methods, FLAGS);
   const model = underCommand('explain', () => modelFromArgs('explain', args, 'shapes-cnn'));
+  checkApplicable('explain', methods, model.module, model.name);
   const options = explainOptions(args, model.classes);
   for (const layer of args.values.get('layer') ?? []) underCommand('explain', () => model.module.get(layer));
   const out = noImages ? null : new OutputFolder('explain', value(args, 'out') ?? 'out');
@@ -110,7 +116,7 @@ function parseJob(args: ParsedArgs): ExplainJob {
 
 export function explainCommand(argv: readonly string[], io: CommandIo): number {
   const args = parseArgs('explain', argv, {
-    values: [...MODEL_FLAGS, 'class', 'samples', 'noise', 'seed', 'output', 'out', 'colormap', 'alpha', 'preset', 'batch-size', 'max-pixels'],
+    values: [...MODEL_FLAGS, 'methods', 'class', 'samples', 'noise', 'seed', 'output', 'out', 'colormap', 'alpha', 'preset', 'batch-size', 'max-pixels', 'fusion', 'discard-ratio'],
     repeatable: ['method', 'layer'],
     switches: ['exact', 'json', 'trace', 'no-images', 'aug-smooth', 'eigen-smooth'],
     positional: [1, LIMITS.inputs.max],
@@ -203,5 +209,14 @@ function explainOptions(args: ParsedArgs, classes: readonly string[]): ExplainOp
   }
   const preset = value(args, 'preset');
   if (preset !== undefined) o.preset = preset;
+  const fusion = value(args, 'fusion');
+  if (fusion !== undefined && fusion !== 'mean' && fusion !== 'max' && fusion !== 'min') throw new CamlabError('explain', `--fusion must be mean, max or min, got '${fusion}'`);
+  if (fusion !== undefined) o.fusion = fusion;
+  const discard = value(args, 'discard-ratio');
+  if (discard !== undefined) {
+    const r = Number(discard);
+    if (discard.trim() === '' || !(r >= 0 && r < 1)) throw new CamlabError('explain', `--discard-ratio must be a number in [0, 1), got '${discard}'`);
+    o.discardRatio = r;
+  }
   return o;
 }

@@ -14,7 +14,7 @@ layer. For an ONNX model: the candidate CAM layers (4-D maps before global pooli
 layers with a patch grid) with their module paths, ops and shapes, the default marked, and the
 preprocessing and classes camlab will use.
 
-${modelHelp('bundled model shapes-cnn (default) or mnist-cnn')}`;
+${modelHelp('bundled model shapes-cnn (default), shapes-vit or mnist-cnn')}`;
 
 export function infoCommand(argv: readonly string[], { log }: CommandIo): void {
   const args = parseArgs('info', argv, { values: [...MODEL_FLAGS], positional: [0, 0] });

@@ -3,7 +3,8 @@
  * text listing them, and the check that every method option given on the command line applies
  * to at least one chosen method (`--preset` with only gradcam is an error naming gradcam).
  */
-import { METHOD_DESCRIPTORS, METHOD_NAMES, methodDescriptor, methodsAccepting, type RegisteredMethod } from '../cam/methods.js';
+import { APPLIES_TO_TEXT, METHOD_DESCRIPTORS, METHOD_NAMES, methodDescriptor, methodsAccepting, whyNotApplicable, type RegisteredMethod } from '../cam/methods.js';
+import type { Module } from '../nn/module.js';
 import { CamlabError } from '../tensor/errors.js';
 import { value, type ParsedArgs } from './args.js';
 
@@ -45,15 +46,23 @@ export function checkMethodFlags(command: string, args: ParsedArgs, methods: rea
   }
 }
 
+/** Fails (one line naming the model) when a chosen method does not apply to the model, e.g. a rollout on a CNN. */
+export function checkApplicable(command: string, methods: readonly RegisteredMethod[], model: Module, modelName: string): void {
+  for (const m of methods) {
+    if (whyNotApplicable(m, model) !== null) throw new CamlabError(command, `${m.name} does not apply to ${modelName}: it needs ${APPLIES_TO_TEXT[m.appliesTo]}`);
+  }
+}
+
 /** The names of the methods that accept an option, comma-separated (for help text and errors). */
 export function acceptingNames(option: string): string {
   return methodsAccepting(option).map((m) => m.name).join(', ');
 }
 
-/** Help lines listing every method (name, label, paper), indented. */
+/** Help lines listing every method (name, label, paper, and the models it needs unless any), indented. */
 export function methodList(indent: string): string {
   const width = Math.max(...METHOD_NAMES.map((n) => n.length));
-  return METHOD_DESCRIPTORS.map((m) => `${indent}${m.name.padEnd(width)}  ${m.label} (${m.paper.cite})`).join('\n');
+  const needs = (m: RegisteredMethod): string => (m.appliesTo === 'any' ? '' : `, ${m.appliesTo === 'transformer' ? 'transformers' : 'GAP + linear head'} only`);
+  return METHOD_DESCRIPTORS.map((m) => `${indent}${m.name.padEnd(width)}  ${m.label} (${m.paper.cite})${needs(m)}`).join('\n');
 }
 
 /** Help lines naming each method's presets, indented. */

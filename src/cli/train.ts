@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { shapesHeldOutSet, shapesTrainSet, digitSet } from '../data/datasets.js';
 import { loadMnist } from '../data/mnist.js';
 import { saveWeights } from '../io/model.js';
+import { MultiheadAttention } from '../nn/attention.js';
 import { heInit } from '../nn/init.js';
 import { buildModel, parseModelSpec, type ModelSpec } from '../nn/spec.js';
 import { evaluateClassifier, train, type Dataset, type EpochSummary } from '../nn/train.js';
@@ -72,7 +73,8 @@ export function runTraining(run: TrainingRun, log: (s: string) => void, progress
     throw new CamlabError('train', `architecture ${spec.name} expects ${spec.input.channels}x${spec.input.height}x${spec.input.width} inputs but ${run.data} images are ${c}x${h}x${w}`);
   }
   const model = buildModel({ ...spec, dtype: 'float32' }, new Rng(seed));
-  heInit(model.namedParameters(), new Rng(seed + 1));
+  // He init suits the ReLU CNNs; a transformer keeps the torchvision init it was built with.
+  if (!model.namedModules().some(([, m]) => m instanceof MultiheadAttention)) heInit(model.namedParameters(), new Rng(seed + 1));
   log(`training ${spec.name} on ${run.data}: ${model.parameterCount()} parameters, ${trainSet.size} images/epoch, ${epochs} epochs, batch ${batchSize}, seed ${seed}`);
   const history = train(model, trainSet, {
     epochs, batchSize, lr, seed, normalize: spec.input, dtype: 'float32',

@@ -29,7 +29,7 @@ export function maxPixelsOf(op: string, opts: ImageReadOptions): number {
 export function checkDeclaredSize(op: string, name: string, width: number, height: number, maxPixels: number): void {
   if (width === 0 || height === 0) fail(op, `${name} declares ${width}x${height} pixels: an image needs a width and a height of at least 1`);
   const n = width * height;
-  if (n > maxPixels) fail(op, `${name} declares ${width}x${height} = ${n} pixels, more than the limit of ${maxPixels} (maxPixels); refused before decoding`);
+  if (n > maxPixels) fail(op, `${name} declares ${width}x${height} = ${n} pixels, more than the limit of ${maxPixels} (option maxPixels, camlab --max-pixels); refused before decoding`);
 }
 
 /** Refuses a file with a reason; never returns. */

@@ -34,9 +34,10 @@ function project(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
  *   out = concat_h(P_h V_h) W_outᵀ + b_out  [N, T, D].
  * `onProbabilities` sees P and may return a replacement (same [·, H, T, T] shape; its batch may be
  * larger than x's and broadcasts through the rest), which is how the attention is captured or
- * made the variable of a CAM.
+ * made the variable of a CAM. With `queries` = q < T only the first q tokens query (P is
+ * [N, H, q, T], the output [N, q, D]); every token is still a key and a value.
  */
-export function multiheadSelfAttention(x: Tensor, heads: number, w: AttentionWeights, onProbabilities?: (p: Tensor) => Tensor): Tensor {
+export function multiheadSelfAttention(x: Tensor, heads: number, w: AttentionWeights, onProbabilities?: (p: Tensor) => Tensor, queries?: number): Tensor {
   if (x.ndim !== 3) fail('multiheadSelfAttention', `expects tokens [N,T,D], got ${shapeStr(x.shape)}`);
   const [n, t, dim] = x.shape as [number, number, number];
   if (w.inProjWeight.ndim !== 2 || w.inProjWeight.shape[0] !== 3 * dim || w.inProjWeight.shape[1] !== dim) {
@@ -44,20 +45,22 @@ export function multiheadSelfAttention(x: Tensor, heads: number, w: AttentionWei
   }
   if (!Number.isInteger(heads) || heads < 1 || dim % heads !== 0) fail('multiheadSelfAttention', `${heads} heads do not divide the embedding width ${dim}`);
   const d = dim / heads;
+  const q = queries ?? t;
+  if (!Number.isInteger(q) || q < 1 || q > t) fail('multiheadSelfAttention', `queries must be an integer in [1, ${t}], got ${q}`);
   // [N,T,3D] → [3, N, H, T, d]: the packed projections, then heads, as torch's view + transpose.
   const qkv = permute(reshape(project(x, w.inProjWeight, w.inProjBias), [n, t, 3, heads, d]), [2, 0, 3, 1, 4]);
-  const part = (i: number): Tensor => reshape(slice(qkv, [[i, i + 1], null, null, null, null]), [n, heads, t, d]);
-  const scores = matmul(div(part(0), Math.sqrt(d)), part(1), { transB: true });
+  const part = (i: number, rows: number): Tensor => reshape(slice(qkv, [[i, i + 1], null, null, [0, rows], null]), [n, heads, rows, d]);
+  const scores = matmul(div(part(0, q), Math.sqrt(d)), part(1, t), { transB: true });
   let p = softmax(scores, -1);
   if (onProbabilities !== undefined) {
     p = onProbabilities(p);
-    if (p.ndim !== 4 || p.shape[1] !== heads || p.shape[2] !== t || p.shape[3] !== t) {
-      fail('multiheadSelfAttention', `replaced attention probabilities must be [B,${heads},${t},${t}], got ${shapeStr(p.shape)}`);
+    if (p.ndim !== 4 || p.shape[1] !== heads || p.shape[2] !== q || p.shape[3] !== t) {
+      fail('multiheadSelfAttention', `replaced attention probabilities must be [B,${heads},${q},${t}], got ${shapeStr(p.shape)}`);
     }
   }
-  const context = matmul(p, part(2)); // [B, H, T, d]; B = N, or the replacement's batch
+  const context = matmul(p, part(2, t)); // [B, H, q, d]; B = N, or the replacement's batch
   const b = context.shape[0]!;
-  return project(reshape(permute(context, [0, 2, 1, 3]), [b, t, dim]), w.outProjWeight, w.outProjBias);
+  return project(reshape(permute(context, [0, 2, 1, 3]), [b, q, dim]), w.outProjWeight, w.outProjBias);
 }
 
 /**
@@ -67,6 +70,11 @@ export function multiheadSelfAttention(x: Tensor, heads: number, w: AttentionWei
  */
 export class AttentionProbabilities extends Module {
   readonly kind = 'AttentionProbabilities';
+
+  /** [N, H, S, S] is 4-D but no feature map: heads are not channels, and S×S is not the image. */
+  override get featureMap(): boolean {
+    return false;
+  }
 
   forward(p: Tensor): Tensor {
     return p;
@@ -122,8 +130,13 @@ export class MultiheadAttention extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    return this.attend(x);
+  }
+
+  /** Self-attention where only the first `queries` tokens query (default all): output [N, queries, D]. */
+  attend(x: Tensor, queries?: number): Tensor {
     if (x.ndim !== 3 || x.shape[2] !== this.embedDim) fail('MultiheadAttention', `expects tokens [N,T,${this.embedDim}], got ${shapeStr(x.shape)}`);
-    return multiheadSelfAttention(x, this.numHeads, this.weights(), (p) => this.dropout.call(this.attn.call(p)));
+    return multiheadSelfAttention(x, this.numHeads, this.weights(), (p) => this.dropout.call(this.attn.call(p)), queries);
   }
 
   override describe(): string {

@@ -12,5 +12,6 @@ export * from './layernorm.js';
 export * from './attention.js';
 export * from './init-vit.js';
 export * from './tokens.js';
+export * from './token-grid.js';
 export * from './vit.js';
 export * from './graph-model.js';

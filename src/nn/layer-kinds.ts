@@ -4,8 +4,11 @@ import {
   AdaptiveAvgPool2d, AvgPool2d, BasicBlock, BatchNorm2d, Conv2d, Dropout, Flatten, GELU, GlobalAvgPool,
   Identity, Linear, MaxPool2d, ReLU, Sequential, Sigmoid, Softmax, Tanh, type LayerInit,
 } from './layers.js';
+import { MultiheadAttention } from './attention.js';
+import { LayerNorm } from './layernorm.js';
 import type { Module } from './module.js';
 import { SpecFields } from './spec-fields.js';
+import { EncoderBlock, VisionTransformer, type EncoderOptions } from './vit.js';
 
 type Pair = number | [number, number];
 
@@ -45,6 +48,17 @@ function window(f: SpecFields): { kernelSize: Pair; stride: Pair; padding: Pair;
 
 const dtypeOf = (init: LayerInit): { dtype?: DType } => (init.dtype === undefined ? {} : { dtype: init.dtype });
 
+/** The optional fields every transformer kind shares (torchvision's defaults: eps 1e-6, no dropout). */
+interface EncoderFields {
+  eps?: number;
+  dropout?: number;
+  attentionDropout?: number;
+}
+
+function encoderOptions(f: SpecFields, init: LayerInit): EncoderOptions {
+  return { ...init, eps: f.num('eps', 1e-6), dropout: f.num('dropout', 0), attentionDropout: f.num('attentionDropout', 0) };
+}
+
 /** Every layer kind a model spec can name besides Sequential, in the order errors list them. A new kind is one row. */
 export const LAYER_KINDS = {
   Conv2d: kind<{ in: number; out: number; kernel: Pair; stride?: Pair; padding?: Pair; dilation?: Pair; groups?: number; bias?: boolean }>(
@@ -71,6 +85,37 @@ export const LAYER_KINDS = {
   ),
   Dropout: kind<{ p?: number }>({}, (f, init) => new Dropout(f.num('p', 0.5), init.rng === undefined ? {} : { rng: init.rng })),
   BasicBlock: kind<{ in: number; out: number; stride?: number }>({ in: 1, out: 1 }, (f, init) => new BasicBlock(f.pos('in'), f.pos('out'), { ...init, stride: f.int('stride', 1) })),
+  /** Over the trailing dims `shape` (an integer or a list), as torch.nn.LayerNorm(normalized_shape). */
+  LayerNorm: kind<{ shape: number | number[]; eps?: number; affine?: boolean }>(
+    { shape: 1 },
+    (f, init) => new LayerNorm(f.dims('shape'), { eps: f.num('eps', 1e-5), elementwiseAffine: f.bool('affine', true), ...dtypeOf(init) }),
+  ),
+  /** Self-attention on tokens [N, T, dim] (torch.nn.MultiheadAttention, batch_first). */
+  MultiheadAttention: kind<{ dim: number; heads: number; bias?: boolean; dropout?: number }>(
+    { dim: 1, heads: 1 },
+    (f, init) => new MultiheadAttention(f.pos('dim'), f.pos('heads'), { ...init, bias: f.bool('bias', true), dropout: f.num('dropout', 0) }),
+  ),
+  /** torchvision's pre-norm EncoderBlock on tokens [N, T, dim]. */
+  EncoderBlock: kind<{ dim: number; heads: number; mlp: number } & EncoderFields>(
+    { dim: 1, heads: 1, mlp: 1 },
+    (f, init) => new EncoderBlock(f.pos('heads'), f.pos('dim'), f.pos('mlp'), encoderOptions(f, init)),
+  ),
+  /** torchvision.models.VisionTransformer, with its state-dict keys (field names as VisionTransformerConfig). */
+  VisionTransformer: kind<{
+    imageSize: number; patchSize: number; numLayers: number; numHeads: number; hiddenDim: number; mlpDim: number; numClasses?: number; channels?: number;
+    convStem?: Array<{ out: number; kernel?: number; stride: number }>;
+  } & EncoderFields>(
+    { imageSize: 2, patchSize: 1, numLayers: 1, numHeads: 1, hiddenDim: 2, mlpDim: 2 },
+    (f, init) => {
+      const stem = f.objects('convStem')?.map((l) => ({ out: l.pos('out'), kernel: l.pos('kernel', 3), stride: l.pos('stride') }));
+      return new VisionTransformer({
+        ...encoderOptions(f, init),
+        imageSize: f.pos('imageSize'), patchSize: f.pos('patchSize'), numLayers: f.pos('numLayers'), numHeads: f.pos('numHeads'),
+        hiddenDim: f.pos('hiddenDim'), mlpDim: f.pos('mlpDim'), numClasses: f.pos('numClasses', 1000), channels: f.pos('channels', 3),
+        ...(stem === undefined ? {} : { convStem: stem }),
+      });
+    },
+  ),
 };
 
 export type LayerKindName = keyof typeof LAYER_KINDS;

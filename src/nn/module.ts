@@ -47,6 +47,15 @@ export abstract class Module {
     return out;
   }
 
+  /**
+   * Whether a 4-D output of this layer is a feature map [N, C, H, W] that CAM methods can explain
+   * (and the default CAM layer can be). False for layers whose output is 4-D for another reason,
+   * such as attention probabilities [N, H, S, S].
+   */
+  get featureMap(): boolean {
+    return true;
+  }
+
   /** A short description, e.g. `Conv2d(3, 16, kernel=3, padding=1)`. */
   describe(): string {
     return this.kind;

@@ -9,8 +9,9 @@ import { MultiheadAttention } from './attention.js';
 import { initRng } from './init.js';
 import { normalInit, truncNormalInit, xavierUniformInit } from './init-vit.js';
 import { LayerNorm } from './layernorm.js';
-import { Conv2d, Dropout, GELU, Linear, Sequential, type LayerInit } from './layers.js';
+import { BatchNorm2d, Conv2d, Dropout, GELU, Linear, ReLU, Sequential, type LayerInit } from './layers.js';
 import { Module } from './module.js';
+import { GRID_SUFFIX, TokenGrid, withGridViews } from './token-grid.js';
 import { patchesToTokens, prependClassToken } from './tokens.js';
 
 /** Vision Transformer (Dosovitskiy et al., "An Image is Worth 16x16 Words", ICLR 2021), laid out as torchvision 0.14. */
@@ -69,6 +70,19 @@ export class EncoderBlock extends Module {
     const x = add(this.dropout.call(this.selfAttention.call(this.ln1.call(input))), input);
     return add(x, this.mlp.call(this.ln2.call(x)));
   }
+
+  /**
+   * The block's output for the first token alone, [N, 1, D]: the same operations with only the
+   * class token querying (every token is still a key and a value) and only its row going through
+   * the MLP. Hooks would see other tensors than forward's: fails when the block or a module
+   * inside it has one.
+   */
+  classToken(input: Tensor): Tensor {
+    if (input.ndim !== 3) fail('EncoderBlock', `expects tokens [N,T,D], got ${shapeStr(input.shape)}`);
+    if (this.hasForwardHooks() || this.namedModules().some(([, m]) => m.hasForwardHooks())) fail('EncoderBlock.classToken', 'a hook watches this block or a module inside it; run forward instead');
+    const x = add(this.dropout.call(this.selfAttention.attend(this.ln1.call(input), 1)), slice(input, [null, [0, 1], null]));
+    return add(x, this.mlp.call(this.ln2.call(x)));
+  }
 }
 
 /**
@@ -98,12 +112,48 @@ export class TransformerEncoder extends Module {
   }
 
   forward(input: Tensor): Tensor {
+    return this.ln.call(this.layers.call(this.embed(input)));
+  }
+
+  /** The tokens plus the position embedding, after dropout. */
+  private embed(input: Tensor): Tensor {
     const pos = this.param('pos_embedding');
     if (input.ndim !== 3 || input.shape[1] !== this.seqLength || input.shape[2] !== pos.shape[2]) {
       fail('TransformerEncoder', `expects tokens [N,${this.seqLength},${pos.shape[2]}], got ${shapeStr(input.shape)}`);
     }
-    return this.ln.call(this.layers.call(this.dropout.call(add(input, pos))));
+    return this.dropout.call(add(input, pos));
   }
+
+  /**
+   * The encoder's output for the class token alone, [N, 1, D]: every block but the last as in
+   * forward, the last one for the first token only ({@link EncoderBlock.classToken}), then `ln`.
+   * Bypasses the hooks of `layers` and inside the last block: fails unless {@link classTokenOnly}.
+   */
+  classToken(input: Tensor): Tensor {
+    if (!this.classTokenOnly) fail('TransformerEncoder.classToken', 'a hook or token view watches the encoder or its last block; run forward instead');
+    const blocks = this.layers.namedChildren().map(([, b]) => b as EncoderBlock);
+    let x = this.embed(input);
+    for (const b of blocks.slice(0, -1)) x = b.call(x);
+    return this.ln.call(blocks[blocks.length - 1]!.classToken(x));
+  }
+
+  /**
+   * Whether {@link classToken} gives what forward's class token would: nothing watches the
+   * output, `layers`, the last block or anything inside it (hooks, token views).
+   */
+  get classTokenOnly(): boolean {
+    const last = this.layers.namedChildren().at(-1)![1];
+    return !this.hasForwardHooks() && !this.layers.hasForwardHooks() && !this.ln.hasForwardHooks() && !last.namedModules().some(([, m]) => m.hasForwardHooks());
+  }
+}
+
+/** One conv → BatchNorm → ReLU layer of a convolutional stem (torchvision's ConvStemConfig with its default norm and activation). */
+export interface ConvStemLayer {
+  /** Output channels. */
+  out: number;
+  /** Square kernel (default 3); padding is (kernel − 1)/2, as torchvision's Conv2dNormActivation. */
+  kernel?: number;
+  stride: number;
 }
 
 export interface VisionTransformerConfig extends EncoderOptions {
@@ -121,6 +171,37 @@ export interface VisionTransformerConfig extends EncoderOptions {
   numClasses?: number;
   /** Input channels (default 3, torchvision's only choice). */
   channels?: number;
+  /**
+   * A convolutional stem instead of the single patch convolution (Xiao et al., "Early Convolutions
+   * Help Transformers See Better", NeurIPS 2021; torchvision's `conv_stem_configs`): conv → BN →
+   * ReLU layers whose strides multiply to the patch size, then a 1x1 conv to the token width.
+   */
+  convStem?: readonly ConvStemLayer[];
+}
+
+/**
+ * torchvision's conv stem, keys `conv_bn_relu_{i}.{0,1}` (conv without bias, BatchNorm2d) and
+ * `conv_last` (1x1, with bias; init N(0, 2/D), zero bias); the other convs keep PyTorch's default init.
+ */
+function convStem(layers: readonly ConvStemLayer[], channels: number, hiddenDim: number, patchSize: number, rng: Rng, dtype: DType): Sequential {
+  let prev = channels;
+  let stride = 1;
+  const entries: Array<readonly [string, Module]> = layers.map((l, i) => {
+    const k = l.kernel ?? 3;
+    for (const [name, v] of Object.entries({ out: l.out, kernel: k, stride: l.stride })) {
+      if (!Number.isInteger(v) || v < 1) fail('VisionTransformer', `conv stem layer ${i}: ${name} must be a positive integer, got ${v}`);
+    }
+    if (k % 2 === 0) fail('VisionTransformer', `conv stem layer ${i}: kernel must be odd (padding (k − 1)/2 keeps the grid), got ${k}`);
+    const conv = new Conv2d(prev, l.out, k, { stride: l.stride, padding: (k - 1) / 2, bias: false, rng, dtype });
+    prev = l.out;
+    stride *= l.stride;
+    return [`conv_bn_relu_${i}`, new Sequential(conv, new BatchNorm2d(l.out, { dtype }), new ReLU())] as const;
+  });
+  if (stride !== patchSize) fail('VisionTransformer', `the conv stem's strides multiply to ${stride}, not the patch size ${patchSize}`);
+  const last = new Conv2d(prev, hiddenDim, 1, { rng, dtype });
+  last.weight.data.set(normalInit(last.weight.shape, Math.sqrt(2 / hiddenDim), rng, dtype).data);
+  last.bias!.data.fill(0);
+  return Sequential.named([...entries, ['conv_last', last]]);
 }
 
 /**
@@ -129,13 +210,22 @@ export interface VisionTransformerConfig extends EncoderOptions {
  * `class_token` [1, 1, D], `encoder.*` ({@link TransformerEncoder}), `heads.head`.
  *   tokens = [cls; patchesToTokens(conv_proj(x))],  z = encoder(tokens),  logits = head(z[:, 0]).
  * Weights saved from torchvision with safetensors load unchanged (`loadStateDict`).
+ *
+ * Its layers include feature-map views ({@link TokenGrid}, `name:grid`, class token dropped,
+ * patches on the grid) of the token layers whose patch tokens reach the class score: every
+ * block's `ln_1` and the output of every block but the last (whose patch tokens are never read:
+ * only the class token goes to the head). CAM methods cut the network there; the last one,
+ * `encoder.layers.encoder_layer_{L−1}.ln_1:grid`, is the default CAM layer (DESIGN.md §7).
  */
 export class VisionTransformer extends Module {
   readonly kind = 'VisionTransformer';
-  readonly config: Readonly<Required<Omit<VisionTransformerConfig, 'rng' | 'dtype'>>>;
-  readonly convProj: Conv2d;
+  readonly config: Readonly<Required<Omit<VisionTransformerConfig, 'rng' | 'dtype' | 'convStem'>>> & { readonly convStem: readonly ConvStemLayer[] | null };
+  /** The patch embedding: one Conv2d (kernel = stride = patch), or the conv stem. */
+  readonly convProj: Module;
   readonly encoder: TransformerEncoder;
   readonly heads: Sequential;
+  /** The token-map views by name (relative to this module). */
+  private readonly views = new Map<string, TokenGrid>();
 
   constructor(config: VisionTransformerConfig) {
     super();
@@ -146,13 +236,19 @@ export class VisionTransformer extends Module {
       if (!Number.isInteger(v) || v < 1) fail('VisionTransformer', `${name} must be a positive integer, got ${v}`);
     }
     if (imageSize % patchSize !== 0) fail('VisionTransformer', `patch size ${patchSize} does not divide image size ${imageSize}`);
-    this.config = { imageSize, patchSize, numLayers, numHeads, hiddenDim, mlpDim, numClasses, channels, dropout: config.dropout ?? 0, attentionDropout: config.attentionDropout ?? 0, eps: config.eps ?? 1e-6 };
+    const stem = config.convStem === undefined ? null : config.convStem.map((l) => ({ ...l }));
+    this.config = { imageSize, patchSize, numLayers, numHeads, hiddenDim, mlpDim, numClasses, channels, dropout: config.dropout ?? 0, attentionDropout: config.attentionDropout ?? 0, eps: config.eps ?? 1e-6, convStem: stem };
     const rng = initRng(config.rng);
     const dtype = config.dtype ?? 'float64';
-    this.convProj = this.registerModule('conv_proj', new Conv2d(channels, hiddenDim, patchSize, { stride: patchSize, rng, dtype }));
-    // torchvision: trunc_normal_(std = √(1/fan_in)) weight, zero bias.
-    this.convProj.weight.data.set(truncNormalInit(this.convProj.weight.shape, Math.sqrt(1 / (channels * patchSize * patchSize)), rng, dtype).data);
-    this.convProj.bias!.data.fill(0);
+    if (stem !== null) {
+      this.convProj = this.registerModule('conv_proj', convStem(stem, channels, hiddenDim, patchSize, rng, dtype));
+    } else {
+      const proj = new Conv2d(channels, hiddenDim, patchSize, { stride: patchSize, rng, dtype });
+      // torchvision: trunc_normal_(std = √(1/fan_in)) weight, zero bias.
+      proj.weight.data.set(truncNormalInit(proj.weight.shape, Math.sqrt(1 / (channels * patchSize * patchSize)), rng, dtype).data);
+      proj.bias!.data.fill(0);
+      this.convProj = this.registerModule('conv_proj', proj);
+    }
     this.registerParameter('class_token', zeros([1, 1, hiddenDim], { dtype }));
     const grid = imageSize / patchSize;
     this.encoder = this.registerModule('encoder', new TransformerEncoder(grid * grid + 1, numLayers, numHeads, hiddenDim, mlpDim, { ...config, rng, dtype }));
@@ -160,6 +256,18 @@ export class VisionTransformer extends Module {
     head.weight.data.fill(0); // torchvision zeroes the classifier
     head.bias!.data.fill(0);
     this.heads = this.registerModule('heads', Sequential.named([['head', head]]));
+    const blocks = this.encoder.layers.namedChildren();
+    blocks.forEach(([name, block], i) => {
+      const path = `encoder.layers.${name}`;
+      if (i < blocks.length - 1) this.views.set(path, new TokenGrid(block, 1, this.patchGrid, 'TokenGrid', path + GRID_SUFFIX));
+      this.views.set(`${path}.ln_1`, new TokenGrid((block as EncoderBlock).ln1, 1, this.patchGrid, 'TokenGrid', `${path}.ln_1${GRID_SUFFIX}`));
+    });
+  }
+
+  /** Every layer, with each token-map view `name:grid` right after its token layer. */
+  override namedModules(prefix = ''): Array<[string, Module]> {
+    const at = (n: string): string => (prefix === '' ? n : `${prefix}.${n}`);
+    return withGridViews(super.namedModules(prefix), new Map([...this.views].map(([n, v]) => [at(n), v])));
   }
 
   /** The patch grid [h, w] the tokens come from (image size / patch size on each side). */
@@ -174,13 +282,16 @@ export class VisionTransformer extends Module {
       fail('VisionTransformer', `expects images [N,${c},${s},${s}], got ${shapeStr(x.shape)}`);
     }
     const tokens = prependClassToken(patchesToTokens(this.convProj.call(x)), this.param('class_token'));
-    const z = this.encoder.call(tokens);
-    const cls = reshape(slice(z, [null, [0, 1], null]), [z.shape[0]!, this.config.hiddenDim]);
-    return this.heads.call(cls);
+    // The head reads the class token only, and after the last attention each token is processed
+    // on its own: unless something watches, the last block runs for the class token alone (the
+    // same bits as the full block; in training, dropout > 0 draws its masks for that token only).
+    const z = this.encoder.classTokenOnly ? this.encoder.classToken(tokens) : slice(this.encoder.call(tokens), [null, [0, 1], null]);
+    return this.heads.call(reshape(z, [z.shape[0]!, this.config.hiddenDim]));
   }
 
   override describe(): string {
     const c = this.config;
-    return `VisionTransformer(image=${c.imageSize}, patch=${c.patchSize}, layers=${c.numLayers}, heads=${c.numHeads}, hidden=${c.hiddenDim}, mlp=${c.mlpDim}, classes=${c.numClasses})`;
+    const stem = c.convStem === null ? '' : `, conv stem=${c.convStem.map((l) => `${l.out}/${l.kernel ?? 3}/${l.stride}`).join(',')}`;
+    return `VisionTransformer(image=${c.imageSize}, patch=${c.patchSize}, layers=${c.numLayers}, heads=${c.numHeads}, hidden=${c.hiddenDim}, mlp=${c.mlpDim}, classes=${c.numClasses}${stem})`;
   }
 }

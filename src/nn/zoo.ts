@@ -74,5 +74,28 @@ export function resnet18Spec(numClasses = 1000): ModelSpec {
   };
 }
 
+/**
+ * The bundled `shapes-vit`: a torchvision VisionTransformer for the shapes data with a small
+ * convolutional stem (Xiao et al. 2021: three stride-2 conv-BN-ReLU layers down to the 8x8 patch
+ * grid, then two stride-1 ones that widen each token's receptive field to 47 px, most of a shape),
+ * two pre-norm encoder blocks of two heads on 32-wide tokens, and the class token's head. The 8x8
+ * token grid matches shapes-cnn's CAM layer. Default CAM layer: the last block's ln_1 grid.
+ * Trained with `camlab train --data shapes --arch shapes-vit --epochs 24 --batch-size 64 --lr 0.004`.
+ */
+export function shapesVitSpec(): ModelSpec {
+  return {
+    format: 'camlab-model',
+    version: 1,
+    name: 'shapes-vit',
+    description: 'Small Vision Transformer (conv stem, 8x8 patches, 2 blocks) for the synthetic 64x64 shapes data (circle, square, triangle, cross).',
+    input: { channels: 3, height: 64, width: 64, mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] },
+    classes: ['circle', 'square', 'triangle', 'cross'],
+    architecture: {
+      type: 'VisionTransformer', imageSize: 64, patchSize: 8, numLayers: 2, numHeads: 2, hiddenDim: 32, mlpDim: 64, numClasses: 4,
+      convStem: [{ out: 16, stride: 2 }, { out: 32, stride: 2 }, { out: 32, stride: 2 }, { out: 32, stride: 1 }, { out: 32, stride: 1 }],
+    },
+  };
+}
+
 /** The specs above by model name (fresh objects on every call). */
-export const ARCHITECTURES = { 'shapes-cnn': shapesCnnSpec, 'mnist-cnn': mnistCnnSpec, resnet18: () => resnet18Spec() } as const;
+export const ARCHITECTURES = { 'shapes-cnn': shapesCnnSpec, 'shapes-vit': shapesVitSpec, 'mnist-cnn': mnistCnnSpec, resnet18: () => resnet18Spec() } as const;

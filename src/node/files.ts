@@ -19,7 +19,7 @@ import { CamlabError } from '../tensor/errors.js';
 /** The repository (or installed package) root: where `models/` and `examples/` live. */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-export const BUNDLED_MODELS = ['shapes-cnn', 'mnist-cnn'] as const;
+export const BUNDLED_MODELS = ['shapes-cnn', 'shapes-vit', 'mnist-cnn'] as const;
 
 /** Reads a file, turning a missing or unreadable file into a one-line camlab error. */
 export function readBytes(path: string, what: string): Uint8Array {
@@ -75,7 +75,7 @@ export function readJson(path: string, what: string): unknown {
 }
 
 /**
- * Loads a bundled model by name (`shapes-cnn`, `mnist-cnn`) or a spec file plus weights.
+ * Loads a bundled model by name (`shapes-cnn`, `shapes-vit`, `mnist-cnn`) or a spec file plus weights.
  * A spec path without weights looks for `model.safetensors` next to it.
  */
 export function resolveModel(model: string, weights?: string): LoadedModel & { source: string } {
@@ -88,7 +88,7 @@ export function resolveModel(model: string, weights?: string): LoadedModel & { s
     specPath = model;
     weightsPath = weights ?? join(dirname(model), 'model.safetensors');
   } else {
-    throw new CamlabError('model', `unknown model '${model}': use ${BUNDLED_MODELS.join(' or ')}, a spec .json file or an .onnx file`);
+    throw new CamlabError('model', `unknown model '${model}': use ${BUNDLED_MODELS.join(', ')}, a spec .json file or an .onnx file`);
   }
   const spec = readJson(specPath, 'model spec');
   const bytes = readBytes(weightsPath, 'weights');

@@ -27,7 +27,8 @@ import type { ExternalData } from './values.js';
 import { onnxFail } from './errors.js';
 
 export { OnnxModel, GRID_SUFFIX, type OnnxLayerInfo } from './model.js';
-export { OnnxTap, TokenGrid } from './taps.js';
+export { OnnxTap } from './taps.js';
+export { TokenGrid } from '../nn/token-grid.js';
 export { SUPPORTED_OPS } from './ops/index.js';
 export { MIN_OPSET } from './graph.js';
 export type { ExternalData } from './values.js';

@@ -11,15 +11,15 @@ import { gapLinearHead, opsAfter } from './head.js';
 import type { RunArg, RunContext } from './op.js';
 import { batchOf, buildPlan, shapeAt, valueAt, type Plan, type Ref } from './plan.js';
 import { modulePath, nearestNames } from './names.js';
-import { OnnxTap, TokenGrid } from './taps.js';
+import { OnnxTap } from './taps.js';
+import { GRID_SUFFIX, TokenGrid } from '../nn/token-grid.js';
 import type { HostValue } from './values.js';
 import { onnxFail } from './errors.js';
 import { planFusions, type ConvFusion } from './fusion.js';
 import { convInference } from './ops/nn.js';
 import { isGradEnabled } from '../autodiff/mode.js';
 
-/** Suffix that selects a token layer's feature-map view: `encoder.layers.encoder_layer_11.ln_1:grid`. */
-export const GRID_SUFFIX = ':grid';
+export { GRID_SUFFIX } from '../nn/token-grid.js';
 
 /** A candidate CAM layer of an ONNX model: a node output (or a token map view) with its shape for one image. */
 export interface OnnxLayerInfo {
@@ -194,7 +194,7 @@ export class OnnxModel extends Module implements GraphModel {
     let fusions = this.fusions.get(plan);
     if (fusions === undefined) this.fusions.set(plan, (fusions = planFusions(plan)));
     const f = fusions.get(s);
-    if (f === undefined || f.hidden.some((n) => this.taps.get(n)?.hasForwardHooks() || this.grids.get(n)?.live)) return null;
+    if (f === undefined || f.hidden.some((n) => this.taps.get(n)?.hasForwardHooks())) return null;
     const residual = f.residual === null ? null : this.tensorOf(this.arg(f.residual, env, plan), 'Add input');
     const out = convInference(args, plan.steps[s]!.graphNode.attrs, this.ctx, { residual, relu: f.relu });
     return out === null ? null : { out, name: f.out, last: f.last };
@@ -243,7 +243,7 @@ export class OnnxModel extends Module implements GraphModel {
     if (!sameShape(expected, t.shape)) onnxFail(`${label} produced ${shapeStr(t.shape)} for '${name}' where the load-time plan expected ${shapeStr(expected)}`);
   }
 
-  /** Passes an output through its tap (and token view, when hooked); returns what the graph continues with. */
+  /** Passes an output through its tap (whose hooks include a hooked token view's); returns what the graph continues with. */
   private record(name: string, t: Tensor, opType: string): Tensor {
     let tap = this.taps.get(name);
     if (tap === undefined) {
@@ -251,10 +251,7 @@ export class OnnxModel extends Module implements GraphModel {
       this.taps.set(name, tap);
     }
     if (tap.hasForwardHooks()) this.hooked = true;
-    let out = tap.call(t);
-    const grid = this.grids.get(name);
-    if (grid !== undefined && grid.live) out = grid.tokens(grid.call(out), out);
-    return out;
+    return tap.call(t);
   }
 
   /**
@@ -281,7 +278,7 @@ export class OnnxModel extends Module implements GraphModel {
       for (const prefix of [1, 0]) {
         const side = Math.round(Math.sqrt(l - prefix));
         if (side >= 2 && side * side === l - prefix) {
-          this.grids.set(name, new TokenGrid(tap, prefix, side));
+          this.grids.set(name, new TokenGrid(tap, prefix, [side, side], 'onnx:tokens', `onnx: ${name}${GRID_SUFFIX}`));
           break;
         }
       }
@@ -372,7 +369,7 @@ export class OnnxModel extends Module implements GraphModel {
         const grid = this.grids.get(name);
         if (grid !== undefined) {
           const s = one(name);
-          out.push({ name: name + GRID_SUFFIX, modulePath, op: 'tokens', shape: [s[0]!, s[2]!, grid.side, grid.side] });
+          out.push({ name: name + GRID_SUFFIX, modulePath, op: 'tokens', shape: [s[0]!, s[2]!, ...grid.grid] });
         }
       }
     }

@@ -109,7 +109,7 @@ describe('evaluate (the library harness)', () => {
 
   it('stochastic methods get a seed per image; the others are explained a batch at a time', () => {
     const stochastic = METHOD_DESCRIPTORS.filter((d) => d.stochastic).map((d) => d.name);
-    expect(stochastic).toEqual(['smoothgrad', 'smooth-gradcam++']);
+    expect(stochastic).toEqual(['smoothgrad', 'smooth-gradcam++', 'smooth-attention-rollout', 'smooth-gradient-rollout', 'smooth-gradcam++-rollout']);
     const one = evaluateRecords(model, squares(9, 1), ['smooth-gradcam++'], { ...settings, layer: 'features.2' }, { range: [8, 9] });
     const full = evaluateRecords(model, squares(9, 1), ['smooth-gradcam++'], { ...settings, layer: 'features.2' });
     expect(one.records[0]).toEqual(full.records[8]);

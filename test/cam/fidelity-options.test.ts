@@ -151,7 +151,8 @@ describe('several layers and augSmooth, for every CAM method', () => {
   const x = image([2, 3, 8, 6], 5);
 
   it('every CAM method accepts them; a single-element layer list is that layer', () => {
-    for (const d of METHOD_DESCRIPTORS.filter((m) => m.result === 'cam')) {
+    // Rollouts read every block's attention, not a layer: they take neither.
+    for (const d of METHOD_DESCRIPTORS.filter((m) => m.result === 'cam' && m.appliesTo !== 'transformer')) {
       expect(d.accepts, d.name).toEqual(expect.arrayContaining(['layer', 'augSmooth']));
       // CAM needs the GAP + linear head right after its layer: one layer only there.
       const layers = d.name === 'cam' ? ['features.5'] : ['features.2', 'features.5'];

@@ -5,7 +5,9 @@ import {
 } from '../../src/cam/methods.js';
 import { channelSummary, type CamResult } from '../../src/cam/result.js';
 import { gradCamPlusPlus } from '../../src/cam/gradcampp.js';
+import type { RolloutResult } from '../../src/cam/rollout/methods.js';
 import { errorOf } from '../support/check.js';
+import { randomVit } from '../support/vit.js';
 import { image, smallCnn } from './helpers.js';
 
 describe('the method registry', () => {
@@ -28,18 +30,21 @@ describe('the method registry', () => {
     }
     expect(isMethodName('toString')).toBe(false);
     expect(errorOf(() => methodDescriptor('nope', 'eval'))).toBe(`eval: unknown method 'nope'; known: ${METHOD_NAMES.join(', ')}`);
-    expect(methodsAccepting('exact').map((d) => d.name)).toEqual(['gradcam++', 'gradcam++-exact', 'smooth-gradcam++']);
+    expect(methodsAccepting('exact').map((d) => d.name)).toEqual(['gradcam++', 'gradcam++-exact', 'smooth-gradcam++', 'gradcam++-rollout', 'gradcam++-rollout-exact', 'smooth-gradcam++-rollout']);
   });
 
   it('each result is of the declared kind; only stochastic methods change with the seed', () => {
+    const vit = randomVit(2);
+    const xv = image([1, 3, 8, 8], 4);
     for (const d of METHOD_DESCRIPTORS) {
+      const [m, xs] = d.appliesTo === 'transformer' ? [vit, xv] : [model, x];
       const opts: ExplainOptions = { samples: 2, trace: true };
-      const r = explain(d.name, model, x, opts);
+      const r = explain(d.name, m, xs, opts);
       expect('layer' in r ? 'cam' : 'saliency', d.name).toBe(d.result);
-      if (d.result === 'cam') expect((r as CamResult).trace, d.name).toBeDefined();
+      if (d.result === 'cam') expect('rollout' in r ? (r as RolloutResult).rolloutTrace : (r as CamResult).trace, d.name).toBeDefined();
       // At features.2 the gradients depend on the input (after the GAP head they do not), so noise shows.
       const at: ExplainOptions = d.name === 'cam' ? opts : { ...opts, layer: 'features.2' };
-      const [s0, s1] = [0, 1].map((seed) => explain(d.name, model, x, { ...at, seed }).map.data);
+      const [s0, s1] = [0, 1].map((seed) => explain(d.name, m, xs, { ...at, seed }).map.data);
       expect(Array.from(s1!).some((v, i) => v !== s0![i]), d.name).toBe(d.stochastic);
     }
   });

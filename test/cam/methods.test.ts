@@ -6,7 +6,7 @@ import { add, mul } from '../../src/autodiff/ops/elementwise.js';
 import { reshape } from '../../src/autodiff/ops/movement.js';
 import { cam, fuseLayerCams, gradCam, layerCam, xGradCam } from '../../src/cam/gradcam.js';
 import { gradCamPlusPlus } from '../../src/cam/gradcampp.js';
-import { explain, METHOD_NAMES } from '../../src/cam/methods.js';
+import { applicableMethods, explain, METHOD_NAMES, methodDescriptor } from '../../src/cam/methods.js';
 import { scoreCam } from '../../src/cam/scorecam.js';
 import { smoothGrad, smoothGradCamPlusPlus } from '../../src/cam/smooth.js';
 import { Conv2d, GlobalAvgPool, Linear, ReLU, Sequential } from '../../src/nn/layers.js';
@@ -14,7 +14,8 @@ import { clone, zeros } from '../../src/tensor/create.js';
 import { indices } from '../../src/tensor/indexing.js';
 import { Rng } from '../../src/tensor/rng.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
-import { expectClose } from '../support/check.js';
+import { errorOf, expectClose } from '../support/check.js';
+import { randomVit } from '../support/vit.js';
 import { gapLinear, image, maxRelDiff, positive, smallCnn } from './helpers.js';
 
 const scaled = (c: number, lambda: number, shift = 0) => (row: Tensor): Tensor => add(mul(reshape(gather(row, indices([c])), []), lambda), shift);
@@ -22,18 +23,29 @@ const scaled = (c: number, lambda: number, shift = 0) => (row: Tensor): Tensor =
 describe('every method', () => {
   const model = smallCnn(3);
   const x = image([2, 3, 8, 6], 4);
+  const transformer = randomVit(3);
+  const xv = image([2, 3, 8, 8], 4);
 
-  it.each(METHOD_NAMES)('%s returns finite maps of the documented shapes, normalized to [0,1]', (m) => {
-    const r = explain(m, model, x, { samples: 3 });
-    expect(r.upsampled.shape).toEqual([2, 8, 6]);
+  it.each(METHOD_NAMES)('%s returns finite maps of the documented shapes, normalized to [0,1] (on a CNN, or a ViT for rollouts)', (m) => {
+    const vit = methodDescriptor(m).appliesTo === 'transformer';
+    const r = explain(m, vit ? transformer : model, vit ? xv : x, { samples: 3 });
+    const [h, w] = vit ? [8, 8] : [8, 6];
+    expect(r.upsampled.shape).toEqual([2, h, w]);
     for (const v of r.upsampled.data) expect(v >= 0 && v <= 1).toBe(true);
     for (const v of r.map.data) expect(Number.isFinite(v)).toBe(true);
     expect(r.classes).toHaveLength(2);
     r.flat.forEach((f, i) => {
-      const slice = r.upsampled.data.subarray(i * 48, (i + 1) * 48);
+      const slice = r.upsampled.data.subarray(i * h * w, (i + 1) * h * w);
       if (f) expect(slice.every((v) => v === 0)).toBe(true);
       else expect(Math.max(...slice)).toBeCloseTo(1, 12);
     });
+  });
+
+  it('a method for other models is a one-line error naming both: rollouts on a CNN, CAM on a ViT', () => {
+    expect(errorOf(() => explain('gradient-rollout', model, x))).toBe('explain: gradient-rollout applies to transformers (models with MultiheadAttention blocks), and Sequential is not one');
+    expect(errorOf(() => explain('cam', transformer, xv))).toMatch(/^explain: cam applies to models ending in global average pooling and one linear layer, and VisionTransformer\(image=8, .*\) is not one$/);
+    expect(applicableMethods(model).map((d) => d.name)).toEqual(METHOD_NAMES.filter((n) => methodDescriptor(n).appliesTo !== 'transformer'));
+    expect(applicableMethods(transformer).map((d) => d.name)).toEqual(METHOD_NAMES.filter((n) => n !== 'cam'));
   });
 
   it('Grad-CAM, XGrad-CAM, Layer-CAM and CAM maps are invariant to scaling the score (λ > 0)', () => {
@@ -215,7 +227,7 @@ describe('degenerate inputs never give NaN', () => {
     const W = model.get('head.1').namedParameters().find(([n]) => n === 'weight')![1];
     W.data.fill(0, 3, 6); // class 1 ignores every channel
     const a = positive([1, 3, 4, 4], 2);
-    for (const m of METHOD_NAMES.filter((n) => n !== 'smoothgrad')) {
+    for (const m of applicableMethods(model).map((d) => d.name).filter((n) => n !== 'smoothgrad')) {
       const r = explain(m, model, a, { layer: 'features.0', target: 1, samples: 2 });
       // Score-CAM's softmax of equal scores is uniform and EigenCAM ignores the class: their maps need not be flat.
       if (m !== 'scorecam' && m !== 'eigencam') expect(r.flat[0], m).toBe(true);

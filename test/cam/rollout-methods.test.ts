@@ -9,7 +9,7 @@ import { requiresGrad } from '../../src/autodiff/node.js';
 import { sub } from '../../src/autodiff/ops/elementwise.js';
 import { sum } from '../../src/autodiff/ops/reduce.js';
 import { exp } from '../../src/autodiff/ops/unary.js';
-import { attentionDiagonals, attentionGradients, attentionLayers, captureAttention } from '../../src/cam/rollout/capture.js';
+import { attentionDiagonals, attentionGradients, attentionLayers, captureAttention, reachingRows } from '../../src/cam/rollout/capture.js';
 import {
   attentionRollout, gradCamPlusPlusRollout, gradientRollout, smoothAttentionRollout, smoothGradCamPlusPlusRollout, smoothGradientRollout,
 } from '../../src/cam/rollout/methods.js';
@@ -192,6 +192,43 @@ describe('rollout methods', () => {
     const d2 = (r: typeof closed): number[] => values(r.rolloutTrace!.d2![0]!);
     const gap = Math.max(...d2(exact).map((v, i) => Math.abs(v - d2(closed)[i]!))) / Math.max(...d2(closed).map(Math.abs));
     expect(gap).toBeGreaterThan(1e-2);
+  });
+
+  it('pruning: \'score\' skips the last block\'s non-class rows (the same numbers as unpruned), \'map\' also d1 ≤ 0 (the same map)', () => {
+    const model = randomVit(12, { numLayers: 3 });
+    const img = randn([2, 3, 8, 8], { rng: 13 });
+    const layers = attentionLayers(model);
+    expect(reachingRows(model, layers)).toEqual([null, null, [0]]);
+    expect(reachingRows(smallCnn(1), ['features.0'])).toEqual([null]);
+    const opts = { target: [1, 2], exact: { batchSize: 7 } } as const;
+    const full = attentionTerms(model, img, { ...opts, prune: 'none' });
+    const score = attentionTerms(model, img, { ...opts, prune: 'score' });
+    const map = attentionTerms(model, img, opts);
+    expect(map.derivatives).toBe('exact diagonals of Y = exp(S − S0) where ∂Y/∂A > 0 (elsewhere ReLU zeroes the term; d2, d3, α left 0)');
+    let skipped = 0;
+    full.terms.forEach((t, l) => {
+      for (const k of ['d1', 'd2', 'd3'] as const) expect(values(score.terms[l]![k]), `block ${l} ${k}`).toEqual(values(t[k]));
+      expect(values(map.terms[l]!.d1)).toEqual(values(t.d1));
+      const d1 = values(t.d1);
+      for (const k of ['d2', 'd3'] as const) {
+        const m = values(map.terms[l]![k]);
+        values(t[k]).forEach((v, e) => expect(m[e], `block ${l} ${k} at ${e}`).toBe(d1[e]! > 0 ? v : 0));
+      }
+      skipped += d1.filter((v, e) => !(v > 0) && values(t.d2)[e] !== 0).length;
+    });
+    expect(skipped).toBeGreaterThan(50); // 'map' skips entries whose diagonals are not 0
+    // Unpruned, the last block's rows 1..S−1 are exactly 0 (they cannot reach the score), row 0 is not.
+    const last = full.terms[2]!.d2;
+    const [n, h, s] = last.shape as [number, number, number];
+    for (let i = 0; i < n * h * s; i++) {
+      const row = values(last).slice(i * s, (i + 1) * s);
+      if (i % s === 0) expect(row.some((v) => v !== 0)).toBe(true);
+      else expect(row.every((v) => v === 0)).toBe(true);
+    }
+    const maps = (['none', 'score', 'map'] as const).map((prune) => values(gradCamPlusPlusRollout(model, img, { exact: true, prune, target: [1, 2] }).map));
+    expect(maps[1]).toEqual(maps[0]);
+    expect(maps[2]).toEqual(maps[0]);
+    expect(errorOf(() => attentionTerms(model, img, { exact: true, prune: 'all' as never }))).toBe("rollout: prune must be 'none', 'score' or 'map', got 'all'");
   });
 
   it('errors name the method and the problem', () => {

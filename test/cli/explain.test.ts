@@ -31,6 +31,18 @@ describe('camlab explain', () => {
     expect(existsSync(join(out, 'shapes-cross-x2_grid_gradcam+gradcam+++smooth-gradcam++-n3-noise0.15-seed0_cross_features.14.png'))).toBe(true);
   });
 
+  it('--methods a,b takes the same methods as --method a --method b (explain and demo)', () => {
+    const r = cli(['explain', image, '--methods', 'gradcam, layercam', '--method', 'gradcam', '--json', '--no-images']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out) as { methods: Array<{ method: string }> };
+    expect(j.methods.map((m) => m.method).sort()).toEqual(['gradcam', 'layercam']);
+    const out = tmp();
+    const d = cli(['demo', '--methods', 'gradcam,xgradcam', '--images', join(root, 'examples/images'), '--model', 'shapes-cnn', '--out', out]);
+    expect(d.code).toBe(0);
+    expect(d.out).toMatch(/gradcam ms\s+xgradcam ms/);
+    expect(existsSync(join(out, 'index.html'))).toBe(true);
+  });
+
   it('--json prints only JSON: maps, weights and every term', () => {
     const r = cli(['explain', image, '--method', 'gradcam++', '--exact', '--output', 'softmax', '--class', 'circle', '--json', '--out', tmp()]);
     expect(r.code).toBe(0);

@@ -63,7 +63,7 @@ describe('the command line: bad flags are one exact line, exit 2, before anythin
   });
 
   it('an option no chosen method takes is an error naming the methods; one some take is noted', () => {
-    refused(['explain', IMAGE, '--method', 'layercam', '--exact'], 'camlab: explain: --exact does not apply to layercam (it applies to gradcam++, gradcam++-exact, smooth-gradcam++)');
+    refused(['explain', IMAGE, '--method', 'layercam', '--exact'], 'camlab: explain: --exact does not apply to layercam (it applies to gradcam++, gradcam++-exact, smooth-gradcam++, gradcam++-rollout, gradcam++-rollout-exact, smooth-gradcam++-rollout)');
     refused(['explain', IMAGE, '--method', 'gradcam', '--preset', 'torchcam'], 'camlab: explain: --preset does not apply to gradcam (it applies to gradcam++, gradcam++-exact, scorecam, smooth-gradcam++)');
     refused(['explain', IMAGE, '--no-images', '--alpha', '0.3'], 'camlab: explain: --alpha does not apply with --no-images (no PNG is written)');
     const r = cli(['explain', IMAGE, '--method', 'gradcam++', '--method', 'layercam', '--exact', '--output', 'softmax', '--no-images']);
@@ -100,7 +100,7 @@ describe('the command line: bad flags are one exact line, exit 2, before anythin
 
   it('error prefixes name the command (and the method), never an internal function', () => {
     refused(['explain', IMAGE, '--layer', 'features.99'], "camlab: explain: no layer named 'features.99'; layers are: features, features.0, features.1, features.2, features.3, features.4, features.5, features.6, features.7, features.8, features.9, features.10, features.11, features.12, features.13, features.14, pool, classifier");
-    refused(['explain', IMAGE, '--model', 'resnet'], "camlab: explain: unknown model 'resnet': use shapes-cnn or mnist-cnn, a spec .json file or an .onnx file");
+    refused(['explain', IMAGE, '--model', 'resnet'], "camlab: explain: unknown model 'resnet': use shapes-cnn, shapes-vit, mnist-cnn, a spec .json file or an .onnx file");
     refused(['eval', '--layer', 'nope', '--method', 'gradcam'], "camlab: eval: no layer named 'nope'; layers are: features, features.0, features.1, features.2, features.3, features.4, features.5, features.6, features.7, features.8, features.9, features.10, features.11, features.12, features.13, features.14, pool, classifier");
   });
 

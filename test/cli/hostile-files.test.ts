@@ -43,15 +43,15 @@ describe('hostile pictures: exit 2, one exact line, nothing written', () => {
   it('decompression bombs are refused from the header (68 bytes declaring 100000000x1, or 12000x12000)', () => {
     const long = file(dir, 'long.png', rawPng(100_000_000, 1, deflated(3)));
     expect(readFileSync(long).length).toBeLessThan(70);
-    refused(long, `camlab: explain: ${long} declares 100000000x1 = 100000000 pixels, more than the limit of 50000000 (maxPixels); refused before decoding`);
+    refused(long, `camlab: explain: ${long} declares 100000000x1 = 100000000 pixels, more than the limit of 50000000 (option maxPixels, camlab --max-pixels); refused before decoding`);
     const square = file(dir, 'square.png', rawPng(12000, 12000, deflated(1)));
-    refused(square, `camlab: explain: ${square} declares 12000x12000 = 144000000 pixels, more than the limit of 50000000 (maxPixels); refused before decoding`);
+    refused(square, `camlab: explain: ${square} declares 12000x12000 = 144000000 pixels, more than the limit of 50000000 (option maxPixels, camlab --max-pixels); refused before decoding`);
     const jpeg = file(dir, 'huge.jpg', Uint8Array.of(0xff, 0xd8, 0xff, 0xc0, 0, 17, 8, 60000 >> 8, 60000 & 255, 60000 >> 8, 60000 & 255, 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1));
-    refused(jpeg, `camlab: explain: ${jpeg} declares 60000x60000 = 3600000000 pixels, more than the limit of 50000000 (maxPixels); refused before decoding`);
+    refused(jpeg, `camlab: explain: ${jpeg} declares 60000x60000 = 3600000000 pixels, more than the limit of 50000000 (option maxPixels, camlab --max-pixels); refused before decoding`);
   });
 
   it('--max-pixels sets the limit: the 64x64 sample is refused at 4095 and read at 4096', () => {
-    refused(IMAGE, `camlab: explain: ${IMAGE} declares 64x64 = 4096 pixels, more than the limit of 4095 (maxPixels); refused before decoding`, ['--max-pixels', '4095']);
+    refused(IMAGE, `camlab: explain: ${IMAGE} declares 64x64 = 4096 pixels, more than the limit of 4095 (option maxPixels, camlab --max-pixels); refused before decoding`, ['--max-pixels', '4095']);
     const r = cli(['explain', IMAGE, '--method', 'gradcam', '--no-images', '--max-pixels', '4096']);
     expect(r.code).toBe(0);
   });
@@ -116,7 +116,7 @@ describe('JPEG pictures and several pictures at once', () => {
     const { pictures, bad, out } = folderWithBad(['a.png', 'b.jpg', 'c.png'], rawPng(100_000_000, 1, deflated(3)));
     const r = cli(['explain', pictures, '--method', 'gradcam', '--out', out]);
     expect(r.code).toBe(2);
-    expect(r.err).toBe(`camlab: explain: ${bad} declares 100000000x1 = 100000000 pixels, more than the limit of 50000000 (maxPixels); refused before decoding (skipped)\n` +
+    expect(r.err).toBe(`camlab: explain: ${bad} declares 100000000x1 = 100000000 pixels, more than the limit of 50000000 (option maxPixels, camlab --max-pixels); refused before decoding (skipped)\n` +
       'camlab: explain: 1 of 3 pictures could not be explained\n');
     expect(filesUnder(out)).toEqual(['a_gradcam_cross_features.14_heatmap.png', 'a_gradcam_cross_features.14_overlay.png', 'b_gradcam_square_features.14_heatmap.png', 'b_gradcam_square_features.14_overlay.png']);
     expect(r.out).toContain(`${join(pictures, 'b.jpg')} → shapes-cnn`);

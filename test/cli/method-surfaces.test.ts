@@ -18,6 +18,8 @@ import { hello, runOptions } from '../../web/worker-methods.js';
 
 let dir: string;
 let spec: string;
+/** The noise-based methods, as errors list them. */
+const noisy = METHOD_DESCRIPTORS.filter((d) => d.accepts.includes('samples')).map((d) => d.name).join(', ');
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'camlab-surfaces-'));
@@ -34,7 +36,8 @@ describe('every surface lists the registry\'s methods', () => {
     const listed = explainHelp.slice(at + 1, at + 1 + METHOD_NAMES.length).map((l) => l.trim().split(/\s+/)[0]);
     expect(listed).toEqual(METHOD_NAMES);
     for (const d of METHOD_DESCRIPTORS) expect(explainHelp.join('\n')).toContain(`${d.label} (${d.paper.cite})`);
-    for (const cmd of ['demo', 'eval']) expect(cli(['help', cmd]).out).toContain(`every method: ${METHOD_NAMES.join(', ')})`);
+    for (const cmd of ['demo', 'eval']) expect(cli(['help', cmd]).out.replace(/\s+/g, ' ')).toContain(`${METHOD_NAMES.join(', ')}`);
+    expect(explainHelp.find((l) => l.includes('gradient-rollout'))).toMatch(/Gradient rollout \(Chefer, Gur & Wolf 2021\), transformers only$/);
     expect(cli(['help', 'explain']).out).toContain(`noise of ${METHOD_DESCRIPTORS.filter((d) => d.accepts.includes('samples')).map((d) => d.name).join(', ')}`);
   });
 
@@ -51,9 +54,11 @@ describe('every surface lists the registry\'s methods', () => {
     expect(runOptions({ ...o, exact: false, layer: null })).toEqual({ target: 2, samples: 3, noise: 0.1, seed: 4, trace: true });
   });
 
-  it('eval runs every method by default', () => {
+  it('eval runs every method that applies to the model by default (a CNN: all but the rollouts)', () => {
     const s = evalCommand(['--model', spec, '--images', '1', '--steps', '1', '--curve-images', '0', '--stability-images', '0', '--examples', '0', '--samples', '1', '--out', join(dir, 'all')], () => {});
-    expect(s.methods).toEqual(METHOD_NAMES);
+    expect(s.methods).toEqual(METHOD_NAMES.filter((n) => methodDescriptor(n).appliesTo !== 'transformer'));
+    expect(cli(['eval', '--model', spec, '--method', 'gradient-rollout', '--out', join(dir, 'r')]).err)
+      .toBe('camlab: eval: gradient-rollout does not apply to shapes-cnn: it needs transformers (models with MultiheadAttention blocks)\n');
   });
 });
 
@@ -67,7 +72,7 @@ describe('a method option no chosen method takes is an error naming the methods'
     expect(cli(['explain', image, '--method', 'gradcam++', '--method', 'smooth-gradcam++', '--preset', 'official', '--out', out]).err)
       .toBe('camlab: explain: --preset official is not a preset of smooth-gradcam++ (its presets: camlab, paper, torchcam)\n');
     expect(cli(['explain', image, '--method', 'gradcam', '--method', 'layercam', '--samples', '3', '--out', out]).err)
-      .toBe('camlab: explain: --samples does not apply to gradcam, layercam (it applies to smoothgrad, smooth-gradcam++)\n');
+      .toBe(`camlab: explain: --samples does not apply to gradcam, layercam (it applies to ${noisy})\n`);
     expect(cli(['explain', image, '--method', 'cam', '--exact', '--out', out]).err).toMatch(/^camlab: explain: --exact does not apply to cam /);
     const ok = cli(['explain', image, '--method', 'gradcam', '--method', 'gradcam++', '--preset', 'torchcam', '--out', out]);
     expect(ok.err).toBe('');
@@ -85,7 +90,9 @@ describe('a method option no chosen method takes is an error naming the methods'
   });
 
   it('demo and eval check their method flags the same way', () => {
-    expect(cli(['demo', '--method', 'gradcam', '--samples', '3', '--out', join(dir, 'd')]).err).toBe('camlab: demo: --samples does not apply to gradcam (it applies to smoothgrad, smooth-gradcam++)\n');
+    expect(cli(['demo', '--method', 'gradcam', '--samples', '3', '--out', join(dir, 'd')]).err).toBe(`camlab: demo: --samples does not apply to gradcam (it applies to ${noisy})\n`);
+    // A method that does not apply is reported per picture (the demo goes on), as CAM on a head without GAP + linear.
+    expect(cli(['demo', '--method', 'attention-rollout', '--out', join(dir, 'd')]).out).toContain('- attention-rollout on mnist-2.png: attention-rollout applies to transformers (models with MultiheadAttention blocks), and Sequential is not one\n');
     expect(cli(['eval', '--model', spec, '--method', 'smoothgrad', '--layer', 'features.10', '--out', join(dir, 'e')]).err).toMatch(/^camlab: eval: --layer does not apply to smoothgrad \(it applies to cam, gradcam, /);
     expect(cli(['eval', '--method', 'nope']).err).toBe(`camlab: eval: unknown method 'nope'; known: ${METHOD_NAMES.join(', ')}\n`);
   });

@@ -37,4 +37,18 @@ describe('examples: CAM lessons', () => {
     expect(r.stdout).toContain('same seed, same map: true');
     expect(r.stdout).toMatch(/explaining only channels [\d, ]+: 3 non-zero weights/);
   });
+
+  it('07-attention.ts: rollout and gradient rollout by hand equal the library; exact vs closed-form α on attention', () => {
+    const r = runExample('examples/07-attention.ts', 240_000);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/2 blocks, \d head\(s\), S = 65 tokens; predicted triangle/);
+    expect(r.stdout).toMatch(/attention rollout by hand vs attentionRollout\(\): largest difference = (0\.0000|\d\.\d\de-1[3-7])\n/);
+    expect(r.stdout).toMatch(/gradient rollout by hand vs gradientRollout\(\): largest difference = (0\.0000|\d\.\d\de-1[3-7])\n/);
+    expect(r.stdout).toMatch(/block 0: α where g > 0, closed form [\d.e-]+\.\.[\d.e-]+ .*exact/);
+    // Softmax is not piecewise linear: the exact α differs from the closed form, so the maps do.
+    const m = /exact vs closed-form Grad-CAM\+\+ rollout: largest difference of the normalized maps = ([\d.e-]+)/.exec(r.stdout);
+    expect(m).not.toBeNull();
+    expect(Number(m![1])).toBeGreaterThan(1e-6);
+  });
 });

@@ -22,9 +22,9 @@ describe('decodeImage', () => {
 
   it('passes maxPixels and the name to both decoders', () => {
     expect(errorOf(() => decodeImage(rawPng(8000, 8000, Uint8Array.of(0)), { name: 'big.png' }))).toBe(
-      'png: big.png declares 8000x8000 = 64000000 pixels, more than the limit of 50000000 (maxPixels); refused before decoding');
+      'png: big.png declares 8000x8000 = 64000000 pixels, more than the limit of 50000000 (option maxPixels, camlab --max-pixels); refused before decoding');
     expect(errorOf(() => decodeImage(jpegFile, { name: 'p.jpg', maxPixels: 100 }))).toBe(
-      'jpeg: p.jpg declares 24x16 = 384 pixels, more than the limit of 100 (maxPixels); refused before decoding');
+      'jpeg: p.jpg declares 24x16 = 384 pixels, more than the limit of 100 (option maxPixels, camlab --max-pixels); refused before decoding');
     expect(decodeImage(jpegFile, { maxPixels: 384 }).width).toBe(24);
     expect(errorOf(() => decodeImage(jpegFile, { maxPixels: -1 }))).toBe('image: maxPixels must be a positive integer, got -1');
     expect(decodePng(encodePng({ width: 1, height: 1, data: new Uint8Array(4) }), { maxPixels: 1 }).width).toBe(1);

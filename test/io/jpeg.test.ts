@@ -85,9 +85,9 @@ describe('decodeJpeg: hostile and unsupported files', () => {
     const bomb = segments([[0xc0, sof(8, 60000, 60000)]], false);
     expect(bomb.length).toBeLessThan(30);
     expect(errorOf(() => decodeJpeg(bomb, { name: 'bomb.jpg' }))).toBe(
-      'jpeg: bomb.jpg declares 60000x60000 = 3600000000 pixels, more than the limit of 50000000 (maxPixels); refused before decoding');
+      'jpeg: bomb.jpg declares 60000x60000 = 3600000000 pixels, more than the limit of 50000000 (option maxPixels, camlab --max-pixels); refused before decoding');
     expect(errorOf(() => decodeJpeg(segments([[0xc2, sof(8, 100, 100)]]), { name: 'p.jpg', maxPixels: 9999 }))).toBe(
-      'jpeg: p.jpg declares 100x100 = 10000 pixels, more than the limit of 9999 (maxPixels); refused before decoding');
+      'jpeg: p.jpg declares 100x100 = 10000 pixels, more than the limit of 9999 (option maxPixels, camlab --max-pixels); refused before decoding');
   });
 
   it('a truncated JPEG is refused (jpeg-js alone would decode the missing data as grey)', () => {

@@ -20,12 +20,12 @@ describe('PNG decompression bombs: the declared size is checked before anything 
     const bomb = rawPng(100_000_000, 1, zlib([0, 0, 0]));
     expect(bomb.length).toBeLessThan(70);
     expect(errorOf(() => decodePng(bomb, { name: 'bomb.png' }))).toBe(
-      'png: bomb.png declares 100000000x1 = 100000000 pixels, more than the limit of 50000000 (maxPixels); refused before decoding');
+      'png: bomb.png declares 100000000x1 = 100000000 pixels, more than the limit of 50000000 (option maxPixels, camlab --max-pixels); refused before decoding');
   });
 
   it('12000x12000 (144 MP), refused even though its tiny IDAT would inflate fine', () => {
     expect(errorOf(() => decodePng(rawPng(12000, 12000, zlib([0])), { name: 'x.png' }))).toBe(
-      'png: x.png declares 12000x12000 = 144000000 pixels, more than the limit of 50000000 (maxPixels); refused before decoding');
+      'png: x.png declares 12000x12000 = 144000000 pixels, more than the limit of 50000000 (option maxPixels, camlab --max-pixels); refused before decoding');
   });
 
   it('the limit is the maxPixels option (default 50 MP): at the limit decodes, one pixel over is refused', () => {
@@ -33,7 +33,7 @@ describe('PNG decompression bombs: the declared size is checked before anything 
     const png = handPng({ width: 3, height: 2, bitDepth: 8, colorType: 0, rows: [[1, 2, 3], [4, 5, 6]] });
     expect(decodePng(png, { maxPixels: 6 }).width).toBe(3);
     expect(errorOf(() => decodePng(png, { maxPixels: 5, name: 'a.png' }))).toBe(
-      'png: a.png declares 3x2 = 6 pixels, more than the limit of 5 (maxPixels); refused before decoding');
+      'png: a.png declares 3x2 = 6 pixels, more than the limit of 5 (option maxPixels, camlab --max-pixels); refused before decoding');
     expect(errorOf(() => decodePng(png, { maxPixels: 0 }))).toBe('png: maxPixels must be a positive integer, got 0');
     expect(errorOf(() => decodePng(png, { maxPixels: 1.5 }))).toBe('png: maxPixels must be a positive integer, got 1.5');
   });

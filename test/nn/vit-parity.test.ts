@@ -8,8 +8,10 @@ import { requiresGrad } from '../../src/autodiff/node.js';
 import { totalScore, targetsFor } from '../../src/cam/target.js';
 import { clone } from '../../src/tensor/create.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
+import { buildModule } from '../../src/nn/layer-kinds.js';
+import { VisionTransformer } from '../../src/nn/vit.js';
 import { expectTensorClose } from '../support/check.js';
-import { tinyVit, tinyVitIo, tinyVitWeights } from '../support/vit.js';
+import { stemVit, tinyVit, tinyVitIo, tinyVitWeights } from '../support/vit.js';
 
 const TOL = 1e-10;
 const io = tinyVitIo();
@@ -72,5 +74,36 @@ describe('VisionTransformer matches torchvision (tiny ViT, float64)', () => {
     const h = model.get('encoder.layers.encoder_layer_0.self_attention.attn').registerForwardHook(() => io.get('attn_0'));
     expectLike(model.call(io.get('x')), 'logits');
     h.remove();
+  });
+});
+
+describe('VisionTransformer with a convolutional stem matches torchvision (conv_stem_configs, float64)', () => {
+  it('loads strictly (conv_bn_relu_{i}.{0,1}, conv_last), and logits and ∂S/∂x equal PyTorch to 1e-10', () => {
+    const { model, io, classes } = stemVit();
+    expect(model.stateDict().has('conv_proj.conv_bn_relu_1.1.running_var')).toBe(true);
+    expect(model.stateDict().has('conv_proj.conv_last.bias')).toBe(true);
+    expect(model.describe()).toBe('VisionTransformer(image=16, patch=4, layers=2, heads=2, hidden=8, mlp=12, classes=3, conv stem=4/3/1,6/3/2,6/3/2)');
+    const x = requiresGrad(clone(io.get('x')!));
+    const logits = model.call(x);
+    expectTensorClose(logits, io.get('logits')!.shape, io.get('logits')!.data, TOL, TOL);
+    const [gx] = grad(totalScore(logits, targetsFor(classes, logits)), x);
+    expectTensorClose(gx!, io.get('grad_x')!.shape, io.get('grad_x')!.data, TOL, TOL);
+  });
+
+  it('a model spec names the stem: { type: VisionTransformer, convStem: [{ out, kernel, stride }] } builds the same network', () => {
+    const { model, io } = stemVit();
+    const built = buildModule({
+      type: 'VisionTransformer', imageSize: 16, patchSize: 4, numLayers: 2, numHeads: 2, hiddenDim: 8, mlpDim: 12, numClasses: 3,
+      convStem: [{ out: 4, stride: 1 }, { out: 6, kernel: 3, stride: 2 }, { out: 6, stride: 2 }],
+    });
+    built.loadStateDict(model.stateDict());
+    expectTensorClose(built.eval().call(io.get('x')!), io.get('logits')!.shape, io.get('logits')!.data, TOL, TOL);
+    expect(() => buildModule({ type: 'VisionTransformer', imageSize: 4, patchSize: 2, numLayers: 1, numHeads: 1, hiddenDim: 2, mlpDim: 2, convStem: [{ out: 2, stride: 0 }] }))
+      .toThrow(/^model spec: architecture.convStem\[0\].stride must be a positive integer, got 0$/);
+  });
+
+  it('a stem whose strides do not make the patch size is refused in one line', () => {
+    expect(() => new VisionTransformer({ imageSize: 16, patchSize: 4, numLayers: 1, numHeads: 1, hiddenDim: 2, mlpDim: 2, convStem: [{ out: 2, stride: 2 }] }))
+      .toThrow(/^VisionTransformer: the conv stem's strides multiply to 2, not the patch size 4$/);
   });
 });

@@ -99,7 +99,7 @@ describe('default CAM layer: the last feature map before global pooling', () => 
     const m = loadFixture('vit.dynamic.onnx');
     const grid = m.get('encoder.layers.encoder_layer_1.ln_1:grid') as TokenGrid;
     expect(grid).toBeInstanceOf(TokenGrid);
-    expect([grid.prefix, grid.side, grid.kind]).toEqual([1, 4, 'onnx:tokens']);
+    expect([grid.prefix, grid.grid, grid.kind]).toEqual([1, [4, 4], 'onnx:tokens']);
     const names = m.namedModules().map(([n]) => n);
     expect(names.filter((n) => n.endsWith(':grid')).length).toBeGreaterThan(2);
     expect(errorOf(() => m.get('encoder.layers.encoder_layer_1:grid'))).toMatch(/not a token sequence/);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { gradCam } from '../../src/cam/gradcam.js';
 import { gradCamPlusPlus } from '../../src/cam/gradcampp.js';
-import { METHOD_NAMES, METHODS, explain, type ExplainOptions } from '../../src/cam/methods.js';
+import { METHOD_NAMES, METHODS, explain, methodDescriptor, whyNotApplicable, type ExplainOptions } from '../../src/cam/methods.js';
 import type { CamResult } from '../../src/cam/result.js';
 import type { SaliencyResult } from '../../src/cam/smooth.js';
 import { defaultLayer } from '../../src/cam/split.js';
@@ -25,6 +25,14 @@ const RUNS: Readonly<Record<string, ExplainOptions>> = {
   eigencam: {},
   smoothgrad: { samples: 2, seed: 3 },
   'smooth-gradcam++': { samples: 2, seed: 3 },
+  // Rollouts read MultiheadAttention taps, which imported graphs do not have: a one-line error.
+  'attention-rollout': {},
+  'smooth-attention-rollout': {},
+  'gradient-rollout': {},
+  'smooth-gradient-rollout': {},
+  'gradcam++-rollout': {},
+  'gradcam++-rollout-exact': {},
+  'smooth-gradcam++-rollout': {},
 };
 
 /** Architectures whose pytorch-grad-cam layer is followed by global average pooling and one linear layer (CAM's head). */
@@ -56,6 +64,13 @@ describe.each(ARCHS)('%s explains with every method', (arch) => {
 
   it.each(METHOD_NAMES)('%s', (method) => {
     const opts: ExplainOptions = { layer: ref.layer, target: ref.cls, trace: true, ...RUNS[method] };
+    const why = whyNotApplicable(methodDescriptor(method), m);
+    if (why !== null) {
+      // Rollouts need attention taps (an imported graph has none).
+      expect(methodDescriptor(method).appliesTo).toBe('transformer');
+      expect(() => explain(method, m, x, opts)).toThrow(`explain: ${why}`);
+      return;
+    }
     if (method === 'cam' && !GAP_LINEAR.has(arch)) {
       // One line naming what follows the layer instead of GAP + linear.
       expect(() => explain(method, m, x, opts)).toThrow(/^cam: CAM needs global average pooling then one linear layer after '[^']+'; the graph has \S[^\n]*\. Use gradcam/);

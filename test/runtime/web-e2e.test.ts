@@ -429,4 +429,42 @@ describe.skipIf(SKIP)('web page in headless Chromium', () => {
     }
     expect(pageErrors).toEqual([]);
   }, 60_000);
+  it('a transformer (shapes-vit): the page offers the rollouts (and not CAM), and their maps and the token-grid Grad-CAM equal Node\'s', async () => {
+    const p = page!;
+    await p.click(`#samples button[data-file="${IMAGE}"]`);
+    await p.selectOption('#model', 'shapes-cnn');
+    await p.waitForFunction(() => (globalThis as unknown as PageWindow).camlab.offered?.includes('cam') === true);
+    const offered = (): Promise<string[]> => p.$$eval('#methods label:not([hidden]) input', (is) => is.map((i) => i.getAttribute('value') ?? ''));
+    expect(await offered(), 'a CNN: no rollouts').toEqual(METHOD_NAMES.filter((n) => !n.includes('rollout')));
+    await p.selectOption('#model', 'shapes-vit');
+    await p.waitForFunction(() => (globalThis as unknown as PageWindow).camlab.offered?.includes('gradient-rollout') === true);
+    expect(await offered(), 'a transformer: every method but CAM').toEqual(METHOD_NAMES.filter((n) => n !== 'cam'));
+    expect(await p.inputValue('#model')).toBe('shapes-vit');
+    const labels = await p.$$eval('#layer option', (os) => os.map((o) => o.textContent ?? ''));
+    expect(labels[0]).toBe('default (encoder.layers.encoder_layer_1.ln_1:grid)');
+    expect(labels).toContain('encoder.layers.encoder_layer_0:grid · TokenGrid · 32×8×8');
+    const methods = ['gradcam', 'attention-rollout', 'gradient-rollout', 'smooth-gradient-rollout', 'gradcam++-rollout'];
+    for (const box of await p.$$('#methods input')) await box.uncheck();
+    for (const m of methods) await p.check(`#methods input[value="${m}"]`);
+    await p.fill('#samples-n', String(SAMPLES));
+    await p.fill('#noise', '0.15');
+    await p.fill('#seed', '0');
+    await p.click('#run');
+    await p.waitForSelector('body[data-state="done"], body[data-state="error"]', { timeout: 90_000 });
+    const s = await p.evaluate(() => (globalThis as unknown as PageWindow).camlab);
+    expect(s.error).toBeNull();
+    mkdirSync(join(ROOT, 'out'), { recursive: true });
+    await p.screenshot({ path: join(ROOT, 'out', 'web-e2e-vit.png'), fullPage: true });
+    const run = s.run!;
+    expect(run.model).toBe('shapes-vit');
+    expect(run.outputs.map((o) => o.method)).toEqual(methods);
+    const { spec, module } = nodeModel('shapes-vit');
+    const x = imageToInput(decodePng(new Uint8Array(readFileSync(join(ROOT, 'examples', 'images', IMAGE))), IMAGE), spec.input);
+    for (const out of run.outputs) {
+      const r = explain(out.method, module, x, { target: 'predicted', samples: SAMPLES, noise: 0.15, seed: 0, trace: true });
+      expect(out.classIndex).toBe(r.classes[0]);
+      expect(firstDifference(out.map, r.upsampled.data), `${out.method} map`).toBe('identical');
+    }
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
 });

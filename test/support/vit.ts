@@ -48,6 +48,20 @@ export function tinyVitIo(): { get(name: string): Tensor; classes: number[] } {
   };
 }
 
+/** The fixture's ViT with a convolutional stem (eval mode), and its inputs and PyTorch's results. */
+export function stemVit(): { model: VisionTransformer; io: Map<string, Tensor>; classes: number[] } {
+  const w = file('vit-stem.safetensors');
+  const c = JSON.parse(w.metadata.config!) as Record<string, number>;
+  const stem = (JSON.parse(w.metadata.stem!) as Array<{ out: number; kernel: number; stride: number }>);
+  const model = new VisionTransformer({
+    imageSize: c.image_size!, patchSize: c.patch_size!, numLayers: c.num_layers!, numHeads: c.num_heads!,
+    hiddenDim: c.hidden_dim!, mlpDim: c.mlp_dim!, numClasses: c.num_classes!, convStem: stem,
+  });
+  model.loadStateDict(w.tensors);
+  const io = file('vit-stem.io.safetensors');
+  return { model: model.eval(), io: io.tensors, classes: JSON.parse(io.metadata.classes!) as number[] };
+}
+
 /**
  * A small random ViT (image 8, patch 4: 4 patches + class token; 2 blocks, 2 heads, width 4)
  * with every weight drawn from N(0, scale²) so nothing is zero (torchvision's init zeroes the head).

@@ -9,6 +9,7 @@ export const camMethod = defineMethod({
   paper: { cite: 'Zhou et al. 2016', title: 'Learning Deep Features for Discriminative Localization', venue: 'CVPR 2016' },
   stochastic: false,
   result: 'cam',
+  appliesTo: 'gap-linear',
   options: { ...CAM_OPTIONS, ...MAP_OPTIONS, ...COMBINE_OPTIONS, relu: true },
   run: combined(cam),
 });

@@ -15,6 +15,13 @@ export interface Paper {
 }
 
 /**
+ * The models a method applies to: 'any' classifier; 'transformer', a model with attention layers
+ * (MultiheadAttention blocks, whose probabilities rollout reads); 'gap-linear', a model ending in
+ * global average pooling and one linear layer (CAM's w_k = W_fc[c, k]). See `whyNotApplicable`.
+ */
+export type AppliesTo = 'any' | 'transformer' | 'gap-linear';
+
+/**
  * What every surface (CLI help and flag checks, the web page and its worker, `evaluate`) reads
  * about a method, without running it.
  */
@@ -31,6 +38,8 @@ export interface MethodInfo {
   readonly accepts: readonly string[];
   /** Names its `preset` option accepts (empty when it has none). */
   readonly presets: readonly string[];
+  /** The models it applies to: surfaces offer it only for those, and running it on another model is a one-line error. */
+  readonly appliesTo: AppliesTo;
   /**
    * This method is another registered method run with these options when they are not given
    * (gradcam++-exact is gradcam++ with `exact: {}`): surfaces compute such a pair once.
@@ -50,16 +59,18 @@ export interface MethodDescriptor<N extends string = string, O extends object = 
 export type OptionKeys<O> = { readonly [K in keyof O]-?: true };
 
 /** A descriptor as written in a method's file: `options` lists every key of the options type its `run` takes. */
-export interface MethodDefinition<N extends string, O extends object, R extends MethodResult> extends Omit<MethodDescriptor<N, O, R>, 'accepts' | 'presets' | 'fastOptions'> {
+export interface MethodDefinition<N extends string, O extends object, R extends MethodResult> extends Omit<MethodDescriptor<N, O, R>, 'accepts' | 'presets' | 'fastOptions' | 'appliesTo'> {
   readonly options: OptionKeys<NoInfer<O>>;
   readonly fastOptions?: Partial<NoInfer<O>>;
   readonly presets?: readonly string[];
+  /** Default 'any'. */
+  readonly appliesTo?: AppliesTo;
 }
 
 /** Builds a descriptor (name, label, paper, options, how it runs) from a method's definition. */
 export function defineMethod<const N extends string, O extends object, R extends MethodResult>(d: MethodDefinition<N, O, R>): MethodDescriptor<N, O, R> {
-  const { options, presets = [], ...rest } = d;
-  return { ...rest, accepts: Object.keys(options), presets };
+  const { options, presets = [], appliesTo = 'any', ...rest } = d;
+  return { ...rest, accepts: Object.keys(options), presets, appliesTo };
 }
 
 /** The options every CAM method built on a layer and a target reads (`CamTargetOptions`, `TraceOption`). */
@@ -70,5 +81,9 @@ export const MAP_OPTIONS = { eigenSmooth: true } as const;
 export const COMBINE_OPTIONS = { augSmooth: true } as const;
 /** The noise options of the smoothed methods (`NoiseOptions`). */
 export const NOISE_OPTIONS = { samples: true, noise: true, noiseScale: true, seed: true } as const;
+/** The options every rollout reads (`RolloutMethodOptions`): the class, the trace, the patch grid. */
+export const ROLLOUT_OPTIONS = { target: true, trace: true, grid: true } as const;
+/** Attention rollout's head fusion and discarding (`RolloutOptions`). */
+export const FUSION_OPTIONS = { fusion: true, discardRatio: true } as const;
 /** The α options of Grad-CAM++ (`AlphaOptions`). */
 export const ALPHA_OPTIONS = { eps: true, denominator: true, normalizeAlpha: true, skipDivision: true } as const;

@@ -7,6 +7,7 @@ import { noGrad } from '../../autodiff/mode.js';
 import { detach } from '../../autodiff/node.js';
 import { AttentionProbabilities } from '../../nn/attention.js';
 import type { Module } from '../../nn/module.js';
+import { VisionTransformer } from '../../nn/vit.js';
 import { fail, shapeStr } from '../../tensor/errors.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { exactDerivatives, type CamContext, type ExactOptions } from '../gradients.js';
@@ -71,12 +72,47 @@ export function attentionGradients(model: Module, input: Tensor, target: Target 
 }
 
 /**
+ * The query rows of each block's attention (`layers`, from {@link attentionLayers}) through which
+ * it can reach the class score, or null for all rows. In a VisionTransformer's last block only
+ * the class token's row can: the head reads the class token alone, and after the last attention
+ * every token is processed on its own (residual, MLP, LayerNorm), so the other rows' outputs
+ * are never read and every derivative of the score with respect to them is 0. Any other model,
+ * or block, keeps all rows.
+ */
+export function reachingRows(model: Module, layers: readonly string[]): Array<number[] | null> {
+  const blocks = model instanceof VisionTransformer ? model.encoder.layers.namedChildren() : [];
+  const lastTap = blocks.length === 0 ? null : `encoder.layers.${blocks[blocks.length - 1]![0]}.self_attention.attn`;
+  return layers.map((name) => (name === lastTap ? [0] : null));
+}
+
+/**
  * The exact derivative terms of one block's attention (layer = its tap's name) for Grad-CAM++
  * rollout: d1 = ∂Y/∂A, and the diagonals d2 = ∂²Y/∂A_e², d3 = ∂³Y/∂A_e³ of Y (exp(S − S₀) by
  * default) for every attention probability e, with the rest of the network (every later block
- * included) a function of A. Diagonals come from exactDerivatives' batched extraction.
+ * included) a function of A. Diagonals come from exactDerivatives' batched extraction; with
+ * `rows` (query rows, e.g. from {@link reachingRows}) only the entries of those rows are
+ * extracted, which is exact when the other rows cannot reach Y, and with `positiveOnly` only the
+ * entries where d1 > 0; the others are left 0.
  */
-export function attentionDiagonals(model: Module, input: Tensor, layer: string, targets: readonly ResolvedTarget[], opts: ExactOptions = {}): { d1: Tensor; d2: Tensor; d3: Tensor } {
+export function attentionDiagonals(
+  model: Module, input: Tensor, layer: string, targets: readonly ResolvedTarget[], opts: ExactOptions = {},
+  rows: readonly number[] | null = null, positiveOnly = false,
+): { d1: Tensor; d2: Tensor; d3: Tensor } {
   const ctx: CamContext = { model, input, layer, split: splitAt(model, input, layer), targets: [...targets] };
-  return exactDerivatives(ctx, opts);
+  if (rows === null && !positiveOnly) return exactDerivatives(ctx, opts);
+  const [, heads, s] = ctx.split.activation.shape as [number, number, number];
+  const picked = rows ?? Array.from({ length: s }, (_, r) => r);
+  if (picked.some((r, i) => !Number.isInteger(r) || r < 0 || r >= s || (i > 0 && r <= picked[i - 1]!))) fail('rollout', `rows must be ascending query rows in [0, ${s}), got [${picked.join(', ')}]`);
+  return exactDerivatives(ctx, opts, (d1) => {
+    const entries: number[] = [];
+    for (let h = 0; h < heads; h++) {
+      for (const r of picked) {
+        for (let j = 0; j < s; j++) {
+          const e = (h * s + r) * s + j;
+          if (!positiveOnly || d1[e]! > 0) entries.push(e);
+        }
+      }
+    }
+    return entries;
+  });
 }

@@ -4,3 +4,4 @@ export * from './rollout.js';
 export * from './capture.js';
 export * from './terms.js';
 export * from './methods.js';
+export * from './summary.js';

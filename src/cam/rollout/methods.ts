@@ -16,7 +16,7 @@ import type { CamResult, TraceOption } from '../result.js';
 import { targetsFor, type ResolvedTarget, type Target } from '../target.js';
 import { attentionLayers, captureAttention } from './capture.js';
 import { gradCamPlusPlusRolloutMatrix, gradientRolloutMatrix, rolloutMap, rolloutMatrix, type Rollout, type RolloutOptions } from './rollout.js';
-import { attentionTerms, type AttentionTermsOptions } from './terms.js';
+import { attentionTerms, type AttentionTermsOptions, type RolloutPruning } from './terms.js';
 
 /** Every per-block term of a rollout (present with `trace: true`); lists are in block order, each [N, H, S, S] or [N, S, S]. */
 export interface RolloutTrace {
@@ -32,13 +32,24 @@ export interface RolloutTrace {
   derivatives: string;
 }
 
-/** A CamResult whose map is a rollout's class-token row: `map` = ReLU(R[cls, patches]) on the patch grid [N, h, w]. */
+/** The `layer` of a rollout's result: it reads the attention of every block (named in `layers`), not one layer. */
+export const ROLLOUT_LAYER = 'attention';
+
+/**
+ * A CamResult whose map is a rollout's class-token row: `map` = ReLU(R[cls, patches]) on the patch
+ * grid [N, h, w]; `layer` is {@link ROLLOUT_LAYER}.
+ */
 export interface RolloutResult extends CamResult {
   /** R [N, S, S]. */
   rollout: Tensor;
   /** The attention taps used, in block order. */
   layers: string[];
   rolloutTrace?: RolloutTrace;
+}
+
+/** Whether a method's result is a rollout's (it carries the rollout matrix and the attention layers used). */
+export function isRolloutResult(r: object): r is RolloutResult {
+  return 'rollout' in r && 'layers' in r;
 }
 
 export interface RolloutMethodOptions extends TraceOption {
@@ -57,7 +68,7 @@ function finishRollout(method: string, model: Module, input: Tensor, r: Rollout,
   const { scores, probabilities } = scoresOf(output, targets);
   const layers = attentionLayers(model);
   const result: RolloutResult = {
-    method, layer: layers.join(', '), layers, classes: targets.map((t) => t.classIndex), scores, probabilities,
+    method, layer: ROLLOUT_LAYER, layers, classes: targets.map((t) => t.classIndex), scores, probabilities,
     map, upsampled: maps, weights: null, flat, rollout: r.rollout,
   };
   if (opts.trace) result.rolloutTrace = trace;
@@ -121,6 +132,8 @@ function gradientWeighted(method: string, model: Module, input: Tensor, opts: Ro
 export interface GradCamPlusPlusRolloutOptions extends RolloutMethodOptions {
   /** Exact diagonals ∂²Y/∂A², ∂³Y/∂A³ (true, or options choosing Y and the batch size) instead of g², g³. */
   exact?: boolean | ExactOptions;
+  /** Exact mode: the diagonals skipped because they cannot change the map (default 'map'; see AttentionTermsOptions.prune). */
+  prune?: RolloutPruning;
 }
 
 /**
@@ -138,7 +151,7 @@ export function smoothGradCamPlusPlusRollout(model: Module, input: Tensor, opts:
 
 function gradCamPlusPlusWeighted(method: string, model: Module, input: Tensor, opts: GradCamPlusPlusRolloutOptions, smooth: NoiseOptions | undefined): RolloutResult {
   checkInput(method, input);
-  const t = attentionTerms(model, input, termsOptions(opts, smooth, opts.exact));
+  const t = attentionTerms(model, input, { ...termsOptions(opts, smooth, opts.exact), ...(opts.prune === undefined ? {} : { prune: opts.prune }) });
   const r = gradCamPlusPlusRolloutMatrix(t.attentions, t.terms);
   const trace = { attentions: t.attentions, blocks: r.blocks, d1: t.terms.map((x) => x.d1), d2: t.terms.map((x) => x.d2), d3: t.terms.map((x) => x.d3), alpha: r.alpha, derivatives: t.derivatives };
   return finishRollout(method, model, input, r, t.output, t.targets, opts, trace);
