@@ -70,31 +70,9 @@ function sumAs(op: string, x: Tensor, axes?: Axes, opts?: ReduceOptions): Tensor
   const out = allocate(x.dtype, outer * inner);
   if (kernels().sum(data, outer, r, inner, out)) return new Tensor(out, outShape);
   if (inner === 1) {
-    let o = 0;
-    // Four outputs at a time: four independent chains of adds, each in its own order.
-    for (; o + 4 <= outer; o += 4) {
-      let a0 = 0;
-      let a1 = 0;
-      let a2 = 0;
-      let a3 = 0;
-      const base = o * r;
-      for (let k = 0; k < r; k++) {
-        a0 += data[base + k]!;
-        a1 += data[base + r + k]!;
-        a2 += data[base + 2 * r + k]!;
-        a3 += data[base + 3 * r + k]!;
-      }
-      out[o] = a0;
-      out[o + 1] = a1;
-      out[o + 2] = a2;
-      out[o + 3] = a3;
-    }
-    for (; o < outer; o++) {
-      let acc = 0;
-      const base = o * r;
-      for (let k = 0; k < r; k++) acc += data[base + k]!;
-      out[o] = acc;
-    }
+    const acc = new Float64Array(outer);
+    addRowSums(data, 0, outer, r, acc);
+    out.set(acc);
   } else {
     // Accumulate in float64 even for float32 tensors, then round once.
     const acc = new Float64Array(inner);
@@ -108,6 +86,38 @@ function sumAs(op: string, x: Tensor, axes?: Axes, opts?: ReduceOptions): Tensor
     }
   }
   return new Tensor(out, outShape);
+}
+
+/**
+ * acc[k] += Σ_b d[start + k·B + b] for the K rows of length B from `start`, each row's float64
+ * running sum in ascending b. Four rows at a time: four independent chains of adds (each still in
+ * its own order) keep the adder busy where one chain waits for every add.
+ */
+function addRowSums(d: ArrayLike<number>, start: number, K: number, B: number, acc: Float64Array): void {
+  let k = 0;
+  for (; k + 4 <= K; k += 4) {
+    const at = start + k * B;
+    let s0 = acc[k]!;
+    let s1 = acc[k + 1]!;
+    let s2 = acc[k + 2]!;
+    let s3 = acc[k + 3]!;
+    for (let b = 0; b < B; b++) {
+      s0 += d[at + b]!;
+      s1 += d[at + B + b]!;
+      s2 += d[at + 2 * B + b]!;
+      s3 += d[at + 3 * B + b]!;
+    }
+    acc[k] = s0;
+    acc[k + 1] = s1;
+    acc[k + 2] = s2;
+    acc[k + 3] = s3;
+  }
+  for (; k < K; k++) {
+    const at = start + k * B;
+    let s0 = acc[k]!;
+    for (let b = at; b < at + B; b++) s0 += d[b]!;
+    acc[k] = s0;
+  }
 }
 
 /**
@@ -129,35 +139,7 @@ function keptBlock(op: string, x: Tensor, axesIn: Axes | undefined, keepdims: bo
   const K = sizeOf(x.shape.slice(k0, k1));
   const B = sizeOf(x.shape.slice(k1));
   const acc = new Float64Array(K);
-  const d = x.data;
-  for (let a = 0; a < A; a++) {
-    let k = 0;
-    // Four outputs at a time: four independent chains of adds (each still in its own order)
-    // keep the adder busy where one chain waits for every add.
-    for (; k + 4 <= K; k += 4) {
-      const at = (a * K + k) * B;
-      let s0 = acc[k]!;
-      let s1 = acc[k + 1]!;
-      let s2 = acc[k + 2]!;
-      let s3 = acc[k + 3]!;
-      for (let b = 0; b < B; b++) {
-        s0 += d[at + b]!;
-        s1 += d[at + B + b]!;
-        s2 += d[at + 2 * B + b]!;
-        s3 += d[at + 3 * B + b]!;
-      }
-      acc[k] = s0;
-      acc[k + 1] = s1;
-      acc[k + 2] = s2;
-      acc[k + 3] = s3;
-    }
-    for (; k < K; k++) {
-      const at = (a * K + k) * B;
-      let s0 = acc[k]!;
-      for (let b = at; b < at + B; b++) s0 += d[b]!;
-      acc[k] = s0;
-    }
-  }
+  for (let a = 0; a < A; a++) addRowSums(x.data, a * K * B, K, B, acc);
   const out = allocate(x.dtype, K);
   out.set(acc);
   return new Tensor(out, keepdims ? x.shape.map((v, i) => (axes.includes(i) ? 1 : v)) : kept.map((i) => x.shape[i]!));
