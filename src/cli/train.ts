@@ -34,6 +34,9 @@ model's folder (models/shapes-cnn, models/mnist-cnn) only when --out names it.
   --held-out N             held-out images to score after each epoch (default 1000 shapes / all 1505 mnist); ${range('heldOut')}
   --batch-size N           default 32; ${range('trainBatch')}
   --lr X                   Adam learning rate, cosine-decayed to 0 (default 0.003); ${range('lr')}
+  --weight-decay X         AdamW's decoupled weight decay λ (torch.optim.AdamW; default 0: plain
+                           Adam); ${range('weightDecay')}
+  --warmup E               linear learning-rate warm-up over the first E epochs (default 0); ${range('warmup')}
   --seed K                 default 0
   --out DIR                default out/models/<arch> (to replace a bundled model:
                            --out models/<arch> --force)
@@ -46,12 +49,17 @@ export interface TrainingRun {
   epochs: number;
   batchSize: number;
   lr: number;
+  /** AdamW's decoupled weight decay (0: Adam). */
+  weightDecay?: number;
+  /** Epochs of linear learning-rate warm-up. */
+  warmupEpochs?: number;
   trainSize?: number;
   heldOut?: number;
 }
 
 /**
- * Trains a model as `camlab train` does (He init from the seed, Adam with cosine decay, float32),
+ * Trains a model as `camlab train` does (He init from the seed, Adam or AdamW with optional
+ * warm-up and cosine decay, float32),
  * scoring the held-out set after each epoch. Deterministic for a given run description.
  */
 export function runTraining(run: TrainingRun, log: (s: string) => void, progress?: ProgressTask): { model: Module; history: EpochSummary[]; trainSize: number; heldOutSize: number } {
@@ -75,9 +83,13 @@ export function runTraining(run: TrainingRun, log: (s: string) => void, progress
   const model = buildModel({ ...spec, dtype: 'float32' }, new Rng(seed));
   // He init suits the ReLU CNNs; a transformer keeps the torchvision init it was built with.
   if (!model.namedModules().some(([, m]) => m instanceof MultiheadAttention)) heInit(model.namedParameters(), new Rng(seed + 1));
-  log(`training ${spec.name} on ${run.data}: ${model.parameterCount()} parameters, ${trainSet.size} images/epoch, ${epochs} epochs, batch ${batchSize}, seed ${seed}`);
+  const wd = run.weightDecay ?? 0;
+  const warmupEpochs = run.warmupEpochs ?? 0;
+  const recipe = `${wd > 0 ? `AdamW (weight decay ${wd})` : 'Adam'}, lr ${lr}${warmupEpochs > 0 ? ` after ${warmupEpochs} warm-up epoch(s)` : ''}, cosine decay`;
+  log(`training ${spec.name} on ${run.data}: ${model.parameterCount()} parameters, ${trainSet.size} images/epoch, ${epochs} epochs, batch ${batchSize}, ${recipe}, seed ${seed}`);
   const history = train(model, trainSet, {
     epochs, batchSize, lr, seed, normalize: spec.input, dtype: 'float32',
+    ...(wd > 0 ? { optimizer: 'adamw' as const, weightDecay: wd } : {}), warmupEpochs,
     onStep: (p) => progress?.update(
       (p.step + p.epoch * p.stepsPerEpoch) / (p.epochs * p.stepsPerEpoch),
       `epoch ${p.epoch + 1}/${p.epochs} step ${p.step}/${p.stepsPerEpoch} loss ${p.loss.toFixed(4)} acc ${(100 * p.accuracy).toFixed(1)}% ${(((p.step + p.epoch * p.stepsPerEpoch) * batchSize) / Math.max(p.seconds, 1e-9)).toFixed(0)} img/s`,
@@ -93,7 +105,7 @@ export function runTraining(run: TrainingRun, log: (s: string) => void, progress
 }
 
 export function trainCommand(argv: readonly string[], { log, progress }: CommandIo): void {
-  const args = parseArgs('train', argv, { values: ['data', 'arch', 'epochs', 'train-size', 'held-out', 'batch-size', 'lr', 'seed', 'out'], switches: ['force'], positional: [0, 0] });
+  const args = parseArgs('train', argv, { values: ['data', 'arch', 'epochs', 'train-size', 'held-out', 'batch-size', 'lr', 'weight-decay', 'warmup', 'seed', 'out'], switches: ['force'], positional: [0, 0] });
   const dataName = value(args, 'data');
   if (dataName !== 'shapes' && dataName !== 'mnist') throw new CamlabError('train', `--data must be shapes or mnist, got '${dataName ?? ''}'`);
   const archName = value(args, 'arch') ?? (dataName === 'shapes' ? 'shapes-cnn' : 'mnist-cnn');
@@ -109,6 +121,8 @@ export function trainCommand(argv: readonly string[], { log, progress }: Command
     epochs: limitedValue('train', args, 'epochs', 'epochs') ?? (dataName === 'shapes' ? 8 : 12),
     batchSize: limitedValue('train', args, 'batch-size', 'trainBatch') ?? 32,
     lr: limitedValue('train', args, 'lr', 'lr') ?? 3e-3,
+    weightDecay: limitedValue('train', args, 'weight-decay', 'weightDecay') ?? 0,
+    warmupEpochs: limitedValue('train', args, 'warmup', 'warmup') ?? 0,
   };
   const trainSize = limitedValue('train', args, 'train-size', 'trainSize');
   if (trainSize !== undefined) run.trainSize = trainSize;
@@ -126,7 +140,7 @@ export function trainCommand(argv: readonly string[], { log, progress }: Command
     model: spec.name,
     data: dataName,
     command: `camlab train ${argv.join(' ')}`.trim(),
-    seed: run.seed, epochs: run.epochs, batchSize: run.batchSize, lr: run.lr,
+    seed: run.seed, epochs: run.epochs, batchSize: run.batchSize, lr: run.lr, weightDecay: run.weightDecay, warmupEpochs: run.warmupEpochs,
     trainImagesPerEpoch: perEpoch,
     heldOutImages: heldCount,
     heldOutAccuracy: final.extra?.heldOutAccuracy ?? null,

@@ -52,12 +52,18 @@ export function makeBatch(data: Dataset, indices: readonly number[], epoch: numb
 export interface TrainOptions {
   epochs: number;
   batchSize?: number;
-  optimizer?: 'adam' | 'sgd';
+  /** 'adamw': Adam with decoupled weight decay (torch.optim.AdamW). Default 'adam'. */
+  optimizer?: 'adam' | 'adamw' | 'sgd';
   lr?: number;
   momentum?: number;
   weightDecay?: number;
   /** Cosine decay of the learning rate to 0 over all steps (default true). */
   cosine?: boolean;
+  /**
+   * Linear warm-up over this many epochs (default 0): step k (from 0) of T runs at
+   * lr·min(1, (k + 1)/(warmup·steps per epoch))·(1 + cos(πk/T))/2 with cosine, without it lr·min(1, …).
+   */
+  warmupEpochs?: number;
   /** Seed of the shuffling. */
   seed: number;
   normalize?: Normalization;
@@ -77,6 +83,8 @@ export interface TrainProgress {
   accuracy: number;
   seconds: number;
   etaSeconds: number;
+  /** The learning rate this step ran at (after warm-up and cosine decay). */
+  lr: number;
 }
 
 export interface EpochSummary {
@@ -98,9 +106,13 @@ export function train(model: Module, data: Dataset, opts: TrainOptions, now: () 
   if (!Number.isInteger(batch) || batch < 1) fail('train', `batchSize must be a positive integer, got ${batch}`);
   const params = model.parameters();
   const lr = opts.lr ?? 1e-3;
-  const optim: Optimizer & { setLearningRate(lr: number): void } = (opts.optimizer ?? 'adam') === 'adam'
-    ? new Adam(params, { lr, weightDecay: opts.weightDecay ?? 0 })
-    : new SGD(params, { lr, momentum: opts.momentum ?? 0.9, weightDecay: opts.weightDecay ?? 0 });
+  const kind = opts.optimizer ?? 'adam';
+  if (kind !== 'adam' && kind !== 'adamw' && kind !== 'sgd') fail('train', `optimizer must be adam, adamw or sgd, got '${String(kind)}'`);
+  const warmup = opts.warmupEpochs ?? 0;
+  if (!(warmup >= 0 && Number.isFinite(warmup))) fail('train', `warmupEpochs must be a finite number >= 0, got ${warmup}`);
+  const optim: Optimizer & { setLearningRate(lr: number): void } = kind === 'sgd'
+    ? new SGD(params, { lr, momentum: opts.momentum ?? 0.9, weightDecay: opts.weightDecay ?? 0 })
+    : new Adam(params, { lr, weightDecay: opts.weightDecay ?? 0, decoupled: kind === 'adamw' });
   const rng = new Rng(opts.seed);
   const stepsPerEpoch = Math.ceil(data.size / batch);
   const totalSteps = stepsPerEpoch * opts.epochs;
@@ -115,7 +127,10 @@ export function train(model: Module, data: Dataset, opts: TrainOptions, now: () 
     let correct = 0;
     let seen = 0;
     for (let s = 0; s < stepsPerEpoch; s++) {
-      if (opts.cosine ?? true) optim.setLearningRate(0.5 * lr * (1 + Math.cos((Math.PI * done) / totalSteps)));
+      const ramp = warmup > 0 ? Math.min(1, (done + 1) / (warmup * stepsPerEpoch)) : 1;
+      const cosine = (opts.cosine ?? true) ? 0.5 * (1 + Math.cos((Math.PI * done) / totalSteps)) : 1;
+      const stepLr = ramp !== 1 || cosine !== 1 ? lr * ramp * cosine : lr;
+      optim.setLearningRate(stepLr);
       const idx = order.slice(s * batch, (s + 1) * batch);
       const { x, labels } = makeBatch(data, idx, epoch, opts.normalize, opts.dtype ?? 'float32');
       optim.zeroGrad();
@@ -129,7 +144,7 @@ export function train(model: Module, data: Dataset, opts: TrainOptions, now: () 
       seen += labels.length;
       done++;
       const elapsed = (now() - start) / 1000;
-      opts.onStep?.({ epoch, epochs: opts.epochs, step: s + 1, stepsPerEpoch, loss: lossSum / seen, accuracy: correct / seen, seconds: elapsed, etaSeconds: (elapsed / done) * (totalSteps - done) });
+      opts.onStep?.({ epoch, epochs: opts.epochs, step: s + 1, stepsPerEpoch, loss: lossSum / seen, accuracy: correct / seen, seconds: elapsed, etaSeconds: (elapsed / done) * (totalSteps - done), lr: stepLr });
     }
     const summary: EpochSummary = { epoch, loss: lossSum / seen, accuracy: correct / seen, seconds: (now() - t0) / 1000 };
     model.eval();
