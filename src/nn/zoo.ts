@@ -92,7 +92,7 @@ export function shapesVitSpec(): ModelSpec {
     classes: ['circle', 'square', 'triangle', 'cross'],
     architecture: {
       type: 'VisionTransformer', imageSize: 64, patchSize: 8, numLayers: 2, numHeads: 2, hiddenDim: 32, mlpDim: 64, numClasses: 4,
-      convStem: [{ out: 16, stride: 2 }, { out: 32, stride: 2 }, { out: 32, stride: 2 }, { out: 32, stride: 1 }, { out: 32, stride: 1 }],
+      convStem: [{ out: 16, stride: 2 }, { out: 32, stride: 2 }, { out: 32, stride: 2 }, { out: 32, stride: 1 }, { out: 32, stride: 1 }, { out: 32, stride: 1 }],
     },
   };
 }
