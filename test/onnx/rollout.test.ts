@@ -9,7 +9,7 @@ import { attentionLayers } from '../../src/cam/rollout/capture.js';
 import { attentionRollout, gradCamPlusPlusRollout, gradientRollout, smoothGradientRollout } from '../../src/cam/rollout/methods.js';
 import { rolloutMap } from '../../src/cam/rollout/rollout.js';
 import { whyNotApplicable } from '../../src/cam/methods/applies.js';
-import { METHOD_DESCRIPTORS } from '../../src/cam/methods.js';
+import { applicableMethods, METHOD_DESCRIPTORS } from '../../src/cam/methods.js';
 import { AttentionView } from '../../src/nn/attention-view.js';
 import { loadOnnx, type OnnxModel } from '../../src/onnx/index.js';
 import { slice } from '../../src/tensor/movement.js';
@@ -69,6 +69,8 @@ describe('which imported graphs the rollout methods apply to', () => {
   it('a ViT export: every rollout method; a CNN export: none, with one line naming both', () => {
     expect(rollouts.length).toBeGreaterThanOrEqual(4);
     for (const d of rollouts) expect(whyNotApplicable(d, vitFile('vit-tiny.onnx'))).toBeNull();
+    // What the web page's worker and camlab eval offer for the model.
+    expect(applicableMethods(vitFile('vit-tiny.onnx')).map((d) => d.name)).toEqual(expect.arrayContaining(rollouts.map((d) => d.name)));
     const cnn = loadFixture('resnet18.onnx');
     expect(whyNotApplicable(rollouts[0]!, cnn)).toMatch(/applies to transformers .* and OnnxModel\(.*\) is not one/);
     expect(errorOf(() => attentionLayers(cnn))).toMatch(/rollout: the model \(OnnxModel\(.*\)\) has no attention layers/);
