@@ -10,7 +10,7 @@ const SHOWN_CLASSES = 10;
 /**
  * `camlab info --model m.onnx`: the graph, its input and preprocessing, its classes, and every
  * candidate CAM layer (what --layer takes: the module path, else the ONNX tensor name) with its
- * op and shape for one image; the default layer is marked with *.
+ * op and shape for one image; the default layer is marked with *; then the attention taps rollout reads, if any.
  */
 export function onnxInfo(model: Classifier, graph: OnnxModel, x: Tensor, log: (s: string) => void): void {
   const declared = graph.inputShape.map((d) => d ?? '?').join(',');
@@ -25,4 +25,9 @@ export function onnxInfo(model: Classifier, graph: OnnxModel, x: Tensor, log: (s
   ]);
   log(table(['  layer (--layer)', 'op', 'output', 'ONNX tensor'], rows, 'llrl'));
   log(`* default CAM layer: ${graph.layerLabel(chosen)} (the last feature map before global pooling)`);
+  const attention = graph.attentionLayers();
+  if (attention.length > 0) {
+    const shape = graph.layers().find((l) => l.op === 'attention')!.shape;
+    log(`attention probabilities (the rollout methods read them), [${shape.join(',')}] each: ${attention.join(', ')}`);
+  }
 }

@@ -11,8 +11,9 @@ export const INFO_HELP = `camlab info [--model M] [options]
 
 Lists the model's layers (names usable with --layer), their output shapes and the default CAM
 layer. For an ONNX model: the candidate CAM layers (4-D maps before global pooling, and token
-layers with a patch grid) with their module paths, ops and shapes, the default marked, and the
-preprocessing and classes camlab will use.
+layers with a patch grid) with their module paths, ops and shapes, the default marked, the
+attention probabilities the rollout methods read (transformers), and the preprocessing and
+classes camlab will use.
 
 ${modelHelp('bundled model shapes-cnn (default), shapes-vit or mnist-cnn')}`;
 

@@ -8,6 +8,7 @@ import { computationKey, exactOutputOf } from '../cam/computation.js';
 import { explain, type ExplainOptions, type RegisteredMethod } from '../cam/methods.js';
 import type { MethodResult } from '../cam/methods/descriptor.js';
 import { withProgress, type ProgressEvent } from '../cam/progress.js';
+import { isRolloutResult } from '../cam/rollout/methods.js';
 import type { ExactOutput } from '../cam/gradients.js';
 import type { Module } from '../nn/module.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -73,6 +74,7 @@ export function runMethods(command: string, model: Module, x: Tensor, methods: r
 /** One-line notes on methods that gave the same map, and why (src/cam/agreement.ts). */
 export function sameMapNotes(model: Module, runs: readonly MethodRun[]): SameMaps[] {
   const fresh = runs.filter((r) => r.sameAs === null);
-  const layer = fresh.map((r) => r.result).find((r) => 'layer' in r);
+  // A rollout's 'layer' names all its attention layers at once: no head follows it.
+  const layer = fresh.map((r) => r.result).find((r) => 'layer' in r && !isRolloutResult(r));
   return sameMaps(model, layer !== undefined && 'layer' in layer ? layer.layer : null, fresh.map((r) => ({ name: r.method, result: r.result, ...(r.exactOutput === undefined ? {} : { exactOutput: r.exactOutput }) })));
 }

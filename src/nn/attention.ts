@@ -69,7 +69,7 @@ export function multiheadSelfAttention(x: Tensor, heads: number, w: AttentionWei
  * the network. It holds no tensors, so state-dict keys are unchanged.
  */
 export class AttentionProbabilities extends Module {
-  readonly kind = 'AttentionProbabilities';
+  readonly kind: string = 'AttentionProbabilities';
 
   /** [N, H, S, S] is 4-D but no feature map: heads are not channels, and S×S is not the image. */
   override get featureMap(): boolean {

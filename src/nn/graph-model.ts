@@ -28,6 +28,8 @@ export interface GraphModel {
    * output replaced).
    */
   headAfter?(layer: string): ((h: Tensor) => Tensor) | null;
+  /** The names of the graph's attention-probability views ([N, H, S, S], one per block, in order) that rollout reads. */
+  attentionLayers?(): string[];
 }
 
 /** Whether a model answers {@link GraphModel}'s questions itself. */

@@ -13,6 +13,7 @@ import { batchOf, buildPlan, shapeAt, valueAt, type Plan, type Ref } from './pla
 import { modulePath, nearestNames } from './names.js';
 import { OnnxTap } from './taps.js';
 import { GRID_SUFFIX, TokenGrid } from '../nn/token-grid.js';
+import { ATTN_SUFFIX, AttentionView } from '../nn/attention-view.js';
 import type { HostValue } from './values.js';
 import { onnxFail } from './errors.js';
 import { planFusions, type ConvFusion } from './fusion.js';
@@ -51,6 +52,8 @@ export class OnnxModel extends Module implements GraphModel {
   private readonly primary: Plan;
   private readonly taps = new Map<string, OnnxTap>();
   private readonly grids = new Map<string, TokenGrid>();
+  /** Softmax output → its [N, H, S, S] attention view (attention-view.ts). */
+  private readonly attention = new Map<string, AttentionView>();
   /** Module path → the tensor name of the last node in that scope. */
   private readonly paths = new Map<string, string>();
   private readonly cache = new WeakMap<HostValue, Tensor>();
@@ -87,6 +90,7 @@ export class OnnxModel extends Module implements GraphModel {
       if (first !== undefined) for (let i = 1; i <= parts.length; i++) this.paths.set(parts.slice(0, i).join('.'), first);
     }
     this.findGrids();
+    this.findAttention();
     this.findPooled();
   }
 
@@ -286,6 +290,52 @@ export class OnnxModel extends Module implements GraphModel {
   }
 
   /**
+   * Attention probabilities: Softmax outputs over the last axis of a square [N·H, S, S] (torch.onnx's
+   * nn.MultiheadAttention, heads folded into the batch) or [N, H, S, S] with S ≥ 2 that a MatMul
+   * of two run-time tensors reads (the probabilities times the values). Each gets an
+   * {@link AttentionView} `name:attn`; the scope's path plus `.attn`
+   * (`encoder.layers.encoder_layer_0.self_attention.attn`, the tap name of camlab's own ViT) selects it too.
+   */
+  private findAttention(): void {
+    const n0 = this.primary.n0;
+    const fixed = this.primary.batchFixed !== null;
+    for (const step of this.primary.steps) {
+      const { node, attrs } = step.graphNode;
+      if (node.opType !== 'Softmax' || step.outputs[0] === undefined || step.outputs[0] === '') continue;
+      const name = step.outputs[0];
+      const sym = this.primary.shapes.get(name);
+      if (sym === undefined || (sym.length !== 3 && sym.length !== 4)) continue;
+      const rank = sym.length;
+      // Over the last axis only (any opset's default or explicit axis that means the rows).
+      const axis = attrs.int('axis', attrs.opset >= 13 ? -1 : 1);
+      if (axis !== -1 && axis !== rank - 1) continue;
+      const [rows, cols] = [sym[rank - 2]!, sym[rank - 1]!];
+      if (rows.k !== 0 || cols.k !== 0 || rows.b !== cols.b || rows.b < 2) continue;
+      const readByMatMul = this.primary.steps.some((s) => s.graphNode.node.opType === 'MatMul' && s.inputs.some((r) => r.kind === 'tensor' && r.name === name)
+        && s.inputs.every((r) => r.kind === 'tensor'));
+      if (!readByMatMul) continue;
+      let heads: number;
+      if (rank === 3) {
+        heads = fixed ? sym[0]!.b / n0 : sym[0]!.k;
+        if (!Number.isInteger(heads) || heads < 1 || (!fixed && sym[0]!.b !== 0)) continue;
+      } else {
+        const batchFirst = fixed ? sym[0]!.b === n0 : sym[0]!.k === 1 && sym[0]!.b === 0;
+        if (!batchFirst || sym[1]!.k !== 0) continue;
+        heads = sym[1]!.b;
+      }
+      const tap = this.taps.get(name)!;
+      const view = new AttentionView(tap, heads, rank === 3, 'onnx:attention', `onnx: ${name}${ATTN_SUFFIX}`);
+      this.attention.set(name, view);
+      if (tap.modulePath !== '') this.paths.set(`${tap.modulePath}.attn`, name + ATTN_SUFFIX);
+    }
+  }
+
+  /** The attention views (`name:attn`, [N, H, S, S]) in execution order, by their most readable name. */
+  attentionLayers(): string[] {
+    return [...this.attention.keys()].map((name) => this.aliasesOf(name + ATTN_SUFFIX).at(-1) ?? name + ATTN_SUFFIX);
+  }
+
+  /**
    * Outputs computed only from a global pooling (GlobalAveragePool, GlobalMaxPool, or a ReduceMean
    * or ReduceMax over the spatial axes of a 4-D tensor); a squeeze-and-excitation product with the
    * feature map is not one of them. The head's reshapes there can look like
@@ -315,6 +365,8 @@ export class OnnxModel extends Module implements GraphModel {
       out.push([join(name), tap]);
       const grid = this.grids.get(name);
       if (grid !== undefined) out.push([join(name + GRID_SUFFIX), grid]);
+      const attn = this.attention.get(name);
+      if (attn !== undefined) out.push([join(name + ATTN_SUFFIX), attn]);
     }
     return out;
   }
@@ -332,7 +384,14 @@ export class OnnxModel extends Module implements GraphModel {
       if (base !== null) onnxFail(`layer '${name}': '${base}' ${shapeStr(shapeAt(this.primary.shapes.get(base)!, 1))} is not a token sequence [N, 1 + h·w, D] that attention reads`);
     }
     const tensor = this.resolve(name);
+    if (tensor !== null && tensor.endsWith(ATTN_SUFFIX)) return this.attention.get(tensor.slice(0, -ATTN_SUFFIX.length))!;
     if (tensor !== null) return this.taps.get(tensor)!;
+    if (name.endsWith(ATTN_SUFFIX)) {
+      const base = this.resolve(name.slice(0, -ATTN_SUFFIX.length));
+      const view = base === null ? undefined : this.attention.get(base);
+      if (view !== undefined) return view;
+      if (base !== null) onnxFail(`layer '${name}': '${base}' ${shapeStr(shapeAt(this.primary.shapes.get(base)!, 1))} is not the attention probabilities [N·H, S, S] or [N, H, S, S] of a Softmax that attention reads`);
+    }
     return this.unknownLayer(name);
   }
 
@@ -371,6 +430,12 @@ export class OnnxModel extends Module implements GraphModel {
           const s = one(name);
           out.push({ name: name + GRID_SUFFIX, modulePath, op: 'tokens', shape: [s[0]!, s[2]!, ...grid.grid] });
         }
+        const attn = this.attention.get(name);
+        if (attn !== undefined) {
+          const s = one(name);
+          const size = s[s.length - 1]!;
+          out.push({ name: name + ATTN_SUFFIX, modulePath, op: 'attention', shape: [attn.folded ? s[0]! / attn.heads : s[0]!, attn.heads, size, size] });
+        }
       }
     }
     return out;
@@ -384,7 +449,7 @@ export class OnnxModel extends Module implements GraphModel {
   camLayers(): Array<OnnxLayerInfo & { alias: string }> {
     const listed = new Set(this.namedModules().map(([n]) => n));
     return this.layers()
-      .filter((l) => listed.has(l.name) && l.shape.length === 4 && l.shape[2]! * l.shape[3]! > 1)
+      .filter((l) => listed.has(l.name) && l.shape.length === 4 && l.shape[2]! * l.shape[3]! > 1 && l.op !== 'attention' && !this.attention.has(l.name))
       .map((l) => ({ ...l, alias: this.aliasesOf(l.name.endsWith(GRID_SUFFIX) ? l.name.slice(0, -GRID_SUFFIX.length) : l.name).at(-1) ?? '' }));
   }
 

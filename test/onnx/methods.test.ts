@@ -25,7 +25,8 @@ const RUNS: Readonly<Record<string, ExplainOptions>> = {
   eigencam: {},
   smoothgrad: { samples: 2, seed: 3 },
   'smooth-gradcam++': { samples: 2, seed: 3 },
-  // Rollouts read MultiheadAttention taps, which imported graphs do not have: a one-line error.
+  // Rollouts read the attention probabilities: the ViT has them (test/onnx/rollout.test.ts checks
+  // the numbers against PyTorch), a CNN does not: a one-line error.
   'attention-rollout': {},
   'smooth-attention-rollout': {},
   'gradient-rollout': {},
@@ -66,9 +67,18 @@ describe.each(ARCHS)('%s explains with every method', (arch) => {
     const opts: ExplainOptions = { layer: ref.layer, target: ref.cls, trace: true, ...RUNS[method] };
     const why = whyNotApplicable(methodDescriptor(method), m);
     if (why !== null) {
-      // Rollouts need attention taps (an imported graph has none).
+      // Only the rollouts refuse a model, and only one without attention.
       expect(methodDescriptor(method).appliesTo).toBe('transformer');
+      expect(arch).not.toBe('vit');
       expect(() => explain(method, m, x, opts)).toThrow(`explain: ${why}`);
+      return;
+    }
+    if (methodDescriptor(method).appliesTo === 'transformer') {
+      expect(arch).toBe('vit');
+      const r = explain(method, m, x, { target: ref.cls, ...RUNS[method] });
+      expect(r.classes).toEqual([ref.cls]);
+      expect(r.scores[0]).toBeCloseTo(ref.get('logits_f64').data[ref.cls]!, 9);
+      checkMap(r, h, w, size); // the class token's row of R on the patch grid
       return;
     }
     if (method === 'cam' && !GAP_LINEAR.has(arch)) {

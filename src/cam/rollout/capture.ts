@@ -3,8 +3,12 @@
  * `AttentionProbabilities` taps (`….self_attention.attn`) of its MultiheadAttention modules.
  */
 import { grad } from '../../autodiff/grad.js';
-import { noGrad } from '../../autodiff/mode.js';
-import { detach } from '../../autodiff/node.js';
+import { isGradEnabled, noGrad } from '../../autodiff/mode.js';
+import { detach, requiresGrad } from '../../autodiff/node.js';
+import { concat, slice } from '../../autodiff/ops/movement.js';
+import { AttentionView } from '../../nn/attention-view.js';
+import { hookedBatchLimit } from '../noise-batches.js';
+import { isGraphModel } from '../../nn/graph-model.js';
 import { AttentionProbabilities } from '../../nn/attention.js';
 import type { Module } from '../../nn/module.js';
 import { VisionTransformer } from '../../nn/vit.js';
@@ -14,19 +18,30 @@ import { exactDerivatives, type CamContext, type ExactOptions } from '../gradien
 import { splitAt, withEval } from '../split.js';
 import { targetsFor, totalScore, type ResolvedTarget, type Target } from '../target.js';
 
-/** State-dict names of the model's attention taps, in forward (block) order. */
+/** Names of the model's attention taps (state-dict names; an imported graph's `:attn` views), in forward (block) order. */
 export function attentionLayers(model: Module): string[] {
-  const names = model.namedModules().filter(([, m]) => m instanceof AttentionProbabilities).map(([n]) => n);
+  const names = isGraphModel(model) && model.attentionLayers !== undefined
+    ? model.attentionLayers()
+    : model.namedModules().filter(([, m]) => m instanceof AttentionProbabilities).map(([n]) => n);
   if (names.length === 0) fail('rollout', `the model (${model.describe()}) has no attention layers; rollout needs a transformer with MultiheadAttention blocks`);
   return names;
 }
 
-/** Runs fn with a forward hook on each tap that records the probabilities it sees (once per tap). */
-function withCapture<T>(model: Module, layers: readonly string[], fn: () => T): { attentions: Tensor[]; result: T } {
-  const seen = layers.map((): Tensor | null => null);
+/**
+ * Runs fn with a forward hook on each tap that records the probabilities it sees: once per tap, or
+ * once per chunk when an imported graph runs a fixed batch at a time (the chunks' batches then add
+ * up to the input's).
+ */
+function withCapture<T>(model: Module, layers: readonly string[], batch: number, fn: () => T): { attentions: Tensor[][]; result: T } {
+  const chunked = isGraphModel(model) && (model.batchFixed ?? null) !== null;
+  const seen = layers.map((): Tensor[] => []);
   const handles = layers.map((name, l) => model.get(name).registerForwardHook((p) => {
-    if (seen[l] !== null) fail('rollout', `attention layer '${name}' runs more than once per forward pass (a shared module)`);
-    seen[l] = p;
+    if (seen[l]!.length > 0 && !chunked) fail('rollout', `attention layer '${name}' runs more than once per forward pass (a shared module)`);
+    // With grad on, probabilities that no parameter reaches (an imported graph's weights are
+    // constants) become a leaf with the same values, so the score is a function of them.
+    const a = isGradEnabled() && !p.requiresGrad ? requiresGrad(detach(p)) : p;
+    seen[l]!.push(a);
+    return a;
   }));
   let result: T;
   try {
@@ -34,18 +49,25 @@ function withCapture<T>(model: Module, layers: readonly string[], fn: () => T): 
   } finally {
     for (const h of handles) h.remove();
   }
-  const attentions = seen.map((p, l) => {
-    if (p === null) fail('rollout', `attention layer '${layers[l]}' did not run in the forward pass`);
-    if (p.ndim !== 4) fail('rollout', `attention layer '${layers[l]}' produced ${shapeStr(p.shape)}, expected [N,H,S,S]`);
-    return p;
+  const attentions = seen.map((ps, l) => {
+    if (ps.length === 0) fail('rollout', `attention layer '${layers[l]}' did not run in the forward pass`);
+    for (const p of ps) if (p.ndim !== 4) fail('rollout', `attention layer '${layers[l]}' produced ${shapeStr(p.shape)}, expected [N,H,S,S]`);
+    const total = ps.reduce((n, p) => n + p.shape[0]!, 0);
+    if (total !== batch) fail('rollout', `attention layer '${layers[l]}' saw ${total} images in ${ps.length} call(s) for a batch of ${batch} (a shared module?)`);
+    return ps;
   });
   return { attentions, result };
 }
 
+/** A layer's probabilities (or their derivatives) from its chunks, as one [N, H, S, S] tensor. */
+function joined(chunks: readonly Tensor[]): Tensor {
+  return chunks.length === 1 ? chunks[0]! : concat([...chunks], 0);
+}
+
 /** Every block's attention probabilities A_l [N, H, S, S] and the model output, from one forward pass (eval mode, no graph). */
 export function captureAttention(model: Module, input: Tensor): { attentions: Tensor[]; output: Tensor } {
-  const { attentions, result } = withCapture(model, attentionLayers(model), () => noGrad(() => model.call(input)));
-  return { attentions, output: result };
+  const { attentions, result } = withCapture(model, attentionLayers(model), input.shape[0]!, () => noGrad(() => model.call(input)));
+  return { attentions: attentions.map(joined), output: result };
 }
 
 export interface AttentionGradients {
@@ -62,13 +84,15 @@ export interface AttentionGradients {
  * (resolved on a clean image) take precedence over `target`, so noisy copies explain the same class.
  */
 export function attentionGradients(model: Module, input: Tensor, target: Target | readonly Target[] = 'predicted', fixedTargets?: readonly ResolvedTarget[]): AttentionGradients {
-  const { attentions, result: output } = withCapture(model, attentionLayers(model), () => model.call(input));
+  const { attentions, result: output } = withCapture(model, attentionLayers(model), input.shape[0]!, () => model.call(input));
   const targets = fixedTargets === undefined ? targetsFor(target, output) : [...fixedTargets];
   const s = totalScore(output, targets);
-  const live = attentions.filter((a) => a.requiresGrad);
-  if (!s.requiresGrad || live.length !== attentions.length) fail('rollout', 'the class score does not depend on the attention through the graph (were the parameters frozen and the forward run without grad?)');
-  const grads = grad(s, attentions, { onUnused: 'zeros' });
-  return { attentions: attentions.map(detach), grads, output: detach(output), targets };
+  const flat = attentions.flat();
+  if (!s.requiresGrad || !flat.every((a) => a.requiresGrad)) fail('rollout', 'the class score does not depend on the attention through the graph (were the parameters frozen and the forward run without grad?)');
+  const flatGrads = grad(s, flat, { onUnused: 'zeros' });
+  let at = 0;
+  const grads = attentions.map((chunks) => joined(chunks.map(() => flatGrads[at++]!)));
+  return { attentions: attentions.map((chunks) => detach(joined(chunks))), grads, output: detach(output), targets };
 }
 
 /**
@@ -98,6 +122,16 @@ export function attentionDiagonals(
   model: Module, input: Tensor, layer: string, targets: readonly ResolvedTarget[], opts: ExactOptions = {},
   rows: readonly number[] | null = null, positiveOnly = false,
 ): { d1: Tensor; d2: Tensor; d3: Tensor } {
+  const n = input.shape[0]!;
+  if (n > 1 && hookedBatchLimit(model) === 1) {
+    // A graph that runs a fixed batch runs the layer once per chunk: one image at a time.
+    const per = Array.from({ length: n }, (_, i) => attentionDiagonals(model, slice(input, [[i, i + 1]]), layer, [targets[i]!], opts, rows, positiveOnly));
+    return { d1: concat(per.map((p) => p.d1), 0), d2: concat(per.map((p) => p.d2), 0), d3: concat(per.map((p) => p.d3), 0) };
+  }
+  const view = model.get(layer);
+  // Heads folded into the batch ([N·H, S, S]): B copies of one image's probabilities would meet
+  // values [H, S, d] in the next MatMul, which cannot broadcast them; extract one entry per pass.
+  if (view instanceof AttentionView && view.folded && hookedBatchLimit(model) !== 1) opts = { ...opts, batchSize: 1 };
   const ctx: CamContext = { model, input, layer, split: splitAt(model, input, layer), targets: [...targets] };
   if (rows === null && !positiveOnly) return exactDerivatives(ctx, opts);
   const [, heads, s] = ctx.split.activation.shape as [number, number, number];
