@@ -19,8 +19,8 @@ import { limitedValue, range } from './limits.js';
 import { OutputFolder } from './output.js';
 import type { ProgressTask } from './progress.js';
 import { duration } from './report.js';
-import { trainSetFor } from './train-data.js';
-import { TrainWorkers, type TrainDataSpec } from '../node/train-workers.js';
+import { trainSetFor, type TrainDataSpec } from '../node/train-data.js';
+import { TrainWorkers } from '../node/train-workers.js';
 import type { CommandIo } from './run.js';
 
 export const TRAIN_HELP = `camlab train --data shapes|mnist [options]

@@ -3,7 +3,7 @@
  * then runs one micro-batch per request until told to stop. Its kernels run on this thread only.
  */
 import { workerData } from 'node:worker_threads';
-import { trainSetFor } from '../cli/train-data.js';
+import { trainSetFor } from './train-data.js';
 import { microStep } from '../nn/micro-batches.js';
 import { buildModel } from '../nn/spec.js';
 import { Rng } from '../tensor/rng.js';

@@ -8,6 +8,7 @@ import type { Normalization } from '../nn/train.js';
 import type { FloatArray } from '../tensor/dtype.js';
 import { CamlabError } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
+import type { TrainDataSpec } from './train-data.js';
 
 /**
  * Worker threads that run micro-batches of a training step (micro-batches.ts) while the main
@@ -25,10 +26,7 @@ export interface TrainWorkerSetup {
   normalize: Normalization;
 }
 
-/** The training data of a run, as a worker rebuilds it (see trainSetFor in src/cli/train.ts). */
-export type TrainDataSpec =
-  | { kind: 'shapes'; seed: number; size: number }
-  | { kind: 'mnist'; seed: number; size?: number };
+export type { TrainDataSpec };
 
 // Control words (Int32, per worker).
 const REQUEST = 0;

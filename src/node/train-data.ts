@@ -1,7 +1,11 @@
 import { digitSet, shapesTrainSet } from '../data/datasets.js';
 import { loadMnist } from '../data/mnist.js';
-import type { TrainDataSpec } from '../node/train-workers.js';
 import type { Dataset } from '../nn/train.js';
+
+/** The training data of a run, as a worker thread rebuilds it. */
+export type TrainDataSpec =
+  | { kind: 'shapes'; seed: number; size: number }
+  | { kind: 'mnist'; seed: number; size?: number };
 
 /**
  * The training data of `camlab train`, from a description a worker thread can rebuild: shapes,
