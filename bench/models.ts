@@ -25,7 +25,10 @@ import { Conv2d, GlobalAvgPool, Linear, MaxPool2d, ReLU, Sequential } from '../s
 import { crossEntropy } from '../src/nn/losses.js';
 import { Adam } from '../src/nn/optim.js';
 import { buildModel } from '../src/nn/spec.js';
-import { makeBatch } from '../src/nn/train.js';
+import { makeBatch, train } from '../src/nn/train.js';
+import { MultiheadAttention } from '../src/nn/attention.js';
+import type { ModelSpec } from '../src/nn/spec.js';
+import { TrainWorkers } from '../src/node/train-workers.js';
 import { resnet18Spec, shapesCnnSpec } from '../src/nn/zoo.js';
 import { clone, randn } from '../src/tensor/create.js';
 import { indices } from '../src/tensor/indexing.js';
@@ -137,6 +140,42 @@ export function registerTrainStep(name: string, setup: () => { model: Module; ba
   }
 }
 registerTrainStep('train step shapes-cnn', shapes);
+
+/**
+ * Row `name`: one epoch of `camlab train` on 320 freshly generated shapes images (10 steps of
+ * `batch`; generating the pictures counts) in 2 micro-batches, the second on a worker thread,
+ * against the same epoch in one batch on one thread (the same process).
+ */
+export function registerMicroBatchEpoch(name: string, spec: () => ModelSpec, batch: number): void {
+  const images = 320;
+  const setup = lazy(() => {
+    const s = spec();
+    const build = (): Module => {
+      const m = buildModel({ ...s, dtype: 'float32' }, new Rng(0));
+      if (!m.namedModules().some(([, c]) => c instanceof MultiheadAttention)) heInit(m.namedParameters(), new Rng(1));
+      return m;
+    };
+    const model = build();
+    const runner = new TrainWorkers(model, { spec: s, data: { kind: 'shapes', seed: 0, size: images }, normalize: s.input }, 1, Math.ceil(batch / 2));
+    return { s, model, single: build(), runner, data: shapesTrainSet(0, images) };
+  });
+  const epoch = (micro: 1 | 2): void => {
+    const { s, model, single, runner, data } = setup();
+    train(micro === 1 ? single : model, data, { epochs: 1, batchSize: batch, seed: 0, lr: 1e-3, normalize: s.input, ...(micro === 2 ? { microBatches: 2, runner } : {}) });
+  };
+  const once: TimingOptions = { warmup: 1, minReps: 3, budgetMs: 5000 };
+  register({
+    name,
+    shape: `${images} images, batch ${batch}, 2 micro-batches on 2 threads`,
+    dtype: 'float32',
+    flops: 0,
+    ours: () => epoch(2),
+    oursTiming: once,
+    throughput: { count: images, unit: 'images' },
+    costIn: [{ key: `ours-epoch-${name}`, id: 'camlab', threads: 1, label: `the same epoch in one batch on one thread`, run: () => epoch(1), timing: once }],
+  });
+}
+registerMicroBatchEpoch('train epoch shapes-cnn', shapesCnnSpec, 32);
 
 const camModel = lazy(() => {
   const spec = shapesCnnSpec();

@@ -19,7 +19,7 @@ import { ROOT } from '../src/node/files.js';
 import { randn } from '../src/tensor/create.js';
 import { Rng } from '../src/tensor/rng.js';
 import { lazy, register, type Baseline, type TimingOptions } from './harness.js';
-import { registerTrainStep } from './models.js';
+import { registerMicroBatchEpoch, registerTrainStep } from './models.js';
 
 const training = lazy(() => {
   const spec = shapesVitSpec();
@@ -28,6 +28,7 @@ const training = lazy(() => {
   return { model, batch, optim: new Adam(model.parameters(), { lr: 1e-3 }) };
 });
 registerTrainStep('train step shapes-vit', training);
+registerMicroBatchEpoch('train epoch shapes-vit', shapesVitSpec, 128);
 
 /** The bundled shapes-vit (float64, as the CAM methods run) and one input. */
 const bundled = lazy(() => {

@@ -34,6 +34,9 @@ export const LIMITS = {
   heldOut: { min: 1, max: 100_000, integer: true, why: 'held-out images scored per epoch' },
   trainBatch: { min: 1, max: 4096, integer: true, why: 'training batch size' },
   lr: { min: 1e-8, max: 10, integer: false, why: 'Adam learning rate' },
+  weightDecay: { min: 0, max: 10, integer: false, why: 'AdamW weight decay λ (each step shrinks weights by lr·λ)' },
+  warmup: { min: 0, max: 1000, integer: false, why: 'epochs of linear learning-rate warm-up' },
+  microBatches: { min: 1, max: 64, integer: true, why: 'micro-batches per training step (at most the batch size)' },
 } as const satisfies Record<string, Limit>;
 
 export type LimitName = keyof typeof LIMITS;

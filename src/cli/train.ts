@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { shapesHeldOutSet, shapesTrainSet, digitSet } from '../data/datasets.js';
+import { shapesHeldOutSet, digitSet } from '../data/datasets.js';
 import { loadMnist } from '../data/mnist.js';
 import { saveWeights } from '../io/model.js';
 import { MultiheadAttention } from '../nn/attention.js';
@@ -10,6 +10,7 @@ import { evaluateClassifier, train, type Dataset, type EpochSummary } from '../n
 import type { Module } from '../nn/module.js';
 import { ARCHITECTURES } from '../nn/zoo.js';
 import { Rng } from '../tensor/rng.js';
+import { getThreads, setThreads } from '../tensor/wasm/threads.js';
 import { CamlabError } from '../tensor/errors.js';
 import { parseArgs, value } from './args.js';
 import { readJson } from '../node/files.js';
@@ -18,6 +19,8 @@ import { limitedValue, range } from './limits.js';
 import { OutputFolder } from './output.js';
 import type { ProgressTask } from './progress.js';
 import { duration } from './report.js';
+import { trainSetFor, type TrainDataSpec } from '../node/train-data.js';
+import { TrainWorkers } from '../node/train-workers.js';
 import type { CommandIo } from './run.js';
 
 export const TRAIN_HELP = `camlab train --data shapes|mnist [options]
@@ -34,6 +37,12 @@ model's folder (models/shapes-cnn, models/mnist-cnn) only when --out names it.
   --held-out N             held-out images to score after each epoch (default 1000 shapes / all 1505 mnist); ${range('heldOut')}
   --batch-size N           default 32; ${range('trainBatch')}
   --lr X                   Adam learning rate, cosine-decayed to 0 (default 0.003); ${range('lr')}
+  --weight-decay X         AdamW's decoupled weight decay λ (torch.optim.AdamW; default 0: plain
+                           Adam); ${range('weightDecay')}
+  --warmup E               linear learning-rate warm-up over the first E epochs (default 0); ${range('warmup')}
+  --micro-batches M        cut each batch into M parts that run forward and backward on their
+                           own (batch norm sees each part's statistics), on min(M, cores) threads;
+                           the weights are the same on any number of cores (default 1); ${range('microBatches')}
   --seed K                 default 0
   --out DIR                default out/models/<arch> (to replace a bundled model:
                            --out models/<arch> --force)
@@ -46,25 +55,34 @@ export interface TrainingRun {
   epochs: number;
   batchSize: number;
   lr: number;
+  /** AdamW's decoupled weight decay (0: Adam). */
+  weightDecay?: number;
+  /** Epochs of linear learning-rate warm-up. */
+  warmupEpochs?: number;
+  /** Micro-batches per step (micro-batches.ts), run on min(microBatches, threads) threads. */
+  microBatches?: number;
+  /** Threads for the micro-batches (default: the kernels' thread count, i.e. the available cores). */
+  threads?: number;
   trainSize?: number;
   heldOut?: number;
 }
 
 /**
- * Trains a model as `camlab train` does (He init from the seed, Adam with cosine decay, float32),
+ * Trains a model as `camlab train` does (He init from the seed, Adam or AdamW with optional
+ * warm-up and cosine decay, float32),
  * scoring the held-out set after each epoch. Deterministic for a given run description.
  */
 export function runTraining(run: TrainingRun, log: (s: string) => void, progress?: ProgressTask): { model: Module; history: EpochSummary[]; trainSize: number; heldOutSize: number } {
   const { spec, seed, epochs, batchSize, lr } = run;
-  let trainSet: Dataset;
+  const dataSpec: TrainDataSpec = run.data === 'shapes'
+    ? { kind: 'shapes', seed, size: run.trainSize ?? 8000 }
+    : { kind: 'mnist', seed, ...(run.trainSize === undefined ? {} : { size: run.trainSize }) };
+  const trainSet = trainSetFor(dataSpec);
   let heldOut: Dataset;
   if (run.data === 'shapes') {
-    trainSet = shapesTrainSet(seed, run.trainSize ?? 8000);
     heldOut = shapesHeldOutSet(run.heldOut ?? 1000);
   } else {
     const m = loadMnist();
-    const train = run.trainSize === undefined ? m.train : { images: m.train.images.slice(0, run.trainSize), labels: m.train.labels.slice(0, run.trainSize) };
-    trainSet = digitSet(train.images, train.labels, { shift: 2, seed });
     const n = Math.min(run.heldOut ?? m.heldOut.images.length, m.heldOut.images.length);
     heldOut = digitSet(m.heldOut.images.slice(0, n), m.heldOut.labels.slice(0, n));
   }
@@ -75,25 +93,43 @@ export function runTraining(run: TrainingRun, log: (s: string) => void, progress
   const model = buildModel({ ...spec, dtype: 'float32' }, new Rng(seed));
   // He init suits the ReLU CNNs; a transformer keeps the torchvision init it was built with.
   if (!model.namedModules().some(([, m]) => m instanceof MultiheadAttention)) heInit(model.namedParameters(), new Rng(seed + 1));
-  log(`training ${spec.name} on ${run.data}: ${model.parameterCount()} parameters, ${trainSet.size} images/epoch, ${epochs} epochs, batch ${batchSize}, seed ${seed}`);
-  const history = train(model, trainSet, {
-    epochs, batchSize, lr, seed, normalize: spec.input, dtype: 'float32',
-    onStep: (p) => progress?.update(
-      (p.step + p.epoch * p.stepsPerEpoch) / (p.epochs * p.stepsPerEpoch),
-      `epoch ${p.epoch + 1}/${p.epochs} step ${p.step}/${p.stepsPerEpoch} loss ${p.loss.toFixed(4)} acc ${(100 * p.accuracy).toFixed(1)}% ${(((p.step + p.epoch * p.stepsPerEpoch) * batchSize) / Math.max(p.seconds, 1e-9)).toFixed(0)} img/s`,
-      p.etaSeconds,
-    ),
-    onEpoch: (e) => {
-      const r = evaluateClassifier(model, heldOut, { normalize: spec.input });
-      log(`epoch ${e.epoch + 1}/${epochs}: train loss ${e.loss.toFixed(4)}, train acc ${(100 * e.accuracy).toFixed(2)}%, held-out acc ${(100 * r.accuracy).toFixed(2)}% (${r.count} images), ${duration(e.seconds)}`);
-      return { heldOutAccuracy: r.accuracy, heldOutLoss: r.loss };
-    },
-  }, () => Date.now());
-  return { model, history, trainSize: trainSet.size, heldOutSize: heldOut.size };
+  const wd = run.weightDecay ?? 0;
+  const warmupEpochs = run.warmupEpochs ?? 0;
+  const recipe = `${wd > 0 ? `AdamW (weight decay ${wd})` : 'Adam'}, lr ${lr}${warmupEpochs > 0 ? ` after ${warmupEpochs} warm-up epoch(s)` : ''}, cosine decay`;
+  const micro = run.microBatches ?? 1;
+  const workers = Math.max(0, Math.min(micro, run.threads ?? getThreads()) - 1);
+  const split = micro > 1 ? `, ${micro} micro-batches on ${workers + 1} thread${workers > 0 ? 's' : ''}` : '';
+  log(`training ${spec.name} on ${run.data}: ${model.parameterCount()} parameters, ${trainSet.size} images/epoch, ${epochs} epochs, batch ${batchSize}${split}, ${recipe}, seed ${seed}`);
+  const runner = workers > 0 ? new TrainWorkers(model, { spec, data: dataSpec, normalize: spec.input }, workers, Math.ceil(batchSize / micro)) : null;
+  // The workers take the other cores: this thread's kernels stay on it meanwhile.
+  const kernelThreads = getThreads();
+  if (runner !== null) setThreads(1);
+  try {
+    const history = train(model, trainSet, {
+      epochs, batchSize, lr, seed, normalize: spec.input, dtype: 'float32', warmupEpochs,
+      ...(wd > 0 ? { optimizer: 'adamw' as const, weightDecay: wd } : {}),
+      ...(micro > 1 ? { microBatches: micro } : {}),
+      ...(runner === null ? {} : { runner }),
+      onStep: (p) => progress?.update(
+        (p.step + p.epoch * p.stepsPerEpoch) / (p.epochs * p.stepsPerEpoch),
+        `epoch ${p.epoch + 1}/${p.epochs} step ${p.step}/${p.stepsPerEpoch} loss ${p.loss.toFixed(4)} acc ${(100 * p.accuracy).toFixed(1)}% ${(((p.step + p.epoch * p.stepsPerEpoch) * batchSize) / Math.max(p.seconds, 1e-9)).toFixed(0)} img/s`,
+        p.etaSeconds,
+      ),
+      onEpoch: (e) => {
+        const r = evaluateClassifier(model, heldOut, { normalize: spec.input });
+        log(`epoch ${e.epoch + 1}/${epochs}: train loss ${e.loss.toFixed(4)}, train acc ${(100 * e.accuracy).toFixed(2)}%, held-out acc ${(100 * r.accuracy).toFixed(2)}% (${r.count} images), ${duration(e.seconds)}`);
+        return { heldOutAccuracy: r.accuracy, heldOutLoss: r.loss };
+      },
+    }, () => Date.now());
+    return { model, history, trainSize: trainSet.size, heldOutSize: heldOut.size };
+  } finally {
+    runner?.close();
+    if (runner !== null) setThreads(kernelThreads);
+  }
 }
 
 export function trainCommand(argv: readonly string[], { log, progress }: CommandIo): void {
-  const args = parseArgs('train', argv, { values: ['data', 'arch', 'epochs', 'train-size', 'held-out', 'batch-size', 'lr', 'seed', 'out'], switches: ['force'], positional: [0, 0] });
+  const args = parseArgs('train', argv, { values: ['data', 'arch', 'epochs', 'train-size', 'held-out', 'batch-size', 'lr', 'weight-decay', 'warmup', 'micro-batches', 'seed', 'out'], switches: ['force'], positional: [0, 0] });
   const dataName = value(args, 'data');
   if (dataName !== 'shapes' && dataName !== 'mnist') throw new CamlabError('train', `--data must be shapes or mnist, got '${dataName ?? ''}'`);
   const archName = value(args, 'arch') ?? (dataName === 'shapes' ? 'shapes-cnn' : 'mnist-cnn');
@@ -109,7 +145,11 @@ export function trainCommand(argv: readonly string[], { log, progress }: Command
     epochs: limitedValue('train', args, 'epochs', 'epochs') ?? (dataName === 'shapes' ? 8 : 12),
     batchSize: limitedValue('train', args, 'batch-size', 'trainBatch') ?? 32,
     lr: limitedValue('train', args, 'lr', 'lr') ?? 3e-3,
+    weightDecay: limitedValue('train', args, 'weight-decay', 'weightDecay') ?? 0,
+    warmupEpochs: limitedValue('train', args, 'warmup', 'warmup') ?? 0,
+    microBatches: limitedValue('train', args, 'micro-batches', 'microBatches') ?? 1,
   };
+  if (run.microBatches! > run.batchSize) throw new CamlabError('train', `--micro-batches ${run.microBatches!} is more than the batch size ${run.batchSize}`);
   const trainSize = limitedValue('train', args, 'train-size', 'trainSize');
   if (trainSize !== undefined) run.trainSize = trainSize;
   const heldOutSize = limitedValue('train', args, 'held-out', 'heldOut');
@@ -126,7 +166,7 @@ export function trainCommand(argv: readonly string[], { log, progress }: Command
     model: spec.name,
     data: dataName,
     command: `camlab train ${argv.join(' ')}`.trim(),
-    seed: run.seed, epochs: run.epochs, batchSize: run.batchSize, lr: run.lr,
+    seed: run.seed, epochs: run.epochs, batchSize: run.batchSize, lr: run.lr, weightDecay: run.weightDecay, warmupEpochs: run.warmupEpochs, microBatches: run.microBatches,
     trainImagesPerEpoch: perEpoch,
     heldOutImages: heldCount,
     heldOutAccuracy: final.extra?.heldOutAccuracy ?? null,

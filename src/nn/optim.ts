@@ -77,11 +77,17 @@ export interface AdamOptions {
   betas?: readonly [number, number];
   eps?: number;
   weightDecay?: number;
+  /**
+   * Decoupled weight decay (AdamW, Loshchilov & Hutter 2019, as torch.optim.AdamW): p ← p − lr·λ·p
+   * before the Adam step, g left alone. Default false: λ·p is added to g (L2, torch.optim.Adam).
+   */
+  decoupled?: boolean;
 }
 
 /**
  * Adam (Kingma & Ba): m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², p ← p − lr·m̂/(√v̂ + eps) with
- * bias-corrected m̂, v̂; weight decay added to g (L2, as torch.optim.Adam).
+ * bias-corrected m̂, v̂; weight decay added to g (L2, as torch.optim.Adam), or applied to p
+ * directly with `decoupled` (AdamW).
  */
 export class Adam extends Optimizer {
   private lr: number;
@@ -89,6 +95,7 @@ export class Adam extends Optimizer {
   private readonly b2: number;
   private readonly eps: number;
   private readonly wd: number;
+  private readonly decoupled: boolean;
   private t = 0;
   private readonly m: Float64Array[];
   private readonly v: Float64Array[];
@@ -99,7 +106,9 @@ export class Adam extends Optimizer {
     [this.b1, this.b2] = opts.betas ?? [0.9, 0.999];
     this.eps = opts.eps ?? 1e-8;
     this.wd = opts.weightDecay ?? 0;
+    this.decoupled = opts.decoupled ?? false;
     if (!(this.lr > 0)) fail('Adam', `learning rate must be > 0, got ${this.lr}`);
+    if (!(this.wd >= 0)) fail('Adam', `weight decay must be >= 0, got ${this.wd}`);
     this.m = params.map((p) => new Float64Array(p.size));
     this.v = params.map((p) => new Float64Array(p.size));
   }
@@ -114,8 +123,11 @@ export class Adam extends Optimizer {
       const m = this.m[i]!;
       const v = this.v[i]!;
       const d = p.data;
+      const l2 = this.decoupled ? 0 : this.wd;
+      const shrink = this.decoupled ? 1 - this.lr * this.wd : 1;
       for (let j = 0; j < d.length; j++) {
-        const gj = g[j]! + this.wd * d[j]!;
+        if (shrink !== 1) d[j] = d[j]! * shrink;
+        const gj = g[j]! + l2 * d[j]!;
         m[j] = this.b1 * m[j]! + (1 - this.b1) * gj;
         v[j] = this.b2 * v[j]! + (1 - this.b2) * gj * gj;
         d[j] = d[j]! - (this.lr * (m[j]! / c1)) / (Math.sqrt(v[j]! / c2) + this.eps);

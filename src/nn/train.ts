@@ -7,6 +7,7 @@ import { Rng } from '../tensor/rng.js';
 import { Tensor } from '../tensor/tensor.js';
 import { crossEntropy } from './losses.js';
 import type { Module } from './module.js';
+import { combineParts, microStep, restoreBuffers, splitBatch, type MicroBatchRunner, type MicroResult } from './micro-batches.js';
 import { Adam, SGD, type Optimizer } from './optim.js';
 
 /** One labelled example: pixels in [0, 1], CHW. */
@@ -52,16 +53,29 @@ export function makeBatch(data: Dataset, indices: readonly number[], epoch: numb
 export interface TrainOptions {
   epochs: number;
   batchSize?: number;
-  optimizer?: 'adam' | 'sgd';
+  /** 'adamw': Adam with decoupled weight decay (torch.optim.AdamW). Default 'adam'. */
+  optimizer?: 'adam' | 'adamw' | 'sgd';
   lr?: number;
   momentum?: number;
   weightDecay?: number;
   /** Cosine decay of the learning rate to 0 over all steps (default true). */
   cosine?: boolean;
+  /**
+   * Linear warm-up over this many epochs (default 0): step k (from 0) of T runs at
+   * lr·min(1, (k + 1)/(warmup·steps per epoch))·(1 + cos(πk/T))/2 with cosine, without it lr·min(1, …).
+   */
+  warmupEpochs?: number;
   /** Seed of the shuffling. */
   seed: number;
   normalize?: Normalization;
   dtype?: DType;
+  /**
+   * Micro-batches per step (default 1; micro-batches.ts): each runs forward and backward alone,
+   * batch norm sees its own statistics, gradients are added in order. The same bits whichever
+   * thread runs which part; `runner` runs all but the first part elsewhere (worker threads).
+   */
+  microBatches?: number;
+  runner?: MicroBatchRunner;
   /** Called after every step with the running loss/accuracy of the epoch and an ETA. */
   onStep?: (p: TrainProgress) => void;
   /** Called after every epoch; return extra metrics (e.g. held-out accuracy) to record. */
@@ -77,6 +91,8 @@ export interface TrainProgress {
   accuracy: number;
   seconds: number;
   etaSeconds: number;
+  /** The learning rate this step ran at (after warm-up and cosine decay). */
+  lr: number;
 }
 
 export interface EpochSummary {
@@ -98,9 +114,15 @@ export function train(model: Module, data: Dataset, opts: TrainOptions, now: () 
   if (!Number.isInteger(batch) || batch < 1) fail('train', `batchSize must be a positive integer, got ${batch}`);
   const params = model.parameters();
   const lr = opts.lr ?? 1e-3;
-  const optim: Optimizer & { setLearningRate(lr: number): void } = (opts.optimizer ?? 'adam') === 'adam'
-    ? new Adam(params, { lr, weightDecay: opts.weightDecay ?? 0 })
-    : new SGD(params, { lr, momentum: opts.momentum ?? 0.9, weightDecay: opts.weightDecay ?? 0 });
+  const kind = opts.optimizer ?? 'adam';
+  if (kind !== 'adam' && kind !== 'adamw' && kind !== 'sgd') fail('train', `optimizer must be adam, adamw or sgd, got '${String(kind)}'`);
+  const warmup = opts.warmupEpochs ?? 0;
+  if (!(warmup >= 0 && Number.isFinite(warmup))) fail('train', `warmupEpochs must be a finite number >= 0, got ${warmup}`);
+  const optim: Optimizer & { setLearningRate(lr: number): void } = kind === 'sgd'
+    ? new SGD(params, { lr, momentum: opts.momentum ?? 0.9, weightDecay: opts.weightDecay ?? 0 })
+    : new Adam(params, { lr, weightDecay: opts.weightDecay ?? 0, decoupled: kind === 'adamw' });
+  const micro = opts.microBatches ?? 1;
+  if (!Number.isInteger(micro) || micro < 1 || micro > batch) fail('train', `microBatches must be an integer in [1, batchSize ${batch}], got ${micro}`);
   const rng = new Rng(opts.seed);
   const stepsPerEpoch = Math.ceil(data.size / batch);
   const totalSteps = stepsPerEpoch * opts.epochs;
@@ -115,21 +137,30 @@ export function train(model: Module, data: Dataset, opts: TrainOptions, now: () 
     let correct = 0;
     let seen = 0;
     for (let s = 0; s < stepsPerEpoch; s++) {
-      if (opts.cosine ?? true) optim.setLearningRate(0.5 * lr * (1 + Math.cos((Math.PI * done) / totalSteps)));
+      const ramp = warmup > 0 ? Math.min(1, (done + 1) / (warmup * stepsPerEpoch)) : 1;
+      const cosine = (opts.cosine ?? true) ? 0.5 * (1 + Math.cos((Math.PI * done) / totalSteps)) : 1;
+      const stepLr = ramp !== 1 || cosine !== 1 ? lr * ramp * cosine : lr;
+      optim.setLearningRate(stepLr);
       const idx = order.slice(s * batch, (s + 1) * batch);
-      const { x, labels } = makeBatch(data, idx, epoch, opts.normalize, opts.dtype ?? 'float32');
-      optim.zeroGrad();
-      const logits = model.call(x);
-      const loss = crossEntropy(logits, labels);
-      backward(loss);
+      if (micro === 1) {
+        const { x, labels } = makeBatch(data, idx, epoch, opts.normalize, opts.dtype ?? 'float32');
+        optim.zeroGrad();
+        const logits = model.call(x);
+        const loss = crossEntropy(logits, labels);
+        backward(loss);
+        const pred = argmax(logits, 1).data;
+        labels.forEach((l, i) => (correct += pred[i] === l ? 1 : 0));
+        lossSum += loss.item() * labels.length;
+      } else {
+        const r = microBatchStep(model, data, idx, epoch, opts);
+        correct += r.correct;
+        lossSum += r.lossSum;
+      }
       optim.step();
-      const pred = argmax(logits, 1).data;
-      labels.forEach((l, i) => (correct += pred[i] === l ? 1 : 0));
-      lossSum += loss.item() * labels.length;
-      seen += labels.length;
+      seen += idx.length;
       done++;
       const elapsed = (now() - start) / 1000;
-      opts.onStep?.({ epoch, epochs: opts.epochs, step: s + 1, stepsPerEpoch, loss: lossSum / seen, accuracy: correct / seen, seconds: elapsed, etaSeconds: (elapsed / done) * (totalSteps - done) });
+      opts.onStep?.({ epoch, epochs: opts.epochs, step: s + 1, stepsPerEpoch, loss: lossSum / seen, accuracy: correct / seen, seconds: elapsed, etaSeconds: (elapsed / done) * (totalSteps - done), lr: stepLr });
     }
     const summary: EpochSummary = { epoch, loss: lossSum / seen, accuracy: correct / seen, seconds: (now() - t0) / 1000 };
     model.eval();
@@ -140,6 +171,26 @@ export function train(model: Module, data: Dataset, opts: TrainOptions, now: () 
   }
   model.eval();
   return history;
+}
+
+/** One step's gradients (left in p.grad) from micro-batches, the first on this thread, the others on opts.runner when given. */
+function microBatchStep(model: Module, data: Dataset, idx: readonly number[], epoch: number, opts: TrainOptions): { lossSum: number; correct: number } {
+  const parts = splitBatch(idx, opts.microBatches!);
+  const dtype = opts.dtype ?? 'float32';
+  const buffers = model.namedBuffers().map(([, b]) => b);
+  const saved = buffers.map((b) => b.data.slice());
+  const runner = opts.runner;
+  const elsewhere = runner === undefined ? [] : parts.slice(1, 1 + runner.capacity);
+  if (elsewhere.length > 0) runner!.start(model.parameters(), buffers, elsewhere, epoch, idx.length);
+  const results: MicroResult[] = [microStep(model, data, parts[0]!, epoch, idx.length, opts.normalize, dtype)];
+  restoreBuffers(model, saved);
+  if (elsewhere.length > 0) results.push(...runner!.finish());
+  for (const part of parts.slice(1 + elsewhere.length)) {
+    results.push(microStep(model, data, part, epoch, idx.length, opts.normalize, dtype));
+    restoreBuffers(model, saved);
+  }
+  combineParts(model, results);
+  return { lossSum: results.reduce((a, r) => a + r.lossSum, 0), correct: results.reduce((a, r) => a + r.correct, 0) };
 }
 
 /** Accuracy and mean loss of the model (eval mode, no graph) on a dataset. */

@@ -77,10 +77,11 @@ export function resnet18Spec(numClasses = 1000): ModelSpec {
 /**
  * The bundled `shapes-vit`: a torchvision VisionTransformer for the shapes data with a small
  * convolutional stem (Xiao et al. 2021: three stride-2 conv-BN-ReLU layers down to the 8x8 patch
- * grid, then two stride-1 ones that widen each token's receptive field to 47 px, most of a shape),
- * two pre-norm encoder blocks of two heads on 32-wide tokens, and the class token's head. The 8x8
- * token grid matches shapes-cnn's CAM layer. Default CAM layer: the last block's ln_1 grid.
- * Trained with `camlab train --data shapes --arch shapes-vit --epochs 24 --batch-size 64 --lr 0.004`.
+ * grid, then three stride-1 ones that widen each token's receptive field to 63 px, the whole of
+ * any object next to it), two pre-norm encoder blocks of two heads on 32-wide tokens, and the
+ * class token's head. The 8x8 token grid matches shapes-cnn's CAM layer. Default CAM layer: the
+ * last block's ln_1 grid. Trained with `camlab train --data shapes --arch shapes-vit --epochs 24
+ * --batch-size 128 --lr 0.004 --weight-decay 0.05 --warmup 1 --micro-batches 2`.
  */
 export function shapesVitSpec(): ModelSpec {
   return {
@@ -92,7 +93,7 @@ export function shapesVitSpec(): ModelSpec {
     classes: ['circle', 'square', 'triangle', 'cross'],
     architecture: {
       type: 'VisionTransformer', imageSize: 64, patchSize: 8, numLayers: 2, numHeads: 2, hiddenDim: 32, mlpDim: 64, numClasses: 4,
-      convStem: [{ out: 16, stride: 2 }, { out: 32, stride: 2 }, { out: 32, stride: 2 }, { out: 32, stride: 1 }, { out: 32, stride: 1 }],
+      convStem: [{ out: 16, stride: 2 }, { out: 32, stride: 2 }, { out: 32, stride: 2 }, { out: 32, stride: 1 }, { out: 32, stride: 1 }, { out: 32, stride: 1 }],
     },
   };
 }

@@ -304,3 +304,68 @@ export function detTanh(x: number): number {
   }
   return jx >= 0 ? z : -z;
 }
+
+// erf: fdlibm s_erf.c's rational approximations on [0, 0.84375), [0.84375, 1.25), [1.25, 1/0.35)
+// and [1/0.35, 6), each a ratio of polynomials in x², |x| − 1 or 1/x² (coefficients from fdlibm).
+const ERX = 8.45062911510467529297e-1;
+const EFX = 1.28379167095512586316e-1;
+const EFX8 = 1.02703333676410069053;
+const PP = [1.28379167095512558561e-1, -3.25042107247001499370e-1, -2.84817495755985104766e-2, -5.77027029648944159157e-3, -2.37630166566501626084e-5] as const;
+const QQ = [3.97917223959155352819e-1, 6.50222499887672944485e-2, 5.08130628187576562776e-3, 1.32494738004321644526e-4, -3.96022827877536812320e-6] as const;
+const PA = [-2.36211856075265944077e-3, 4.14856118683748331666e-1, -3.72207876035701323847e-1, 3.18346619901161753674e-1, -1.10894694282396677476e-1, 3.54783043256182359371e-2, -2.16637559486879084300e-3] as const;
+const QA = [1.06420880400844228286e-1, 5.40397917702171048937e-1, 7.18286544141962662868e-2, 1.26171219808761642112e-1, 1.36370839120290507362e-2, 1.19844998467991074170e-2] as const;
+const RA = [-9.86494403484714822705e-3, -6.93858572707181764372e-1, -1.05586262253232909814e1, -6.23753324503260060396e1, -1.62396669462573470355e2, -1.84605092906711035994e2, -8.12874355063065934246e1, -9.81432934416914548592] as const;
+const SA = [1.96512716674392571292e1, 1.37657754143519042600e2, 4.34565877475229228821e2, 6.45387271733267880336e2, 4.29008140027567833386e2, 1.08635005541779435134e2, 6.57024977031928170135, -6.04244152148580987438e-2] as const;
+const RB = [-9.86494292470009928597e-3, -7.99283237680523006574e-1, -1.77579549177547519889e1, -1.60636384855821916062e2, -6.37566443368389627722e2, -1.02509513161107724954e3, -4.83519191608651397019e2] as const;
+const SB = [3.03380607434824582924e1, 3.25792512996573918826e2, 1.53672958608443695994e3, 3.19985821950859553908e3, 2.55305040643316442583e3, 4.74528541206955367215e2, -2.24409524465858183362e1] as const;
+
+/** c0 + z·(c1 + z·(c2 + …)), Horner's rule from the highest coefficient down (fdlibm's order). */
+function horner(c: readonly number[], z: number): number {
+  let r = c[c.length - 1]!;
+  for (let i = c.length - 2; i >= 0; i--) r = c[i]! + z * r;
+  return r;
+}
+
+/**
+ * The error function erf x = 2/√π ∫₀ˣ e^(−t²) dt (fdlibm s_erf.c: rational approximations on four
+ * intervals; beyond, erf x = 1 − e^(−x²−0.5625+R/S)/x with −x² split exactly so the exponential
+ * keeps full precision). Errors below 1 ulp; ±1 beyond |x| = 6.
+ */
+export function detErf(x: number): number {
+  const hx = high(x);
+  const ix = hx & 0x7fffffff;
+  if (ix >= 0x7ff00000) {
+    if (x !== x) return x; // NaN
+    return hx >= 0 ? 1 : -1;
+  }
+  if (ix < 0x3feb0000) {
+    // |x| < 0.84375: erf x = x + x·R(x²)
+    if (ix < 0x3e300000) return ix < 0x00800000 ? 0.125 * (8 * x + EFX8 * x) : x + EFX * x; // |x| < 2^-28 (tiny: scaled against underflow)
+    const z = x * x;
+    const r = horner(PP, z);
+    const s = 1 + z * horner(QQ, z);
+    return x + x * (r / s);
+  }
+  if (ix < 0x3ff40000) {
+    // 0.84375 ≤ |x| < 1.25: erf x = ±(c + P(s)/Q(s)), s = |x| − 1
+    const s = Math.abs(x) - 1;
+    const p = horner(PA, s);
+    const q = 1 + s * horner(QA, s);
+    return hx >= 0 ? ERX + p / q : -ERX - p / q;
+  }
+  if (ix >= 0x40180000) return hx >= 0 ? 1 : -1; // |x| ≥ 6 (fdlibm: 1 − tiny, which rounds to 1)
+  const ax = Math.abs(x);
+  const s = 1 / (ax * ax);
+  const small = ix < 0x4006db6e; // |x| < 1/0.35
+  const R = small ? horner(RA, s) : horner(RB, s);
+  const S = 1 + s * (small ? horner(SA, s) : horner(SB, s));
+  const z = withLow(ax, 0);
+  const r = detExp(-z * z - 0.5625) * detExp((z - ax) * (z + ax) + R / S);
+  return hx >= 0 ? 1 - r / ax : r / ax - 1;
+}
+
+function withLow(x: number, lo: number): number {
+  f64[0] = x;
+  u32[LO] = lo;
+  return f64[0]!;
+}

@@ -52,6 +52,10 @@ describe('the command line: bad flags are one exact line, exit 2, before anythin
       [['train', '--data', 'shapes', '--batch-size', '4097'], 'train: --batch-size must be between 1 and 4096, got 4097'],
       [['train', '--data', 'shapes', '--train-size', '1e7'], 'train: --train-size must be between 1 and 1000000, got 10000000'],
       [['train', '--data', 'shapes', '--lr', '11'], 'train: --lr must be between 1e-8 and 10, got 11'],
+      [['train', '--data', 'shapes', '--weight-decay', '-0.1'], 'train: --weight-decay must be between 0 and 10, got -0.1'],
+      [['train', '--data', 'shapes', '--warmup', '1001'], 'train: --warmup must be between 0 and 1000, got 1001'],
+      [['train', '--data', 'shapes', '--micro-batches', '65'], 'train: --micro-batches must be between 1 and 64, got 65'],
+      [['train', '--data', 'shapes', '--micro-batches', '8', '--batch-size', '4'], 'train: --micro-batches 8 is more than the batch size 4'],
     ];
     for (const [argv, message] of cases) refused(argv, `camlab: ${message}`);
   });

@@ -169,4 +169,14 @@ describe('camlab train never overwrites weights, and writes into a bundled model
     expect(filesUnder(out)).toEqual(['metrics.json', 'model.safetensors', 'spec.json']);
     expect(readFileSync(join(out, 'model.safetensors')).subarray(8, 9).toString()).toBe('{'); // safetensors: 8-byte length, then JSON
   });
+
+  it('--weight-decay and --warmup: AdamW with warm-up, said in the log and recorded in metrics.json', () => {
+    const out = join(tmpDir(), 'adamw');
+    const r = cli(['train', ...tiny, '--out', out, '--weight-decay', '0.05', '--warmup', '0.5']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/batch 4, AdamW \(weight decay 0\.05\), lr 0\.003 after 0\.5 warm-up epoch\(s\), cosine decay, seed 0/);
+    const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as { weightDecay: number; warmupEpochs: number; command: string };
+    expect([metrics.weightDecay, metrics.warmupEpochs]).toEqual([0.05, 0.5]);
+    expect(metrics.command).toMatch(/--weight-decay 0\.05 --warmup 0\.5$/);
+  });
 });

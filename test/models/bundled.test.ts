@@ -25,14 +25,15 @@ describe('bundled models', () => {
     expect(card.heldOutAccuracy).toBeGreaterThanOrEqual(0.95);
   });
 
-  // Issue 14 asks for >= 97%; the bundled ViT reaches 96.4% (docs/transformers.md §4 says why).
-  it('shapes-vit classifies freshly generated held-out shapes (sample of 400); its card says >= 96%', () => {
+  // Issue 14 asks for >= 97% held-out, trained in under 15 minutes on two cores (the card records both).
+  it('shapes-vit classifies freshly generated held-out shapes (sample of 400); its card says >= 97% in < 15 min', () => {
     const { spec, module } = bundled('shapes-vit');
     const r = evaluateClassifier(module, shapesHeldOutSet(400), { normalize: spec.input, dtype: 'float64' });
     expect(r.accuracy).toBeGreaterThanOrEqual(0.95);
-    const card = JSON.parse(readFileSync(new URL('metrics.json', modelDir('shapes-vit')), 'utf8')) as { heldOutAccuracy: number; heldOutImages: number; model: string };
+    const card = JSON.parse(readFileSync(new URL('metrics.json', modelDir('shapes-vit')), 'utf8')) as { heldOutAccuracy: number; heldOutImages: number; model: string; seconds: number };
     expect([card.model, card.heldOutImages]).toEqual(['shapes-vit', 1000]);
-    expect(card.heldOutAccuracy).toBeGreaterThanOrEqual(0.96);
+    expect(card.heldOutAccuracy).toBeGreaterThanOrEqual(0.97);
+    expect(card.seconds).toBeLessThan(15 * 60);
     expect(spec).toEqual({ ...shapesVitSpec(), dtype: spec.dtype });
   });
 

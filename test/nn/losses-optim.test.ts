@@ -130,14 +130,15 @@ function refSGD(p0: number[], steps: number, o: Required<SGDOptions>): number[] 
   return p;
 }
 
-/** torch.optim.Adam (amsgrad off), written out as PyTorch's single-tensor implementation. */
+/** torch.optim.Adam / AdamW (decoupled; amsgrad off), written out as PyTorch's single-tensor implementation. */
 function refAdam(p0: number[], steps: number, o: Required<AdamOptions>): number[] {
   const p = [...p0];
   const m = p.map(() => 0);
   const v = p.map(() => 0);
   const [b1, b2] = o.betas;
   for (let t = 1; t <= steps; t++) {
-    const g = gradAt(t - 1, p.length).map((x, j) => x + o.weightDecay * p[j]!);
+    if (o.decoupled) for (let j = 0; j < p.length; j++) p[j] = p[j]! * (1 - o.lr * o.weightDecay);
+    const g = gradAt(t - 1, p.length).map((x, j) => x + (o.decoupled ? 0 : o.weightDecay * p[j]!));
     const bc1 = 1 - b1 ** t;
     const bc2 = 1 - b2 ** t;
     for (let j = 0; j < p.length; j++) {
@@ -208,9 +209,11 @@ describe('SGD', () => {
 
 describe('Adam', () => {
   const configs: Array<Required<AdamOptions>> = [
-    { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0 },
-    { lr: 0.1, betas: [0.8, 0.99], eps: 1e-6, weightDecay: 0 },
-    { lr: 0.01, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.05 },
+    { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, decoupled: false },
+    { lr: 0.1, betas: [0.8, 0.99], eps: 1e-6, weightDecay: 0, decoupled: false },
+    { lr: 0.01, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.05, decoupled: false },
+    { lr: 0.01, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.05, decoupled: true },
+    { lr: 0.2, betas: [0.9, 0.98], eps: 1e-8, weightDecay: 0.5, decoupled: true },
   ];
   it.each(configs.map((c) => [JSON.stringify(c), c] as const))('matches PyTorch\'s update for 6 steps: %s', (_, c) => {
     const p0 = [0.5, -1, 2, 0, 1e-3];
@@ -235,6 +238,7 @@ describe('Adam', () => {
   it('defaults and validation', () => {
     const p = param([1]);
     expect(() => new Adam([p], { lr: -1 })).toThrow(/Adam: learning rate must be > 0/);
+    expect(() => new Adam([p], { weightDecay: -0.1 })).toThrow(/Adam: weight decay must be >= 0, got -0.1/);
     const opt = new Adam([p]);
     setGrad(p, [1]);
     opt.step();

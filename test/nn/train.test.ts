@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { shapesTrainSet } from '../../src/data/datasets.js';
 import { BatchNorm2d, Conv2d, Flatten, GlobalAvgPool, Linear, MaxPool2d, ReLU, Sequential } from '../../src/nn/layers.js';
 import type { Module } from '../../src/nn/module.js';
-import { evaluateClassifier, makeBatch, train, type Dataset, type EpochSummary, type TrainProgress } from '../../src/nn/train.js';
+import { evaluateClassifier, makeBatch, train, type Dataset, type EpochSummary, type TrainOptions, type TrainProgress } from '../../src/nn/train.js';
 import { Rng } from '../../src/tensor/rng.js';
+import { expectClose } from '../support/check.js';
 
 /** A small conv net for the 3x64x64 shapes (4 classes). */
 function shapesNet(seed: number): Module {
@@ -109,6 +110,35 @@ describe('train', () => {
     expect(h.map((s) => s.extra)).toEqual([{ heldOut: 0.5 }, { heldOut: 1.5 }]);
     expect(h[1]!.seconds).toBeGreaterThan(0);
     expect(m.training).toBe(false);
+  });
+
+  it('learning rate per step: cosine decay, linear warm-up over warmupEpochs, or constant', () => {
+    const lrs = (o: Partial<TrainOptions>): number[] => {
+      const seen: number[] = [];
+      train(toyNet(5), toyData(20), { epochs: 2, seed: 3, batchSize: 8, lr: 0.1, onStep: (p) => seen.push(p.lr), ...o });
+      return seen;
+    };
+    const cos = [0, 1, 2, 3, 4, 5].map((k) => 0.5 * (1 + Math.cos((Math.PI * k) / 6)));
+    expect(lrs({})).toEqual(cos.map((c) => 0.1 * c));
+    expect(lrs({ warmupEpochs: 1 })).toEqual(cos.map((c, k) => 0.1 * Math.min(1, (k + 1) / 3) * c));
+    expect(lrs({ warmupEpochs: 0.5, cosine: false })).toEqual([0.1 / 1.5, 0.1, 0.1, 0.1, 0.1, 0.1]);
+    expect(lrs({ cosine: false })).toEqual(Array(6).fill(0.1));
+    expect(() => lrs({ warmupEpochs: -1 })).toThrow(/train: warmupEpochs must be a finite number >= 0, got -1/);
+  });
+
+  it('adamw decays the weights themselves: p ← p·(1 − lr·λ) besides a step of about lr; adam adds λ·p to the gradient instead', () => {
+    const run = (optimizer: 'adam' | 'adamw'): { before: number[]; after: number[] } => {
+      const m = toyNet(5);
+      const before = [...m.parameters()[0]!.data];
+      train(m, toyData(8), { epochs: 1, seed: 3, batchSize: 8, lr: 1e-9, cosine: false, optimizer, weightDecay: 1e6 });
+      return { before, after: [...m.parameters()[0]!.data] };
+    };
+    // One step at lr 1e-9: AdamW shrinks every weight by 1e-3 of itself; an Adam step moves it by ≈ lr.
+    const w = run('adamw');
+    expectClose(w.after, w.before.map((v) => v * (1 - 1e-3)), 2e-9, 0);
+    const a = run('adam');
+    expectClose(a.after, a.before, 2e-9, 0);
+    expect(() => train(toyNet(1), toyData(4), { epochs: 1, seed: 1, optimizer: 'adagrad' as 'adam' })).toThrow(/train: optimizer must be adam, adamw or sgd, got 'adagrad'/);
   });
 
   it('rejects bad epochs and batch sizes', () => {
