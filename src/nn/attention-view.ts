@@ -4,6 +4,7 @@ import { fail, shapeStr } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { AttentionProbabilities } from './attention.js';
 import type { ForwardHook, HookHandle, Module } from './module.js';
+import { SourceHook } from './source-hook.js';
 
 /** Suffix of an imported graph's attention-probabilities view: `/encoder/…/Softmax_output_0:attn`. */
 export const ATTN_SUFFIX = ':attn';
@@ -18,8 +19,7 @@ export const ATTN_SUFFIX = ':attn';
  */
 export class AttentionView extends AttentionProbabilities {
   override readonly kind: string;
-  private sourceHook: HookHandle | null = null;
-  private hookCount = 0;
+  private readonly sourceHook: SourceHook;
   private last: Tensor | null = null;
 
   constructor(
@@ -34,28 +34,14 @@ export class AttentionView extends AttentionProbabilities {
     readonly label: string,
   ) {
     super();
+    this.sourceHook = new SourceHook(source, (out) => this.back(this.call(out), out), () => (this.last = null));
     if (!Number.isInteger(heads) || heads < 1) fail(label, `heads must be a positive integer, got ${heads}`);
     this.kind = kind;
     this.training = false;
   }
 
   override registerForwardHook(hook: ForwardHook): HookHandle {
-    const handle = super.registerForwardHook(hook);
-    this.hookCount++;
-    this.sourceHook ??= this.source.registerForwardHook((out) => this.back(this.call(out), out));
-    let removed = false;
-    return {
-      remove: () => {
-        if (removed) return;
-        removed = true;
-        handle.remove();
-        if (--this.hookCount === 0) {
-          this.sourceHook?.remove();
-          this.sourceHook = null;
-          this.last = null;
-        }
-      },
-    };
+    return this.sourceHook.wrap(super.registerForwardHook(hook));
   }
 
   /** probabilities [N·H, S, S] (folded) or [N, H, S, S] → [N, H, S, S]. */

@@ -4,6 +4,7 @@ import { expand } from '../autodiff/ops/reduce.js';
 import { fail, shapeStr } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Module, type ForwardHook, type HookHandle } from './module.js';
+import { SourceHook } from './source-hook.js';
 
 /** Suffix of a token layer's feature-map view: `encoder.layers.encoder_layer_1.ln_1:grid`. */
 export const GRID_SUFFIX = ':grid';
@@ -18,8 +19,7 @@ export const GRID_SUFFIX = ':grid';
  */
 export class TokenGrid extends Module {
   readonly kind: string;
-  private sourceHook: HookHandle | null = null;
-  private hookCount = 0;
+  private readonly sourceHook: SourceHook;
   private last: Tensor | null = null;
 
   constructor(
@@ -34,6 +34,7 @@ export class TokenGrid extends Module {
     readonly label = kind,
   ) {
     super();
+    this.sourceHook = new SourceHook(source, (out) => this.tokens(this.call(out), out), () => (this.last = null));
     if (!Number.isInteger(prefix) || prefix < 0) fail(label, `leading tokens must be a non-negative integer, got ${prefix}`);
     if (!grid.every((g) => Number.isInteger(g) && g >= 1)) fail(label, `grid must be positive integers, got ${shapeStr(grid)}`);
     this.kind = kind;
@@ -41,22 +42,7 @@ export class TokenGrid extends Module {
   }
 
   override registerForwardHook(hook: ForwardHook): HookHandle {
-    const handle = super.registerForwardHook(hook);
-    this.hookCount++;
-    this.sourceHook ??= this.source.registerForwardHook((out) => this.tokens(this.call(out), out));
-    let removed = false;
-    return {
-      remove: () => {
-        if (removed) return;
-        removed = true;
-        handle.remove();
-        if (--this.hookCount === 0) {
-          this.sourceHook?.remove();
-          this.sourceHook = null;
-          this.last = null;
-        }
-      },
-    };
+    return this.sourceHook.wrap(super.registerForwardHook(hook));
   }
 
   /** tokens [N, P + h·w, D] → map [N, D, h, w]. */
