@@ -359,13 +359,7 @@ export function detErf(x: number): number {
   const small = ix < 0x4006db6e; // |x| < 1/0.35
   const R = small ? horner(RA, s) : horner(RB, s);
   const S = 1 + s * (small ? horner(SA, s) : horner(SB, s));
-  const z = withLow(ax, 0);
+  const z = fromWords(high(ax), 0); // ax with its low word cleared (fdlibm's SET_LOW_WORD(z, 0))
   const r = detExp(-z * z - 0.5625) * detExp((z - ax) * (z + ax) + R / S);
   return hx >= 0 ? 1 - r / ax : r / ax - 1;
-}
-
-function withLow(x: number, lo: number): number {
-  f64[0] = x;
-  u32[LO] = lo;
-  return f64[0]!;
 }
