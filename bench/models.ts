@@ -26,9 +26,9 @@ import { crossEntropy } from '../src/nn/losses.js';
 import { Adam } from '../src/nn/optim.js';
 import { buildModel } from '../src/nn/spec.js';
 import { makeBatch, train } from '../src/nn/train.js';
-import { MultiheadAttention } from '../src/nn/attention.js';
 import type { ModelSpec } from '../src/nn/spec.js';
 import { TrainWorkers } from '../src/node/train-workers.js';
+import { trainingModel } from '../src/cli/train.js';
 import { resnet18Spec, shapesCnnSpec } from '../src/nn/zoo.js';
 import { clone, randn } from '../src/tensor/create.js';
 import { indices } from '../src/tensor/indexing.js';
@@ -113,8 +113,7 @@ register({
 
 const shapes = lazy(() => {
   const spec = shapesCnnSpec();
-  const model = buildModel({ ...spec, dtype: 'float32' }, new Rng(0));
-  heInit(model.namedParameters(), new Rng(1));
+  const model = trainingModel(spec, 0);
   const batch = makeBatch(shapesTrainSet(0, 32), Array.from({ length: 32 }, (_, i) => i), 0, spec.input, 'float32');
   return { spec, model, batch, optim: new Adam(model.parameters(), { lr: 1e-3 }) };
 });
@@ -150,14 +149,9 @@ export function registerMicroBatchEpoch(name: string, spec: () => ModelSpec, bat
   const images = 320;
   const setup = lazy(() => {
     const s = spec();
-    const build = (): Module => {
-      const m = buildModel({ ...s, dtype: 'float32' }, new Rng(0));
-      if (!m.namedModules().some(([, c]) => c instanceof MultiheadAttention)) heInit(m.namedParameters(), new Rng(1));
-      return m;
-    };
-    const model = build();
+    const model = trainingModel(s, 0);
     const runner = new TrainWorkers(model, { spec: s, data: { kind: 'shapes', seed: 0, size: images }, normalize: s.input }, 1, Math.ceil(batch / 2));
-    return { s, model, single: build(), runner, data: shapesTrainSet(0, images) };
+    return { s, model, single: trainingModel(s, 0), runner, data: shapesTrainSet(0, images) };
   });
   const epoch = (micro: 1 | 2): void => {
     const { s, model, single, runner, data } = setup();

@@ -12,18 +12,17 @@ import { gradCamPlusPlusRollout } from '../src/cam/rollout/methods.js';
 import { shapesTrainSet } from '../src/data/datasets.js';
 import { loadModel } from '../src/io/model.js';
 import { Adam } from '../src/nn/optim.js';
-import { buildModel } from '../src/nn/spec.js';
 import { makeBatch } from '../src/nn/train.js';
 import { shapesVitSpec } from '../src/nn/zoo.js';
 import { ROOT } from '../src/node/files.js';
 import { randn } from '../src/tensor/create.js';
-import { Rng } from '../src/tensor/rng.js';
 import { lazy, register, type Baseline, type TimingOptions } from './harness.js';
 import { registerMicroBatchEpoch, registerTrainStep } from './models.js';
+import { trainingModel } from '../src/cli/train.js';
 
 const training = lazy(() => {
   const spec = shapesVitSpec();
-  const model = buildModel({ ...spec, dtype: 'float32' }, new Rng(0));
+  const model = trainingModel(spec, 0);
   const batch = makeBatch(shapesTrainSet(0, 32), Array.from({ length: 32 }, (_, i) => i), 0, spec.input, 'float32');
   return { model, batch, optim: new Adam(model.parameters(), { lr: 1e-3 }) };
 });

@@ -68,6 +68,16 @@ export interface TrainingRun {
 }
 
 /**
+ * A fresh float32 model for training, initialized as `camlab train` does from the seed: He init
+ * for the ReLU CNNs; a transformer keeps the torchvision init it was built with.
+ */
+export function trainingModel(spec: ModelSpec, seed: number): Module {
+  const model = buildModel({ ...spec, dtype: 'float32' }, new Rng(seed));
+  if (!model.namedModules().some(([, m]) => m instanceof MultiheadAttention)) heInit(model.namedParameters(), new Rng(seed + 1));
+  return model;
+}
+
+/**
  * Trains a model as `camlab train` does (He init from the seed, Adam or AdamW with optional
  * warm-up and cosine decay, float32),
  * scoring the held-out set after each epoch. Deterministic for a given run description.
@@ -90,9 +100,7 @@ export function runTraining(run: TrainingRun, log: (s: string) => void, progress
   if (spec.input.channels !== c || spec.input.height !== h || spec.input.width !== w) {
     throw new CamlabError('train', `architecture ${spec.name} expects ${spec.input.channels}x${spec.input.height}x${spec.input.width} inputs but ${run.data} images are ${c}x${h}x${w}`);
   }
-  const model = buildModel({ ...spec, dtype: 'float32' }, new Rng(seed));
-  // He init suits the ReLU CNNs; a transformer keeps the torchvision init it was built with.
-  if (!model.namedModules().some(([, m]) => m instanceof MultiheadAttention)) heInit(model.namedParameters(), new Rng(seed + 1));
+  const model = trainingModel(spec, seed);
   const wd = run.weightDecay ?? 0;
   const warmupEpochs = run.warmupEpochs ?? 0;
   const recipe = `${wd > 0 ? `AdamW (weight decay ${wd})` : 'Adam'}, lr ${lr}${warmupEpochs > 0 ? ` after ${warmupEpochs} warm-up epoch(s)` : ''}, cosine decay`;
