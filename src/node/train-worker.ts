@@ -8,7 +8,7 @@ import { microStep } from '../nn/micro-batches.js';
 import { buildModel } from '../nn/spec.js';
 import { Rng } from '../tensor/rng.js';
 import { setThreads } from '../tensor/wasm/threads.js';
-import { BATCH, CORRECT, DONE, EPOCH, pack, PART, READY, REQUEST, STATUS, unpack, type Channel, type TrainWorkerSetup } from './train-workers.js';
+import { BATCH, CORRECT, DONE, EPOCH, pack, PART, pieces, READY, REQUEST, STATUS, type Channel, type TrainWorkerSetup } from './train-workers.js';
 
 const { setup, channel: c, sizes, bufferSizes } = workerData as { setup: TrainWorkerSetup; channel: Channel; sizes: number[]; bufferSizes: number[] };
 
@@ -37,13 +37,13 @@ function serve(): void {
     if (gen === -1) return;
     seen = gen;
     try {
-      unpack(c.paramsIn, sizes).forEach((v, i) => params[i]!.data.set(v));
-      unpack(c.buffersIn, bufferSizes).forEach((v, i) => buffers[i]!.data.set(v));
+      pieces(c.paramsIn, sizes).forEach((v, i) => params[i]!.data.set(v));
+      pieces(c.buffersIn, bufferSizes).forEach((v, i) => buffers[i]!.data.set(v));
       const part = Array.from(c.idx.subarray(0, c.ctl[PART]!));
       const r = microStep(model, data, part, c.ctl[EPOCH]!, c.ctl[BATCH]!, setup.normalize, 'float32');
-      pack(r.grads.map((g, i) => g ?? new Float32Array(sizes[i]!)), c.gradsOut);
+      pack(r.grads, sizes, c.gradsOut);
       r.grads.forEach((g, i) => (c.gradFlags[i] = g === null ? 0 : 1));
-      pack(r.buffers, c.buffersOut);
+      pack(r.buffers, bufferSizes, c.buffersOut);
       c.loss[0] = r.lossSum;
       c.ctl[CORRECT] = r.correct;
     } catch (e) {

@@ -155,8 +155,8 @@ export class TrainWorkers implements MicroBatchRunner {
     this.generation++;
     parts.forEach((part, k) => {
       const c = this.channels[k]!;
-      pack(params.map((p) => p.data), c.paramsIn);
-      pack(buffers.map((b) => b.data), c.buffersIn);
+      pack(params.map((p) => p.data), this.sizes, c.paramsIn);
+      pack(buffers.map((b) => b.data), this.bufferSizes, c.buffersIn);
       c.idx.set(part);
       c.ctl[PART] = part.length;
       c.ctl[EPOCH] = epoch;
@@ -194,23 +194,24 @@ export class TrainWorkers implements MicroBatchRunner {
   }
 }
 
-/** Arrays laid end to end into `into`. */
-export function pack(arrays: readonly ArrayLike<number>[], into: Float32Array): void {
+/** Arrays laid end to end into `into`, each at the offset its size gives (a null piece is left as it is). */
+export function pack(arrays: ReadonlyArray<ArrayLike<number> | null>, sizes: readonly number[], into: Float32Array): void {
   let at = 0;
-  for (const a of arrays) {
-    into.set(a, at);
-    at += a.length;
-  }
+  arrays.forEach((a, i) => {
+    if (a !== null) into.set(a, at);
+    at += sizes[i]!;
+  });
 }
 
-/** Copies of consecutive pieces of `from` with the given sizes. */
-export function unpack(from: Float32Array, sizes: readonly number[]): FloatArray[] {
+/** Views of consecutive pieces of `from` with the given sizes (sharing its memory). */
+export function pieces(from: Float32Array, sizes: readonly number[]): Float32Array[] {
   let at = 0;
-  return sizes.map((n) => {
-    const piece = from.slice(at, at + n);
-    at += n;
-    return piece;
-  });
+  return sizes.map((n) => from.subarray(at, (at += n)));
+}
+
+/** Copies of consecutive pieces of `from`: what stays valid after the shared memory is reused. */
+export function unpack(from: Float32Array, sizes: readonly number[]): FloatArray[] {
+  return pieces(from, sizes).map((p) => p.slice());
 }
 
 export { CONTROL_WORDS, REQUEST, DONE, STATUS, READY, PART, EPOCH, BATCH, CORRECT };
