@@ -62,7 +62,7 @@ export function tfBaseline<T>(backend: TfBackend, key: string, label: string, ma
  * the models cannot be made here (no Python with torch).
  */
 export function ensureModels(): string | null {
-  if (existsSync(join(MODELS, 'resnet18.onnx')) && existsSync(join(MODELS, 'conv-64x56.onnx'))) return null;
+  if (['resnet18.onnx', 'conv-64x56.onnx', 'matmul-512.onnx'].every((f) => existsSync(join(MODELS, f)))) return null;
   for (const py of ['/usr/bin/python3', 'python3']) {
     const r = spawnSync(py, [join(ROOT, 'scripts', 'make-bench-models.py')], { stdio: ['ignore', 'ignore', 'pipe'] });
     if (r.status === 0) return null;
