@@ -89,26 +89,28 @@ export function emitGemmBlocks(m: ModuleBuilder, L: Lanes, tile: GemmTile): Gemm
   const NR = NV * L.lanes;
   const es = L.es;
 
-  const kernel = m.func(null, ['i32', 'i32', 'i32', 'i32', 'i32', 'i32'], [], (s, kc, ap, bp, c, ldc, accumulate) => {
+  // kernelOf(nv): the tile's first nv vectors of columns (B panels keep their NR-wide rows); nv = NV is
+  // the full tile, the narrower ones serve a last panel of fewer than NR columns.
+  const kernelOf = (nv: number): number => m.func(null, ['i32', 'i32', 'i32', 'i32', 'i32', 'i32'], [], (s, kc, ap, bp, c, ldc, accumulate) => {
     const acc: Local[][] = [];
-    for (let r = 0; r < MR; r++) acc.push(Array.from({ length: NV }, () => s.local('v128')));
-    const b = Array.from({ length: NV }, () => s.local('v128'));
+    for (let r = 0; r < MR; r++) acc.push(Array.from({ length: nv }, () => s.local('v128')));
+    const b = Array.from({ length: nv }, () => s.local('v128'));
     const a = s.local('v128');
     const kEnd = s.local('i32');
     const kUnrolled = s.local('i32');
     const step = (u: number): Code[] => {
       const code: Code[] = [];
-      for (let v = 0; v < NV; v++) code.push(b[v]!.set(v128.load(bp.get, (u * NR + v * L.lanes) * es)));
+      for (let v = 0; v < nv; v++) code.push(b[v]!.set(v128.load(bp.get, (u * NR + v * L.lanes) * es)));
       for (let r = 0; r < MR; r++) {
         code.push(a.set(L.vsplatLoad(ap.get, (u * MR + r) * es)));
-        for (let v = 0; v < NV; v++) code.push(acc[r]![v]!.set(L.vadd(acc[r]![v]!.get, L.vmul(a.get, b[v]!.get))));
+        for (let v = 0; v < nv; v++) code.push(acc[r]![v]!.set(L.vadd(acc[r]![v]!.get, L.vmul(a.get, b[v]!.get))));
       }
       return code;
     };
     const advance = (u: number): Code => [ap.set(add(ap.get, c32(u * MR * es))), bp.set(add(bp.get, c32(u * NR * es)))];
     const stores: Code[] = [];
     for (let r = 0; r < MR; r++) {
-      for (let v = 0; v < NV; v++) {
+      for (let v = 0; v < nv; v++) {
         const addr = r === 0 ? c.get : add(c.get, mul(ldc.get, c32(r)));
         const off = v * 16;
         stores.push(
@@ -130,6 +132,9 @@ export function emitGemmBlocks(m: ModuleBuilder, L: Lanes, tile: GemmTile): Gemm
       stores,
     ];
   });
+
+  const narrow = Array.from({ length: NV - 1 }, (_, i) => kernelOf(i + 1));
+  const kernel = kernelOf(NV);
 
   // packA: dst[(p·kc + k)·MR + r] = A(p·MR + r, k); rows ≥ mc are zeros.
   const packA = m.func(null, ['i32', 'i32', 'i32', 'i32', 'i32', 'i32'], [], (s, mc, kc, a, rs, cs, dst) => {
@@ -234,6 +239,13 @@ export function emitGemmBlocks(m: ModuleBuilder, L: Lanes, tile: GemmTile): Gemm
     );
   });
 
+  // An edge tile of nr columns (nr may exceed NR when only the rows are short): the narrowest kernel covering them.
+  const edgeKernel = (nr: Code, args: Code[]): Code => {
+    let code: Code = ctl.call(kernel, ...args);
+    for (let nv = NV - 1; nv >= 1; nv--) code = ctl.if(i32.le_s(nr, c32(nv * L.lanes)), ctl.call(narrow[nv - 1]!, ...args), code);
+    return code;
+  };
+
   const macro = m.func(null, ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], [], (s, mc, nc, kc, ap, bp, c, ldc, accumulate, tbuf) => {
     const jr = s.local('i32');
     const ir = s.local('i32');
@@ -252,7 +264,7 @@ export function emitGemmBlocks(m: ModuleBuilder, L: Lanes, tile: GemmTile): Gemm
         ctl.if(i32.and(i32.ge_s(mr.get, c32(MR)), i32.ge_s(nr.get, c32(NR))),
           ctl.call(kernel, kc.get, apan.get, bpan.get, cpos.get, ldc.get, accumulate.get),
           [
-            ctl.call(kernel, kc.get, apan.get, bpan.get, tbuf.get, c32(NR * es), c32(0)),
+            edgeKernel(nr.get, [kc.get, apan.get, bpan.get, tbuf.get, c32(NR * es), c32(0)]),
             ctl.call(tileOut, minI(s, mr.get, c32(MR)), minI(s, nr.get, c32(NR)), tbuf.get, cpos.get, ldc.get, accumulate.get),
           ],
         ),
