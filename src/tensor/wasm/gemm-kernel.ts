@@ -1,5 +1,5 @@
 import { KC } from '../contract.js';
-import { ctl, f32, f32x4, f64, f64x2, forLoop, i32, v128, type Code, type FunctionScope, type Local, type ModuleBuilder } from './emit.js';
+import { ctl, f32, f32x4, f64, f64x2, forLoop, i32, shuffle, v128, type Code, type FunctionScope, type Local, type ModuleBuilder } from './emit.js';
 
 /** The element type a kernel computes in. */
 export type WasmDType = 'f32' | 'f64';
@@ -145,6 +145,29 @@ export function emitGemmBlocks(m: ModuleBuilder, L: Lanes, tile: GemmTile): Gemm
     const rowBase = s.local('i32');
     const full = s.local('i32');
     const rem = s.local('i32');
+    // Two contiguous rows: `lanes` k at a time, two vector loads interleaved into two stores.
+    const inter = (half: 0 | 1): number[] => {
+      const bytes: number[] = [];
+      for (let i = 0; i < L.lanes; i++) {
+        const lane = half * (L.lanes >> 1) + (i >> 1) + (i & 1) * L.lanes;
+        for (let b = 0; b < es; b++) bytes.push(lane * es + b);
+      }
+      return bytes;
+    };
+    const kVec = s.local('i32');
+    const v0 = s.local('v128');
+    const v1 = s.local('v128');
+    const pairPanel: Code = [
+      kVec.set(i32.sub(kc.get, c32(L.lanes - 1))),
+      forLoop(k, c32(0), kVec.get, c32(L.lanes),
+        src.set(add(rowBase.get, i32.shl(k.get, c32(L.shift)))),
+        v0.set(v128.load(src.get)),
+        v1.set(v128.load(add(src.get, rs.get))),
+        v128.store(dst.get, shuffle(v0.get, v1.get, inter(0))),
+        v128.store(dst.get, shuffle(v0.get, v1.get, inter(1)), 16),
+        dst.set(add(dst.get, c32(32))),
+      ),
+    ];
     const fullPanel: Code[] = [];
     for (let rr = 0; rr < MR; rr++) {
       fullPanel.push(L.store(dst.get, L.load(rr === 0 ? src.get : add(src.get, mul(rs.get, c32(rr)))), rr * es));
@@ -154,7 +177,9 @@ export function emitGemmBlocks(m: ModuleBuilder, L: Lanes, tile: GemmTile): Gemm
       rem.set(i32.sub(mc.get, mul(full.get, c32(MR)))),
       forLoop(p, c32(0), full.get, c32(1),
         rowBase.set(add(a.get, mul(mul(p.get, c32(MR)), rs.get))),
-        forLoop(k, c32(0), kc.get, c32(1),
+        k.set(c32(0)),
+        MR === 2 ? ctl.if(i32.eq(cs.get, c32(es)), pairPanel) : [],
+        forLoop(k, k.get, kc.get, c32(1),
           src.set(add(rowBase.get, mul(k.get, cs.get))),
           fullPanel,
           dst.set(add(dst.get, c32(MR * es))),
