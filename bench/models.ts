@@ -185,24 +185,31 @@ const oneGradCam = ownUnit('ours-shapes-gradcam', 'Grad-CAM', () => gradCam(camM
 const closedForm = ownUnit('ours-shapes-gradcampp', 'closed-form Grad-CAM++', () => gradCamPlusPlus(camModel().model, camModel().x));
 register({ name: 'Grad-CAM', shape: 'shapes-cnn 1x3x64x64', dtype: 'float64', flops: 0, ours: oneGradCam.run, costIn: [ourShapesForward] });
 register({ name: 'Grad-CAM++ closed form', shape: 'shapes-cnn 1x3x64x64', dtype: 'float64', flops: 0, ours: closedForm.run, costIn: [ourShapesForward] });
-register({
-  name: 'Grad-CAM++ exact (Y = exp)',
-  shape: 'shapes-cnn 1x3x64x64, last conv 32x8x8',
-  dtype: 'float64',
-  flops: 0,
-  ours: () => gradCamPlusPlus(camModel().model, camModel().x, { exact: true }),
-  costIn: [closedForm],
-});
-register({
-  name: 'Grad-CAM++ exact (Y = exp)',
-  shape: 'shapes-cnn 1x3x64x64, features.10',
-  dtype: 'float64',
-  threads: 2,
-  flops: 0,
-  ours: () => gradCamPlusPlus(camModel().model, camModel().x, { exact: true, layer: 'features.10' }),
-  oursTiming: { warmup: 0, minReps: 1, maxReps: 3, budgetMs: 1 },
-  costIn: [closedForm],
-});
+// shapes-cnn's head is piecewise linear after either layer, so exact Grad-CAM++ takes the chain
+// rule (one backward pass); the 'passes' rows time the batched higher-order extraction that a head
+// with curvature (tanh, GELU, attention) needs, on the same layers.
+for (const [shape, layer, threads] of [['last conv 32x8x8', undefined, 1], ['features.10', 'features.10', 2]] as const) {
+  const passesTiming = layer === undefined ? undefined : { warmup: 0, minReps: 1, maxReps: 3, budgetMs: 1 };
+  register({
+    name: 'Grad-CAM++ exact (Y = exp)',
+    shape: `shapes-cnn 1x3x64x64, ${shape}`,
+    dtype: 'float64',
+    threads,
+    flops: 0,
+    ours: () => gradCamPlusPlus(camModel().model, camModel().x, { exact: true, ...(layer ? { layer } : {}) }),
+    costIn: [closedForm],
+  });
+  register({
+    name: 'Grad-CAM++ exact (Y = exp), diagonals by batched passes',
+    shape: `shapes-cnn 1x3x64x64, ${shape}`,
+    dtype: 'float64',
+    threads,
+    flops: 0,
+    ours: () => gradCamPlusPlus(camModel().model, camModel().x, { exact: { diagonals: 'passes' }, ...(layer ? { layer } : {}) }),
+    ...(passesTiming ? { oursTiming: passesTiming } : {}),
+    costIn: [closedForm],
+  });
+}
 // At the last layer of a GAP + linear head the noise changes nothing (g is constant), so the
 // smoothing rows explain features.10 and are compared with Grad-CAM at the same layer.
 const gradCamF10 = ownUnit('ours-shapes-gradcam-f10', 'Grad-CAM at features.10', () => gradCam(camModel().model, camModel().x, { layer: 'features.10' }));

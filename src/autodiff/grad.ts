@@ -86,6 +86,29 @@ function seedGradients(outs: Tensor[], given: Tensor | readonly Tensor[] | undef
 }
 
 /** Leaves that require grad, reachable from t. */
+/**
+ * Whether `output`'s recorded graph reaches `input` (through tensors that require grad). When it
+ * does not, every derivative of `output` with respect to `input` is 0 in this engine, at every
+ * order: e.g. a gradient taken with `createGraph` through ReLU, max-pool, conv and linear layers
+ * (whose VJPs hold their masks and weights as constants) does not reach the activation it was
+ * taken at.
+ */
+export function dependsOn(output: Tensor, input: Tensor): boolean {
+  const seen = new Set<Tensor>();
+  const stack = [output];
+  while (stack.length > 0) {
+    const x = stack.pop()!;
+    if (x === input) return true;
+    if (seen.has(x) || !x.requiresGrad) continue;
+    seen.add(x);
+    const node = nodeOf(x);
+    if (node === null) continue;
+    if (node.released) failReleased(node);
+    for (const p of node.inputs) stack.push(p);
+  }
+  return false;
+}
+
 function collectLeaves(t: Tensor): Tensor[] {
   const out: Tensor[] = [];
   const seen = new Set<Tensor>();

@@ -1,7 +1,7 @@
 /** camlab/autodiff: differentiable ops (same names as the kernels), grad of any order, gradcheck. */
 export { isGradEnabled, noGrad, enableGrad } from './mode.js';
 export { Node, record, requiresGrad, detach, nodeOf, type Vjp } from './node.js';
-export { grad, backward, type GradOptions } from './grad.js';
+export { grad, backward, dependsOn, type GradOptions } from './grad.js';
 export {
   gradcheck, gradgradcheck, thirdOrderGradcheck, gradcheckOrder, GradcheckError,
   type CheckedFunction, type GradcheckOptions, type GradcheckReport,

@@ -51,7 +51,8 @@ export function alphaOptions(opts: GradCamPlusPlusOptions): AlphaOptions {
  *
  * Exact (`exact: true`): g², g³ are replaced by the true diagonals ∂²Y/∂A², ∂³Y/∂A³ of
  * Y = exp(S − S₀) (or the softmax probability, or S), and g by ∂Y/∂A, computed by higher-order
- * autodiff. On a piecewise-linear head with Y = exp(S − S₀) this equals the closed form.
+ * autodiff. On a piecewise-linear head with Y = exp(S − S₀) this equals the closed form (and
+ * autodiff certifies that head, so the diagonals come by the chain rule in one pass).
  */
 export function gradCamPlusPlus(model: Module, input: Tensor, opts: GradCamPlusPlusOptions = {}): CamResult {
   const ctx = prepare(model, input, opts);
@@ -63,9 +64,10 @@ export function gradCamPlusPlus(model: Module, input: Tensor, opts: GradCamPlusP
   let how: string;
   if (opts.exact) {
     const eo: ExactOptions = opts.exact === true ? {} : opts.exact;
-    ({ d1, d2, d3 } = exactDerivatives(ctx, eo));
+    let linearHead: boolean;
+    ({ d1, d2, d3, linearHead } = exactDerivatives(ctx, eo));
     const y = eo.output ?? 'exp';
-    how = `exact diagonals of Y = ${y === 'exp' ? 'exp(S − S0)' : y === 'softmax' ? 'softmax probability' : 'S'}`;
+    how = `exact diagonals of Y = ${y === 'exp' ? 'exp(S − S0)' : y === 'softmax' ? 'softmax probability' : 'S'}${linearHead ? ' (head linear around A: chain rule)' : ''}`;
   } else {
     d1 = layerGradients(ctx).g;
     d2 = K.mul(d1, d1);

@@ -11,6 +11,7 @@ import { zeros } from '../tensor/create.js';
 import type { FloatArray } from '../tensor/dtype.js';
 import { fail, shapeStr } from '../tensor/errors.js';
 import { IndexTensor, type Tensor } from '../tensor/tensor.js';
+import { linearHeadDiagonals } from './linear-head.js';
 import { activationLeaf, splitAt, type Split } from './split.js';
 import { resolveTarget, targetOutputs, targetsFor, totalScore, type ResolvedTarget, type Target } from './target.js';
 import { progressLoop } from './progress.js';
@@ -66,6 +67,13 @@ export interface ExactOptions {
   output?: ExactOutput;
   /** Diagonal entries extracted per batched pass (default {@link DEFAULT_EXACT_BATCH}). The result does not depend on it. */
   batchSize?: number;
+  /**
+   * 'auto' (default): when autodiff certifies the head linear around A (∂S/∂A does not reach A:
+   * ReLU, max-pool, conv, linear, batch norm in eval), the diagonals by the chain rule from g
+   * ({@link linearHeadDiagonals}); otherwise, and always with 'passes', extracted by batched
+   * higher-order passes. Both give the true diagonals; 'passes' is there to check that.
+   */
+  diagonals?: 'auto' | 'passes';
 }
 
 /**
@@ -73,16 +81,20 @@ export interface ExactOptions {
  * d1 = ∂Y/∂A, and the diagonals d2_e = ∂²Y/∂A_e², d3_e = ∂³Y/∂A_e³ for every element e.
  * Diagonals come out B at a time: A is copied into B independent leaves, Σ_b Y(A_b) is
  * differentiated, and element e_b is read from copy b (the copies do not interact, so
- * ∂/∂A_b of Σ_b' Y(A_b') is ∂Y(A_b)/∂A_b). Three backward passes per batch.
+ * ∂/∂A_b of Σ_b' Y(A_b') is ∂Y(A_b)/∂A_b). Three backward passes per batch. An image whose head
+ * autodiff certifies linear around A takes the chain rule instead (opts.diagonals, `linearHead`
+ * says whether every image did).
  * `entries` limits the diagonals to some elements of each image's activation (flat indices,
  * ascending), given that image's d1: for callers that know the others are not needed (0 because
  * they cannot reach Y, or multiplied by 0 later); they are left 0. d1 is always complete.
  */
-export function exactDerivatives(ctx: CamContext, opts: ExactOptions = {}, entries?: (d1: Float64Array | Float32Array) => readonly number[]): { d1: Tensor; d2: Tensor; d3: Tensor } {
+export function exactDerivatives(ctx: CamContext, opts: ExactOptions = {}, entries?: (d1: Float64Array | Float32Array) => readonly number[]): { d1: Tensor; d2: Tensor; d3: Tensor; linearHead: boolean } {
   const output = opts.output ?? 'exp';
   if (!['exp', 'softmax', 'raw'].includes(output)) fail('exact Grad-CAM++', `output must be 'exp', 'softmax' or 'raw', got '${output}'`);
   const batch = opts.batchSize ?? DEFAULT_EXACT_BATCH;
   if (!Number.isInteger(batch) || batch < 1) fail('exact Grad-CAM++', `batchSize must be a positive integer, got ${batch}`);
+  const route = opts.diagonals ?? 'auto';
+  if (route !== 'auto' && route !== 'passes') fail('exact Grad-CAM++', `diagonals must be 'auto' or 'passes', got ${JSON.stringify(route)}`);
   if (output === 'softmax' && ctx.targets.some((t) => t.classIndex < 0)) fail('exact Grad-CAM++', "output 'softmax' needs a class target, not a custom function");
   const [n, k, h, w] = ctx.split.activation.shape as [number, number, number, number];
   const d1 = zeros([n, k, h, w], { dtype: ctx.split.activation.dtype });
@@ -90,6 +102,7 @@ export function exactDerivatives(ctx: CamContext, opts: ExactOptions = {}, entri
   const d3 = zeros([n, k, h, w], { dtype: ctx.split.activation.dtype });
   const per = k * h * w;
   const loop = progressLoop('exact diagonals', n);
+  let linear = 0;
   for (let img = 0; img < n; img++) {
     const split = n === 1 ? ctx.split : splitAt(ctx.model, sliceImage(ctx.input, img), ctx.layer);
     const a = split.activation;
@@ -102,19 +115,26 @@ export function exactDerivatives(ctx: CamContext, opts: ExactOptions = {}, entri
     if (chosen !== undefined && chosen.some((e, i) => !Number.isInteger(e) || e < 0 || e >= per || (i > 0 && e <= chosen[i - 1]!))) {
       fail('exact Grad-CAM++', `entries must be ascending element indices in [0, ${per}) of the activation ${shapeStr(ctx.split.activation.shape)}`);
     }
+    const rows2 = d2.data.subarray(img * per, (img + 1) * per);
+    const rows3 = d3.data.subarray(img * per, (img + 1) * per);
+    if (route === 'auto' && linearHeadDiagonals(split, ctx.targets[img]!, output, batch, chosen, rows2, rows3)) {
+      linear++;
+      loop.step();
+      continue;
+    }
     const count = chosen?.length ?? per;
     const inner = progressLoop('exact diagonals', Math.ceil(count / batch));
     for (let start = 0; start < count; start += batch) {
       const b = Math.min(batch, count - start);
       const at = chosen === undefined ? Array.from({ length: b }, (_, j) => start + j) : chosen.slice(start, start + b);
-      diagonalBatch(split, y, at, d2.data.subarray(img * per), d3.data.subarray(img * per));
+      diagonalBatch(split, y, at, rows2, rows3);
       inner.step();
     }
     inner.end();
     loop.step();
   }
   loop.end();
-  return { d1, d2, d3 };
+  return { d1, d2, d3, linearHead: linear === n };
 }
 
 /**

@@ -32,6 +32,7 @@ const FLAGS: readonly MethodFlag[] = [
   { flag: 'exact', option: 'exact' },
   { flag: 'output', option: 'exact' },
   { flag: 'batch-size', option: 'exact' },
+  { flag: 'diagonals', option: 'exact' },
   { flag: 'preset', option: 'preset' },
   { flag: 'aug-smooth', option: 'augSmooth' },
   { flag: 'eigen-smooth', option: 'eigenSmooth' },
@@ -59,6 +60,9 @@ ${methodList('                             ')}
   --exact                  exact higher-order derivatives (${acceptingNames('exact')})
   --output exp|softmax|raw the Y whose derivatives --exact uses (default exp; implies --exact)
   --batch-size N           diagonal entries per batched pass of --exact (default ${DEFAULT_EXACT_BATCH}, ${range('exactBatch')}; implies --exact)
+  --diagonals auto|passes  how --exact gets ∂²Y/∂A², ∂³Y/∂A³: auto (default) uses the chain rule where
+                           autodiff certifies the head linear around A (ReLU/conv/pool/linear), else
+                           batched passes; passes always runs the passes, to check it (implies --exact)
   --preset P               a known implementation's variant:
 ${presetList('                             ')}
   --aug-smooth             mean over the flipped input and the input ×0.9, ×1, ×1.1 (pytorch-grad-cam's aug_smooth)
@@ -116,7 +120,7 @@ function parseJob(args: ParsedArgs): ExplainJob {
 
 export function explainCommand(argv: readonly string[], io: CommandIo): number {
   const args = parseArgs('explain', argv, {
-    values: [...MODEL_FLAGS, 'methods', 'class', 'samples', 'noise', 'seed', 'output', 'out', 'colormap', 'alpha', 'preset', 'batch-size', 'max-pixels', 'fusion', 'discard-ratio'],
+    values: [...MODEL_FLAGS, 'methods', 'class', 'samples', 'noise', 'seed', 'output', 'out', 'colormap', 'alpha', 'preset', 'batch-size', 'diagonals', 'max-pixels', 'fusion', 'discard-ratio'],
     repeatable: ['method', 'layer'],
     switches: ['exact', 'json', 'trace', 'no-images', 'aug-smooth', 'eigen-smooth'],
     positional: [1, LIMITS.inputs.max],
@@ -202,10 +206,13 @@ function explainOptions(args: ParsedArgs, classes: readonly string[]): ExplainOp
   const output = value(args, 'output');
   if (output !== undefined && !['exp', 'softmax', 'raw'].includes(output)) throw new CamlabError('explain', `--output must be exp, softmax or raw, got '${output}'`);
   const batch = limitedValue('explain', args, 'batch-size', 'exactBatch');
-  if (args.switches.has('exact') || output !== undefined || batch !== undefined) {
+  const diagonals = value(args, 'diagonals');
+  if (diagonals !== undefined && diagonals !== 'auto' && diagonals !== 'passes') throw new CamlabError('explain', `--diagonals must be auto or passes, got '${diagonals}'`);
+  if (args.switches.has('exact') || output !== undefined || batch !== undefined || diagonals !== undefined) {
     o.exact = {};
     if (output !== undefined) o.exact.output = output as 'exp' | 'softmax' | 'raw';
     if (batch !== undefined) o.exact.batchSize = batch;
+    if (diagonals !== undefined) o.exact.diagonals = diagonals;
   }
   const preset = value(args, 'preset');
   if (preset !== undefined) o.preset = preset;

@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { backward, grad } from '../../src/autodiff/grad.js';
+import { backward, dependsOn, grad } from '../../src/autodiff/grad.js';
 import { enableGrad, isGradEnabled, noGrad } from '../../src/autodiff/mode.js';
 import { detach, Node, nodeOf, requiresGrad } from '../../src/autodiff/node.js';
 import { add, mul, sub } from '../../src/autodiff/ops/elementwise.js';
 import { sum } from '../../src/autodiff/ops/reduce.js';
-import { cast, exp, square, tanh } from '../../src/autodiff/ops/unary.js';
+import { cast, exp, relu, square, tanh } from '../../src/autodiff/ops/unary.js';
 import { ones, scalar, tensor, zeros } from '../../src/tensor/create.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 import { tap, tapAdd, tensorArb, values, type VjpCall } from '../support/ad.js';
@@ -373,5 +373,32 @@ describe('record', () => {
     expect(sub(c, c).node).toBeNull();
     expect(noGrad(() => sub(x, c)).node).toBeNull();
     expect(zeros([1]).requiresGrad).toBe(false);
+  });
+});
+
+describe('dependsOn: whether a graph reaches a tensor', () => {
+  it('sees a path through any op, and none through a ReLU mask or a constant weight', () => {
+    const x = requiresGrad(tensor([0.5, -1.2, 2]));
+    const w = requiresGrad(tensor([3, -1, 0.25]));
+    // g = ∂Σ relu(x)·w / ∂x = w·[x > 0]: depends on w (a weight that requires grad), not on x.
+    const [g] = grad(sum(mul(relu(x), w)), x, { createGraph: true });
+    expect(dependsOn(g!, w)).toBe(true);
+    expect(dependsOn(g!, x)).toBe(false);
+    // Through tanh the gradient is a function of x.
+    const [h] = grad(sum(tanh(x)), x, { createGraph: true });
+    expect(dependsOn(h!, x)).toBe(true);
+    expect(dependsOn(h!, w)).toBe(false);
+    // A constant (no graph) reaches nothing; a tensor reaches itself.
+    expect(dependsOn(tensor([1]), x)).toBe(false);
+    expect(dependsOn(x, x)).toBe(true);
+    // And the answer matches autodiff: a graph that does not reach x has a zero derivative there.
+    expect(Array.from(grad(sum(g!), [x, w], { onUnused: 'zeros' })[0]!.data)).toEqual([0, 0, 0]);
+  });
+
+  it('names a graph released by an earlier backward pass', () => {
+    const x = requiresGrad(tensor([0.5, 2]));
+    const y = sum(tanh(mul(x, x)));
+    grad(y, x);
+    expect(() => dependsOn(y, x)).toThrow(/was released by an earlier backward pass/);
   });
 });

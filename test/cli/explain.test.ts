@@ -54,9 +54,21 @@ describe('camlab explain', () => {
     expect((m.upsampled as number[][]).length).toBe(64);
     expect((m.map as number[][]).length).toBe(8);
     expect((m.weights as number[]).length).toBe(32);
-    expect(m.terms.derivatives).toBe('exact diagonals of Y = softmax probability');
+    expect(m.terms.derivatives).toBe('exact diagonals of Y = softmax probability (head linear around A: chain rule)');
     for (const k of ['A', 'd1', 'd2', 'd3', 'sumA', 'alpha', 'rawMap']) expect(m.terms[k]).toBeDefined();
     for (const row of m.upsampled as number[][]) for (const v of row) expect(v >= 0 && v <= 1).toBe(true);
+    // --diagonals passes extracts the same diagonals by batched higher-order passes.
+    const p = cli(['explain', image, '--method', 'gradcam++', '--diagonals', 'passes', '--output', 'softmax', '--class', 'circle', '--json', '--out', tmp()]);
+    expect(p.code).toBe(0);
+    const mp = (JSON.parse(p.out) as typeof j).methods[0]!;
+    expect(mp.terms.derivatives).toBe('exact diagonals of Y = softmax probability');
+    const flat = (x: unknown): number[] => (x as unknown[]).flat(3) as number[];
+    const [d2Auto, d2Passes] = [flat(m.terms.d2), flat(mp.terms.d2)];
+    expect(d2Passes).toHaveLength(32 * 8 * 8);
+    const scale = Math.max(...d2Auto.map(Math.abs));
+    expect(scale).toBeGreaterThan(0);
+    d2Passes.forEach((v, i) => expect(Math.abs(v - d2Auto[i]!)).toBeLessThan(1e-12 * scale));
+    flat(mp.upsampled).forEach((v, i) => expect(Math.abs(v - flat(m.upsampled)[i]!)).toBeLessThan(1e-9));
   });
 
   it('accepts any PNG: grey 8-bit, grey 16-bit, RGBA with transparency, any size', () => {
@@ -99,6 +111,7 @@ describe('camlab explain', () => {
     [['explain', image, '--frobnicate'], /^camlab: explain: unknown option --frobnicate/],
     [['explain'], /^camlab: explain: expects at least 1 argument, got 0\n$/],
     [['explain', image, '--method', 'smoothgrad', '--samples', 'x'], /^camlab: explain: --samples must be an integer, got 'x'\n$/],
+    [['explain', image, '--diagonals', 'fast'], /^camlab: explain: --diagonals must be auto or passes, got 'fast'\n$/],
     [['nope'], /^camlab: unknown command 'nope'/],
     [['help', 'nope'], /^camlab: unknown command 'nope'/],
     [['explain', image, '--model', join(root, 'README.md')], /^camlab: explain: .*README\.md is not valid JSON \(/],
