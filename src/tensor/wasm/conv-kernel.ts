@@ -1,4 +1,4 @@
-import { ctl, forLoop, i32, shuffle, v128, type Code, type FunctionScope, type ModuleBuilder } from './emit.js';
+import { ctl, forLoop, i32, shuffle, v128, whileLoop, type Code, type FunctionScope, type ModuleBuilder } from './emit.js';
 import { maxI, minI, type GemmFunctions, type Lanes } from './gemm-kernel.js';
 import { loadGeometry } from './geometry.js';
 
@@ -119,7 +119,17 @@ export function emitConvKernels(m: ModuleBuilder, L: Lanes, g: GemmFunctions, su
                     cb.set(maxI(s, ca.get, minI(s, hiK.get, segEnd.get))),
                     forLoop(iw2, w2.get, ca.get, c32(1), L.store(e.get, L.zero()), e.set(add(e.get, c32(es)))),
                     src.set(add(plane.get, i32.shl(add(mul(ih2.get, G.W.get), add(mul(ca.get, G.sw.get), iwb.get)), c32(L.shift)))),
-                    forLoop(iw2, ca.get, cb.get, c32(1), L.store(e.get, L.load(src.get)), e.set(add(e.get, c32(es))), src.set(add(src.get, i32.shl(G.sw.get, c32(L.shift))))),
+                    // Stride 1: the run is contiguous in the image too, a vector at a time while one fits.
+                    iw2.set(ca.get),
+                    ctl.if(i32.eq(G.sw.get, c32(1)),
+                      whileLoop(i32.le_s(add(iw2.get, c32(L.lanes)), cb.get),
+                        v128.store(e.get, v128.load(src.get)),
+                        e.set(add(e.get, c32(16))),
+                        src.set(add(src.get, c32(16))),
+                        iw2.set(add(iw2.get, c32(L.lanes))),
+                      ),
+                    ),
+                    whileLoop(i32.lt_s(iw2.get, cb.get), L.store(e.get, L.load(src.get)), e.set(add(e.get, c32(es))), src.set(add(src.get, i32.shl(G.sw.get, c32(L.shift)))), iw2.set(add(iw2.get, c32(1)))),
                     forLoop(iw2, cb.get, segEnd.get, c32(1), L.store(e.get, L.zero()), e.set(add(e.get, c32(es)))),
                   ],
                   forLoop(iw2, w2.get, segEnd.get, c32(1), L.store(e.get, L.zero()), e.set(add(e.get, c32(es)))),
