@@ -269,6 +269,16 @@ for (const threads of [1, 2]) {
     costIn: [ownUnit('ours-resnet-fwd', 'ResNet-18 forward', () => noGrad(() => resnet().model.call(resnet().x)))],
   });
 }
+// The exact terms at layer4 (25 088 entries): ResNet's head is piecewise linear, so the chain rule.
+register({
+  name: 'ResNet-18 Grad-CAM++ exact (Y = exp)',
+  shape: '1x3x224x224, layer4',
+  dtype: 'float32',
+  flops: 0,
+  ours: (): Tensor => gradCamPlusPlus(resnet().model, resnet().x, { layer: 'layer4', exact: true }).upsampled,
+  oursTiming: slow,
+  costIn: [ownUnit('ours-resnet-gradcampp', 'closed-form ResNet-18 Grad-CAM++', () => gradCamPlusPlus(resnet().model, resnet().x, { layer: 'layer4' }))],
+});
 register({
   name: 'Smooth Grad-CAM++ n=25',
   shape: '1x3x224x224, layer4.1',

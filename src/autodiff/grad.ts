@@ -85,7 +85,6 @@ function seedGradients(outs: Tensor[], given: Tensor | readonly Tensor[] | undef
   });
 }
 
-/** Leaves that require grad, reachable from t. */
 /**
  * Whether `output`'s recorded graph reaches `input` (through tensors that require grad). When it
  * does not, every derivative of `output` with respect to `input` is 0 in this engine, at every
@@ -109,6 +108,7 @@ export function dependsOn(output: Tensor, input: Tensor): boolean {
   return false;
 }
 
+/** Leaves that require grad, reachable from t. */
 function collectLeaves(t: Tensor): Tensor[] {
   const out: Tensor[] = [];
   const seen = new Set<Tensor>();

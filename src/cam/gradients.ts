@@ -71,7 +71,8 @@ export interface ExactOptions {
    * 'auto' (default): when autodiff certifies the head linear around A (∂S/∂A does not reach A:
    * ReLU, max-pool, conv, linear, batch norm in eval), the diagonals by the chain rule from g
    * ({@link linearHeadDiagonals}); otherwise, and always with 'passes', extracted by batched
-   * higher-order passes. Both give the true diagonals; 'passes' is there to check that.
+   * higher-order passes. The two agree to rounding (1e-12), except for Y = softmax where p_c ≈ 1:
+   * there the passes' p·(1 − p) factors cancel and only the chain rule keeps the digits.
    */
   diagonals?: 'auto' | 'passes';
 }

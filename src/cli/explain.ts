@@ -62,7 +62,8 @@ ${methodList('                             ')}
   --batch-size N           diagonal entries per batched pass of --exact (default ${DEFAULT_EXACT_BATCH}, ${range('exactBatch')}; implies --exact)
   --diagonals auto|passes  how --exact gets ∂²Y/∂A², ∂³Y/∂A³: auto (default) uses the chain rule where
                            autodiff certifies the head linear around A (ReLU/conv/pool/linear), else
-                           batched passes; passes always runs the passes, to check it (implies --exact)
+                           batched passes; passes always runs the passes, to compare (they agree to
+                           rounding, except softmax at p ≈ 1, where the passes lose digits; implies --exact)
   --preset P               a known implementation's variant:
 ${presetList('                             ')}
   --aug-smooth             mean over the flipped input and the input ×0.9, ×1, ×1.1 (pytorch-grad-cam's aug_smooth)
