@@ -26,9 +26,10 @@ type Output = 'exp' | 'softmax' | 'raw';
  *                         passes over the classes), ℓ = log p_c along A_e:
  *                         ℓ' = u_c − E_p[u], ℓ'' = −Var_p[u], ℓ''' = −κ₃,p[u] (moments under p),
  *                         d2 = p_c(ℓ'' + ℓ'²), d3 = p_c(ℓ''' + 3ℓ'ℓ'' + ℓ'³).
- * Cost: one backward pass (two for the check), or ⌈C / batch⌉ batched passes for the softmax,
- * instead of three passes per `batch` entries. Writes the entries `at` (all when undefined) of
- * d2 and d3 and returns true; returns false, writing nothing, when the head is not certified. d2 and d3 come in as zeros.
+ * Cost: one backward pass with `createGraph` (it is also the check), plus ⌈C / batch⌉ batched
+ * passes for the softmax, instead of three passes per `batch` entries. d2 and d3 come in as
+ * zeros: writes their entries `at` (all when undefined) and returns true, or returns false,
+ * writing nothing, when the head is not certified.
  */
 export function linearHeadDiagonals(split: Split, target: ResolvedTarget, output: Output, batch: number, at: readonly number[] | undefined, d2: FloatArray, d3: FloatArray): boolean {
   const a = split.activation;

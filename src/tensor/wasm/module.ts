@@ -11,10 +11,11 @@ import { emitGemm, emitGemmBlocks, LANES, type GemmTile, type WasmDType } from '
  * Register tiles and cache blocks per dtype. 2×16 f32 (2 rows × 4 f32x4) and 2×8 f64 (2 rows × 4
  * f64x2) keep 8 accumulators, 4 B vectors, one A broadcast and one product in the 15 XMM
  * registers V8 allocates, with 2 broadcasts per 8 multiplies: measured on AMD EPYC (Zen 3, V8 in
- * Node 20) they run ~10 % faster than the 4×8 / 4×4 tiles the kernels had before (tuned on Sapphire
- * Rapids; 4 broadcasts per 8 multiplies, and a broadcast seems to take a vector pipe here). Wider tiles (3×16, 2×20, 4×12, 6×8) spill
- * because V8 hoists every load of a k step; unrolling k lengthens the live ranges the same way.
- * A last panel narrower than NR runs a kernel of fewer vectors (emitGemmBlocks).
+ * Node 20) they run ~10 % faster than the 4×8 / 4×4 tiles the kernels had before (tuned on
+ * Sapphire Rapids; 4 broadcasts per 8 multiplies, and a broadcast seems to take a vector pipe
+ * here). Wider tiles (3×16, 2×20, 4×12, 6×8) spill because V8 hoists every load of a k step;
+ * unrolling k lengthens the live ranges the same way. A last panel narrower than NR runs a kernel
+ * of fewer vectors (emitGemmBlocks).
  */
 export const TILES: Record<WasmDType, GemmTile> = {
   f32: { MR: 2, NV: 4, UK: 1, MC: 64, NC: 1024 },
