@@ -15,7 +15,8 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as ort from 'onnxruntime-web';
 import type { Baseline, TimingOptions } from './harness.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** The repository's root. */
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** Where scripts/make-bench-models.py writes the ONNX models (git-ignored). */
 export const MODELS = join(ROOT, 'bench', '.models');
 

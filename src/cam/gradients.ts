@@ -108,17 +108,18 @@ export function exactDerivatives(ctx: CamContext, opts: ExactOptions = {}, entri
     const split = n === 1 ? ctx.split : splitAt(ctx.model, sliceImage(ctx.input, img), ctx.layer);
     const a = split.activation;
     const y = outputFunction(split, ctx.targets[img]!, output);
-    // d1 from one plain backward pass.
+    // d1 from one plain backward pass (its graph kept for the chain rule's check, which reuses the head's output).
     const leaf = activationLeaf(a);
-    const y0 = y(split.head(leaf));
-    if (y0.requiresGrad) d1.data.set(grad(y0, leaf, { onUnused: 'zeros' })[0]!.data, img * per);
+    const out = split.head(leaf);
+    const y0 = y(out);
+    if (y0.requiresGrad) d1.data.set(grad(y0, leaf, { onUnused: 'zeros', retainGraph: route === 'auto' })[0]!.data, img * per);
     const chosen = entries?.(d1.data.subarray(img * per, (img + 1) * per));
     if (chosen !== undefined && chosen.some((e, i) => !Number.isInteger(e) || e < 0 || e >= per || (i > 0 && e <= chosen[i - 1]!))) {
       fail('exact Grad-CAM++', `entries must be ascending element indices in [0, ${per}) of the activation ${shapeStr(ctx.split.activation.shape)}`);
     }
     const rows2 = d2.data.subarray(img * per, (img + 1) * per);
     const rows3 = d3.data.subarray(img * per, (img + 1) * per);
-    if (route === 'auto' && linearHeadDiagonals(split, ctx.targets[img]!, output, batch, chosen, rows2, rows3)) {
+    if (route === 'auto' && linearHeadDiagonals(split, leaf, out, ctx.targets[img]!, output, batch, chosen, rows2, rows3)) {
       linear++;
       loop.step();
       continue;

@@ -5,7 +5,7 @@ import { reshape } from '../autodiff/ops/movement.js';
 import { expand, softmax, sum } from '../autodiff/ops/reduce.js';
 import { ones } from '../tensor/create.js';
 import type { FloatArray } from '../tensor/dtype.js';
-import { IndexTensor } from '../tensor/tensor.js';
+import { IndexTensor, type Tensor } from '../tensor/tensor.js';
 import { activationLeaf, type Split } from './split.js';
 import { targetOutputs, type ResolvedTarget } from './target.js';
 
@@ -29,13 +29,12 @@ type Output = 'exp' | 'softmax' | 'raw';
  * Cost: one backward pass with `createGraph` (it is also the check), plus ⌈C / batch⌉ batched
  * passes for the softmax, instead of three passes per `batch` entries. d2 and d3 come in as
  * zeros: writes their entries `at` (all when undefined) and returns true, or returns false,
- * writing nothing, when the head is not certified.
+ * writing nothing, when the head is not certified. `out` = split.head(leaf), `leaf` a leaf copy
+ * of the activation (the caller's d1 pass made them; their graph must still be there).
  */
-export function linearHeadDiagonals(split: Split, target: ResolvedTarget, output: Output, batch: number, at: readonly number[] | undefined, d2: FloatArray, d3: FloatArray): boolean {
+export function linearHeadDiagonals(split: Split, leaf: Tensor, out: Tensor, target: ResolvedTarget, output: Output, batch: number, at: readonly number[] | undefined, d2: FloatArray, d3: FloatArray): boolean {
   const a = split.activation;
   const per = a.size;
-  const leaf = activationLeaf(a);
-  const out = split.head(leaf);
   if (!out.requiresGrad) return false; // the batched path handles an output that ignores A
   const entries = at ?? Array.from({ length: per }, (_, e) => e);
   if (output !== 'softmax') {
